@@ -1,0 +1,75 @@
+//! Text folding for lookups: attendees type "fernandez" and expect "Fernández" to match,
+//! so comparisons ignore case and accents.
+
+use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+
+/// Lower-cases `s` and strips accents: "Fernández Mancera" → "fernandez mancera".
+pub fn fold(s: &str) -> String {
+    s.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The folded words of `s`, split on anything that is not a letter or digit.
+pub fn folded_words(s: &str) -> Vec<String> {
+    fold(s)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Levenshtein distance, for "did you mean" hints on short names.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// The candidate closest to `wanted` (ignoring case), if it is close enough to be a typo.
+pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted = wanted.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&wanted, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= 3.max(wanted.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_ignores_case_and_accents() {
+        assert_eq!(fold("Fernández MANCERA"), "fernandez mancera");
+        assert_eq!(fold("Ærø Straße"), "ærø straße");
+        assert_eq!(
+            folded_words("Kmods SIG-Update, 2023!"),
+            ["kmods", "sig", "update", "2023"]
+        );
+    }
+
+    #[test]
+    fn typos_find_their_intended_name() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            closest("Europe/Brusels", ["Europe/Brussels", "Europe/Berlin"]),
+            Some("Europe/Brussels")
+        );
+        assert_eq!(closest("zzz", ["Europe/Brussels"]), None);
+    }
+}

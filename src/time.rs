@@ -1,0 +1,147 @@
+//! Reading instants as organizers write them: a local wall-clock time in the conference's
+//! zone ("2023-02-03T09:00") or an RFC 3339 instant with its offset. A local time that the
+//! zone skips (spring forward) or repeats (fall back) is an error that says what to write.
+
+use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+
+/// A time that could not be placed on the conference's clock.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("'{input}' is not a time: write a local time such as 2023-02-03T09:00 (read in {tz}) or an RFC 3339 instant such as 2023-02-03T09:00:00+01:00")]
+    Malformed { input: String, tz: Tz },
+    #[error("{input} does not exist in {tz}: the clocks jump forward over it; pick a time before or after the gap")]
+    Gap { input: String, tz: Tz },
+    #[error("{input} happens twice in {tz}: the clocks fall back; write the offset, {input}{first} for the first or {input}{second} for the second")]
+    Ambiguous {
+        input: String,
+        tz: Tz,
+        first: FixedOffset,
+        second: FixedOffset,
+    },
+}
+
+const LOCAL_FORMATS: [&str; 4] = [
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+];
+
+/// Reads `input` as an RFC 3339 instant (any offset) or as a local time in `tz`.
+pub fn parse_instant(input: &str, tz: Tz) -> Result<DateTime<Tz>, TimeError> {
+    let s = input.trim();
+    if let Ok(instant) = DateTime::parse_from_rfc3339(s) {
+        return Ok(instant.with_timezone(&tz));
+    }
+    let local = parse_naive(s).ok_or_else(|| TimeError::Malformed {
+        input: s.to_string(),
+        tz,
+    })?;
+    resolve_local(local, tz, s)
+}
+
+/// Reads a local date and time without offset ("2023-02-03T09:00", seconds optional).
+pub fn parse_naive(s: &str) -> Option<NaiveDateTime> {
+    LOCAL_FORMATS
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(s.trim(), format).ok())
+}
+
+/// Reads a calendar date ("2023-02-03").
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+/// Places a wall-clock time in `tz`, refusing times the zone skips or repeats.
+/// `shown` is how the time was written, for the error message.
+pub fn resolve_local(local: NaiveDateTime, tz: Tz, shown: &str) -> Result<DateTime<Tz>, TimeError> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(instant) => Ok(instant),
+        LocalResult::None => Err(TimeError::Gap {
+            input: shown.to_string(),
+            tz,
+        }),
+        LocalResult::Ambiguous(first, second) => Err(TimeError::Ambiguous {
+            input: shown.to_string(),
+            tz,
+            first: first.fixed_offset().offset().to_owned(),
+            second: second.fixed_offset().offset().to_owned(),
+        }),
+    }
+}
+
+/// "09:00": the wall-clock time of an instant, in its own zone.
+pub fn clock(instant: &DateTime<Tz>) -> String {
+    instant.format("%H:%M").to_string()
+}
+
+/// "CET": the zone abbreviation in force at an instant.
+pub fn zone_abbreviation(instant: &DateTime<Tz>) -> String {
+    instant.format("%Z").to_string()
+}
+
+/// "2023-02-03T09:00:00+01:00": RFC 3339 with the zone's offset at that instant.
+pub fn rfc3339(instant: &DateTime<Tz>) -> String {
+    instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::{America::New_York, Europe::Brussels};
+
+    #[test]
+    fn local_time_is_read_in_the_conference_zone() {
+        let t = parse_instant("2023-02-03T09:00", Brussels).unwrap();
+        assert_eq!(rfc3339(&t), "2023-02-03T09:00:00+01:00");
+        assert_eq!(zone_abbreviation(&t), "CET");
+        let t = parse_instant("2023-02-03 09:10:30", Brussels).unwrap();
+        assert_eq!(rfc3339(&t), "2023-02-03T09:10:30+01:00");
+    }
+
+    #[test]
+    fn an_rfc3339_instant_is_moved_into_the_zone() {
+        let t = parse_instant("2023-02-03T08:10:00Z", Brussels).unwrap();
+        assert_eq!(clock(&t), "09:10");
+    }
+
+    #[test]
+    fn summer_and_winter_offsets_differ() {
+        let summer = parse_instant("2023-08-29T09:00", New_York).unwrap();
+        let winter = parse_instant("2023-11-06T09:00", New_York).unwrap();
+        assert_eq!(rfc3339(&summer), "2023-08-29T09:00:00-04:00");
+        assert_eq!(zone_abbreviation(&summer), "EDT");
+        assert_eq!(rfc3339(&winter), "2023-11-06T09:00:00-05:00");
+        assert_eq!(zone_abbreviation(&winter), "EST");
+    }
+
+    #[test]
+    fn a_skipped_local_time_is_refused() {
+        let err = parse_instant("2023-03-12T02:30", New_York).unwrap_err();
+        assert!(matches!(err, TimeError::Gap { .. }));
+        assert!(err
+            .to_string()
+            .contains("does not exist in America/New_York"));
+    }
+
+    #[test]
+    fn a_repeated_local_time_asks_for_the_offset() {
+        let err = parse_instant("2023-11-05T01:30", New_York).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "2023-11-05T01:30 happens twice in America/New_York: the clocks fall back; write the offset, \
+             2023-11-05T01:30-04:00 for the first or 2023-11-05T01:30-05:00 for the second"
+        );
+        let second = parse_instant("2023-11-05T01:30:00-05:00", New_York).unwrap();
+        assert_eq!(zone_abbreviation(&second), "EST");
+    }
+
+    #[test]
+    fn nonsense_is_malformed() {
+        assert!(matches!(
+            parse_instant("tomorrow", Brussels),
+            Err(TimeError::Malformed { .. })
+        ));
+    }
+}
