@@ -1,0 +1,687 @@
+//! The bot's configuration: one TOML file, every key documented in
+//! `config/confbot.example.toml`. Reading the file ([`Config::load`]) is separate from
+//! parsing it ([`Config::from_toml`]), which is pure and checks every value into typed form.
+
+use crate::schedule::{Schedule, SessionKind};
+use crate::{duration, text, time};
+use anyhow::Context;
+use chrono::TimeDelta;
+use chrono_tz::Tz;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Everything wrong with a config file, each naming its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub source: String,
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}: error: {problem}", self.source)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A checked configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// How to reach the homeserver; absent for offline use (`check`, `schedule`).
+    pub matrix: Option<MatrixConfig>,
+    pub schedule: ScheduleConfig,
+    pub rooms: RoomsConfig,
+    pub reminders: RemindersConfig,
+    pub access: AccessConfig,
+    pub questions: QuestionsConfig,
+    pub announcements: Vec<AnnouncementConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixConfig {
+    pub homeserver: String,
+    pub user: String,
+    pub device_name: String,
+    /// matrix-sdk's stores, the saved session and the bot's own store live here.
+    pub state_dir: PathBuf,
+    /// Where the password is read from when `CONFBOT_PASSWORD` is not set.
+    pub password_file: Option<PathBuf>,
+    /// Commands older than this (sent while the bot was down) are not answered.
+    pub command_max_age: TimeDelta,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleConfig {
+    pub source: PathBuf,
+    /// For schedule formats that carry no zone.
+    pub timezone: Option<Tz>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RoomsConfig {
+    pub announcements: Vec<String>,
+    pub moderators: Option<String>,
+    pub speakers: Option<String>,
+    /// Schedule room or track name → Matrix room id or alias.
+    pub map: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemindersConfig {
+    pub lead: Vec<TimeDelta>,
+    pub grace: TimeDelta,
+    /// Kinds of session that get no reminder.
+    pub skip_kinds: Vec<SessionKind>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessConfig {
+    pub organizers: Vec<String>,
+    pub moderators: Vec<String>,
+    /// Users ("@alice:example.org") and servers ("example.org") whose invites the bot accepts.
+    pub invite: Vec<String>,
+    pub organizer_power_level: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionsConfig {
+    pub enabled: bool,
+    pub max_length: usize,
+    pub notify_asker: bool,
+}
+
+/// An announcement an organizer scheduled in the config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnnouncementConfig {
+    pub text: String,
+    /// A room name: "announcements", "moderators", "speakers" or a key of `[rooms.map]`.
+    pub room: String,
+    pub when: AnnouncementTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnnouncementTime {
+    /// A local time in the conference zone, as written ("2023-02-03T08:45").
+    At(String),
+    /// A cron expression evaluated in the conference zone.
+    Cron(String),
+    /// An offset from a session's start: negative is before.
+    Session { session: String, offset: TimeDelta },
+}
+
+// The file as written. Every table rejects keys it does not know.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    matrix: Option<RawMatrix>,
+    schedule: RawSchedule,
+    #[serde(default)]
+    rooms: RawRooms,
+    #[serde(default)]
+    reminders: RawReminders,
+    #[serde(default)]
+    access: RawAccess,
+    #[serde(default)]
+    questions: RawQuestions,
+    #[serde(default)]
+    announcements: Vec<RawAnnouncement>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMatrix {
+    homeserver: String,
+    user: String,
+    device_name: Option<String>,
+    state_dir: Option<PathBuf>,
+    password_file: Option<PathBuf>,
+    command_max_age: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    source: PathBuf,
+    timezone: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRooms {
+    #[serde(default)]
+    announcements: Vec<String>,
+    moderators: Option<String>,
+    speakers: Option<String>,
+    #[serde(default)]
+    map: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawReminders {
+    lead: Option<Vec<String>>,
+    grace: Option<String>,
+    #[serde(default)]
+    skip_kinds: Vec<SessionKind>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    #[serde(default)]
+    organizers: Vec<String>,
+    #[serde(default)]
+    moderators: Vec<String>,
+    #[serde(default)]
+    invite: Vec<String>,
+    organizer_power_level: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawQuestions {
+    enabled: Option<bool>,
+    max_length: Option<usize>,
+    notify_asker: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnnouncement {
+    text: String,
+    room: String,
+    at: Option<String>,
+    cron: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+    session: Option<String>,
+}
+
+pub const DEFAULT_LEAD: [&str; 2] = ["10m", "0m"];
+
+impl Config {
+    /// Reads and checks the config at `path`; relative paths in it are taken from the
+    /// config file's folder.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        let mut config = Config::from_toml(&text, &path.display().to_string())?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        config.schedule.source = base.join(&config.schedule.source);
+        if let Some(matrix) = &mut config.matrix {
+            matrix.state_dir = base.join(&matrix.state_dir);
+            if let Some(file) = &mut matrix.password_file {
+                *file = base.join(&*file);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses and checks a config document; `source` names it in error messages.
+    pub fn from_toml(text: &str, source: &str) -> Result<Config, ConfigError> {
+        let fail = |problems: Vec<String>| ConfigError {
+            source: source.to_string(),
+            problems,
+        };
+        if let Some(problem) = secret_in_file(text) {
+            return Err(fail(vec![problem]));
+        }
+        let raw: RawConfig = toml::from_str(text).map_err(|err| {
+            let line = err
+                .span()
+                .map(|span| format!("line {}: ", text[..span.start].matches('\n').count() + 1))
+                .unwrap_or_default();
+            fail(vec![format!("{line}{}", err.message().trim())])
+        })?;
+        let mut checker = Checker::default();
+        let config = checker.config(raw);
+        if checker.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(fail(checker.problems))
+        }
+    }
+
+    /// Checks the parts of the config that refer to the schedule: sessions named by
+    /// announcements, rooms in `[rooms.map]`, announcement times in the conference zone.
+    pub fn check_against(&self, schedule: &Schedule) -> Vec<String> {
+        let mut problems = Vec::new();
+        let places: Vec<&str> = schedule
+            .sessions()
+            .iter()
+            .flat_map(|s| [s.room.as_deref(), s.track.as_deref()])
+            .flatten()
+            .collect();
+        for place in self.rooms.map.keys() {
+            if !places.iter().any(|p| p.eq_ignore_ascii_case(place)) {
+                let hint = text::closest(place, places.iter().copied())
+                    .map(|p| format!("did you mean \"{p}\"?"))
+                    .unwrap_or_else(|| "use a room or track name from the schedule".to_string());
+                problems.push(format!(
+                    "[rooms.map] \"{place}\" is not a room or track of the schedule: {hint}"
+                ));
+            }
+        }
+        for (i, announcement) in self.announcements.iter().enumerate() {
+            let key = format!("[[announcements]] #{}", i + 1);
+            match &announcement.when {
+                AnnouncementTime::Session { session, .. }
+                    if schedule.session(session).is_none() =>
+                {
+                    problems.push(format!(
+                        "{key} session: no session has the id \"{session}\""
+                    ));
+                }
+                AnnouncementTime::At(at) => {
+                    if let Err(err) = time::parse_instant(at, schedule.timezone()) {
+                        problems.push(format!("{key} at: {err}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        problems
+    }
+}
+
+/// A password must never be written in the config file.
+fn secret_in_file(text: &str) -> Option<String> {
+    let value: toml::Table = toml::from_str(text).ok()?;
+    let matrix = value.get("matrix")?.as_table()?;
+    ["password", "access_token"].iter().find(|k| matrix.contains_key(**k)).map(|k| {
+        format!("[matrix] {k}: secrets do not belong in the config file; set the environment variable CONFBOT_PASSWORD or point password_file at a file only the bot can read")
+    })
+}
+
+#[derive(Default)]
+struct Checker {
+    problems: Vec<String>,
+}
+
+impl Checker {
+    fn duration(&mut self, key: &str, value: &str) -> TimeDelta {
+        duration::parse(value).unwrap_or_else(|err| {
+            self.problems.push(format!("{key}: {err}"));
+            TimeDelta::zero()
+        })
+    }
+
+    fn user_id(&mut self, key: &str, value: &str) {
+        if !is_user_id(value) {
+            self.problems.push(format!(
+                "{key}: \"{value}\" is not a Matrix user id: write it as \"@name:server\""
+            ));
+        }
+    }
+
+    fn room(&mut self, key: &str, value: &str) {
+        if !is_room_reference(value) {
+            self.problems.push(format!(
+                "{key}: \"{value}\" is not a Matrix room: write a room id (\"!abc:server\") or an alias (\"#name:server\")"
+            ));
+        }
+    }
+
+    fn config(&mut self, raw: RawConfig) -> Config {
+        let matrix = raw.matrix.map(|m| self.matrix(m));
+        let timezone = raw.schedule.timezone.as_deref().and_then(|name| {
+            Tz::from_str(name)
+                .map_err(|_| {
+                    let hint =
+                        text::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+                            .map(|z| format!("did you mean \"{z}\"?"))
+                            .unwrap_or_else(|| {
+                                "use an IANA zone name such as \"Europe/Brussels\"".to_string()
+                            });
+                    self.problems.push(format!(
+                        "[schedule] timezone: \"{name}\" is not a known time zone: {hint}"
+                    ));
+                })
+                .ok()
+        });
+        let rooms = self.rooms(raw.rooms);
+        let reminders = self.reminders(raw.reminders);
+        let access = self.access(raw.access);
+        let questions = QuestionsConfig {
+            enabled: raw.questions.enabled.unwrap_or(true),
+            max_length: raw.questions.max_length.unwrap_or(500),
+            notify_asker: raw.questions.notify_asker.unwrap_or(false),
+        };
+        if questions.max_length == 0 {
+            self.problems
+                .push("[questions] max_length: must be at least 1".to_string());
+        }
+        let announcements = raw
+            .announcements
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, a)| self.announcement(i + 1, a, &rooms))
+            .collect();
+        Config {
+            matrix,
+            schedule: ScheduleConfig {
+                source: raw.schedule.source,
+                timezone,
+            },
+            rooms,
+            reminders,
+            access,
+            questions,
+            announcements,
+        }
+    }
+
+    fn matrix(&mut self, raw: RawMatrix) -> MatrixConfig {
+        if !(raw.homeserver.starts_with("http://") || raw.homeserver.starts_with("https://")) {
+            self.problems.push(format!(
+                "[matrix] homeserver: \"{}\" is not a URL: write it as \"https://matrix.example.org\"",
+                raw.homeserver
+            ));
+        }
+        self.user_id("[matrix] user", &raw.user);
+        let command_max_age = self.duration(
+            "[matrix] command_max_age",
+            raw.command_max_age.as_deref().unwrap_or("5m"),
+        );
+        MatrixConfig {
+            homeserver: raw.homeserver,
+            user: raw.user,
+            device_name: raw.device_name.unwrap_or_else(|| "confbot".to_string()),
+            state_dir: raw.state_dir.unwrap_or_else(|| PathBuf::from("state")),
+            password_file: raw.password_file,
+            command_max_age,
+        }
+    }
+
+    fn rooms(&mut self, raw: RawRooms) -> RoomsConfig {
+        for room in &raw.announcements {
+            self.room("[rooms] announcements", room);
+        }
+        for (key, room) in [("moderators", &raw.moderators), ("speakers", &raw.speakers)] {
+            if let Some(room) = room {
+                self.room(&format!("[rooms] {key}"), room);
+            }
+        }
+        for (place, room) in &raw.map {
+            self.room(&format!("[rooms.map] \"{place}\""), room);
+        }
+        RoomsConfig {
+            announcements: raw.announcements,
+            moderators: raw.moderators,
+            speakers: raw.speakers,
+            map: raw.map,
+        }
+    }
+
+    fn reminders(&mut self, raw: RawReminders) -> RemindersConfig {
+        let lead_strings: Vec<String> = raw
+            .lead
+            .unwrap_or_else(|| DEFAULT_LEAD.iter().map(|s| s.to_string()).collect());
+        let mut lead: Vec<TimeDelta> = lead_strings
+            .iter()
+            .map(|l| self.duration("[reminders] lead", l))
+            .collect();
+        lead.sort_by(|a, b| b.cmp(a));
+        lead.dedup();
+        let grace = self.duration("[reminders] grace", raw.grace.as_deref().unwrap_or("2m"));
+        RemindersConfig {
+            lead,
+            grace,
+            skip_kinds: raw.skip_kinds,
+        }
+    }
+
+    fn access(&mut self, raw: RawAccess) -> AccessConfig {
+        for (key, users) in [
+            ("organizers", &raw.organizers),
+            ("moderators", &raw.moderators),
+        ] {
+            for user in users {
+                self.user_id(&format!("[access] {key}"), user);
+            }
+        }
+        for entry in &raw.invite {
+            let server = entry.trim_start_matches(':');
+            if !(is_user_id(entry) || is_server_name(server)) {
+                self.problems.push(format!(
+                    "[access] invite: \"{entry}\" is neither a user (\"@name:server\") nor a server name (\"example.org\")"
+                ));
+            }
+        }
+        AccessConfig {
+            organizers: raw.organizers,
+            moderators: raw.moderators,
+            invite: raw.invite,
+            organizer_power_level: raw.organizer_power_level.unwrap_or(50),
+        }
+    }
+
+    fn announcement(
+        &mut self,
+        number: usize,
+        raw: RawAnnouncement,
+        rooms: &RoomsConfig,
+    ) -> Option<AnnouncementConfig> {
+        let key = format!("[[announcements]] #{number}");
+        let problems_before = self.problems.len();
+        if raw.text.trim().is_empty() {
+            self.problems.push(format!("{key} text: is empty"));
+        }
+        let known_room = match raw.room.as_str() {
+            "announcements" => !rooms.announcements.is_empty(),
+            "moderators" => rooms.moderators.is_some(),
+            "speakers" => rooms.speakers.is_some(),
+            place => rooms.map.contains_key(place),
+        };
+        if !known_room {
+            let names: Vec<&str> = ["announcements", "moderators", "speakers"]
+                .into_iter()
+                .chain(rooms.map.keys().map(String::as_str))
+                .collect();
+            self.problems.push(format!(
+                "{key} room: \"{}\" is not a room configured in [rooms]; use one of: {}",
+                raw.room,
+                names.join(", ")
+            ));
+        }
+        let chosen = [
+            raw.at.is_some(),
+            raw.cron.is_some(),
+            raw.before.is_some(),
+            raw.after.is_some(),
+        ]
+        .iter()
+        .filter(|&&x| x)
+        .count();
+        if chosen != 1 {
+            self.problems.push(format!(
+                "{key}: give exactly one of at = \"2023-02-03T08:45\", cron = \"0 9 * * *\", before = \"15m\" or after = \"5m\" (with session = \"ID\")"
+            ));
+            return None;
+        }
+        if (raw.before.is_some() || raw.after.is_some()) != raw.session.is_some() {
+            self.problems.push(format!(
+                "{key} session: before and after need session = \"ID\", and session needs before or after"
+            ));
+            return None;
+        }
+        let when = if let Some(at) = raw.at {
+            if time::parse_naive(&at).is_none()
+                && chrono::DateTime::parse_from_rfc3339(&at).is_err()
+            {
+                self.problems.push(format!(
+                    "{key} at: \"{at}\" is not a time: write a local time such as \"2023-02-03T08:45\""
+                ));
+            }
+            AnnouncementTime::At(at)
+        } else if let Some(cron) = raw.cron {
+            if let Err(err) = parse_cron(&cron) {
+                self.problems.push(format!(
+                    "{key} cron: \"{cron}\" is not a cron expression: {err}"
+                ));
+            }
+            AnnouncementTime::Cron(cron)
+        } else {
+            let session = raw.session.unwrap_or_default();
+            let offset = match (raw.before, raw.after) {
+                (Some(before), _) => -self.duration(&format!("{key} before"), &before),
+                (_, Some(after)) => self.duration(&format!("{key} after"), &after),
+                _ => unreachable!("exactly one of at, cron, before, after is set"),
+            };
+            AnnouncementTime::Session { session, offset }
+        };
+        (self.problems.len() == problems_before).then_some(AnnouncementConfig {
+            text: raw.text,
+            room: raw.room,
+            when,
+        })
+    }
+}
+
+/// Parses a cron expression with five fields (minute precision) or six (with seconds).
+pub fn parse_cron(expression: &str) -> Result<croner::Cron, croner::errors::CronError> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Optional)
+        .build()
+        .parse(expression)
+}
+
+fn is_user_id(s: &str) -> bool {
+    s.strip_prefix('@')
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(local, server)| !local.is_empty() && is_server_name(server))
+}
+
+fn is_room_reference(s: &str) -> bool {
+    (s.starts_with('!') || s.starts_with('#'))
+        && s[1..]
+            .split_once(':')
+            .is_some_and(|(local, server)| !local.is_empty() && is_server_name(server))
+}
+
+fn is_server_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        Config::from_toml(text, "bot.toml").unwrap_err().problems
+    }
+
+    #[test]
+    fn a_minimal_config_gets_the_documented_defaults() {
+        let config = Config::from_toml("[schedule]\nsource = \"s.toml\"\n", "bot.toml").unwrap();
+        assert_eq!(
+            config.reminders.lead,
+            [TimeDelta::minutes(10), TimeDelta::zero()]
+        );
+        assert_eq!(config.reminders.grace, TimeDelta::minutes(2));
+        assert_eq!(config.access.organizer_power_level, 50);
+        assert!(config.matrix.is_none());
+        assert!(config.questions.enabled);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let errs = problems("[schedule]\nsource = \"s.toml\"\n[reminders]\nleads = [\"5m\"]\n");
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0].starts_with("line 4: unknown field `leads`, expected one of"),
+            "{}",
+            errs[0]
+        );
+    }
+
+    #[test]
+    fn a_password_in_the_file_is_refused() {
+        let errs = problems("[matrix]\nhomeserver = \"http://h\"\nuser = \"@b:h\"\npassword = \"hunter2\"\n[schedule]\nsource = \"s\"\n");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].starts_with("[matrix] password: secrets do not belong in the config file"));
+        assert!(!errs[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_with_its_key() {
+        let errs = problems(
+            r#"
+[matrix]
+homeserver = "matrix.example.org"
+user = "confbot"
+[schedule]
+source = "s.toml"
+timezone = "Europe/Brusels"
+[rooms]
+moderators = "mods"
+[reminders]
+lead = ["10"]
+[access]
+invite = ["not a server"]
+[[announcements]]
+text = "Doors open"
+room = "lobby"
+cron = "every morning"
+"#,
+        );
+        assert_eq!(
+            errs,
+            [
+                "[matrix] homeserver: \"matrix.example.org\" is not a URL: write it as \"https://matrix.example.org\"",
+                "[matrix] user: \"confbot\" is not a Matrix user id: write it as \"@name:server\"",
+                "[schedule] timezone: \"Europe/Brusels\" is not a known time zone: did you mean \"Europe/Brussels\"?",
+                "[rooms] moderators: \"mods\" is not a Matrix room: write a room id (\"!abc:server\") or an alias (\"#name:server\")",
+                "[reminders] lead: '10' is not a duration: write it like \"25m\", \"1h30m\", \"90s\" or \"1:30\"",
+                "[access] invite: \"not a server\" is neither a user (\"@name:server\") nor a server name (\"example.org\")",
+                "[[announcements]] #1 room: \"lobby\" is not a room configured in [rooms]; use one of: announcements, moderators, speakers",
+                "[[announcements]] #1 cron: \"every morning\" is not a cron expression: Invalid pattern: Pattern must have between 5 and 7 fields.",
+            ]
+        );
+    }
+
+    #[test]
+    fn announcements_take_one_time_rule() {
+        let base = "[schedule]\nsource = \"s\"\n[rooms]\nannouncements = [\"#a:h\"]\n";
+        let config = Config::from_toml(
+            &format!("{base}[[announcements]]\ntext = \"Backstage!\"\nroom = \"announcements\"\nbefore = \"15m\"\nsession = \"rocky\"\n"),
+            "bot.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.announcements[0].when,
+            AnnouncementTime::Session {
+                session: "rocky".into(),
+                offset: TimeDelta::minutes(-15)
+            }
+        );
+        let errs = problems(&format!(
+            "{base}[[announcements]]\ntext = \"x\"\nroom = \"announcements\"\nat = \"2023-02-03T08:00\"\ncron = \"0 9 * * *\"\n"
+        ));
+        assert!(
+            errs[0].starts_with("[[announcements]] #1: give exactly one of"),
+            "{}",
+            errs[0]
+        );
+    }
+
+    #[test]
+    fn five_and_six_field_cron_expressions_parse() {
+        assert!(parse_cron("0 9 * * MON-FRI").is_ok());
+        assert!(parse_cron("30 0 9 * * *").is_ok());
+        assert!(parse_cron("61 * * * *").is_err());
+    }
+}
