@@ -1,0 +1,304 @@
+//! The command line: `confbot check` and `confbot schedule`. Each subcommand loads what
+//! it needs, calls the core and prints; errors go to stderr with a non-zero exit.
+
+use crate::config::{Config, DEFAULT_LEAD};
+use crate::schedule::{normalized, Loaded, Schedule, ScheduleErrors, SessionKind};
+use crate::{duration, plan, query, render, source, text, time};
+use anyhow::{bail, Context};
+use chrono::{NaiveDate, TimeDelta};
+use chrono_tz::Tz;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "confbot",
+    version,
+    about = "A Matrix bot for conference announcements"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the config and its schedule; print a summary and the reminders it would post.
+    Check(SourceArgs),
+    /// Print a day's agenda, what is on at a given time, or the normalized schedule as JSON.
+    Schedule(ScheduleArgs),
+}
+
+/// Where the schedule comes from: a config file or a schedule file on its own.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// The bot's config file.
+    #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// A schedule file, read without a config.
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    pub schedule: Option<PathBuf>,
+    /// The time zone for schedules that name none (an IANA name such as Europe/Brussels).
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Show what is on now and next at TIME (RFC 3339, or local time in the conference zone).
+    #[arg(long, value_name = "TIME", conflicts_with = "day")]
+    pub at: Option<String>,
+    /// Show the agenda of DATE (YYYY-MM-DD, or the day's number: 1 for the first day).
+    #[arg(long, value_name = "DATE")]
+    pub day: Option<String>,
+    /// Only this room or track.
+    #[arg(long, value_name = "ROOM")]
+    pub room: Option<String>,
+    /// Print the normalized schedule as JSON.
+    #[arg(long, conflicts_with_all = ["at", "day", "room"])]
+    pub json: bool,
+}
+
+/// Runs one subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Schedule(args) => schedule(&args),
+    }
+}
+
+/// What a subcommand works on: the config (when one was given) and the schedule.
+struct Inputs {
+    config: Option<Config>,
+    loaded: Loaded,
+}
+
+const DEFAULT_CONFIG: &str = "confbot.toml";
+
+fn load_inputs(args: &SourceArgs) -> anyhow::Result<Inputs> {
+    let override_zone = args.timezone.as_deref().map(parse_zone).transpose()?;
+    if let Some(path) = &args.schedule {
+        let loaded = source::load_schedule(path, override_zone)?;
+        return Ok(Inputs {
+            config: None,
+            loaded,
+        });
+    }
+    let path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    if args.config.is_none() && !path.exists() {
+        bail!("no {DEFAULT_CONFIG} here: pass --config PATH (see config/confbot.example.toml) or --schedule FILE");
+    }
+    let config = Config::load(&path)?;
+    let zone = override_zone.or(config.schedule.timezone);
+    let loaded = source::load_schedule(&config.schedule.source, zone).with_context(|| {
+        format!(
+            "the schedule named by [schedule] source in {}",
+            path.display()
+        )
+    })?;
+    Ok(Inputs {
+        config: Some(config),
+        loaded,
+    })
+}
+
+fn parse_zone(name: &str) -> anyhow::Result<Tz> {
+    name.parse::<Tz>().map_err(|_| {
+        let hint = text::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+            .map(|z| format!("did you mean {z}?"))
+            .unwrap_or_else(|| "use an IANA zone name such as Europe/Brussels".to_string());
+        anyhow::anyhow!("--timezone {name}: not a known time zone; {hint}")
+    })
+}
+
+fn check(args: &SourceArgs) -> anyhow::Result<ExitCode> {
+    let inputs = match load_inputs(args) {
+        Ok(inputs) => inputs,
+        Err(err) => {
+            eprintln!("{err:#}");
+            if let Some(errors) = err.downcast_ref::<ScheduleErrors>() {
+                eprintln!(
+                    "{} — fix the lines above and run confbot check again",
+                    count(errors.0.iter().filter(|d| d.is_error()).count(), "error")
+                );
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let schedule = &inputs.loaded.schedule;
+    let problems = match &inputs.config {
+        Some(config) => config.check_against(schedule),
+        None => Vec::new(),
+    };
+    if let Some(path) = &args.config {
+        println!(
+            "config {}: {}",
+            path.display(),
+            if problems.is_empty() {
+                "ok"
+            } else {
+                "has errors"
+            }
+        );
+    }
+    print!("{}", summary(schedule));
+    for warning in &inputs.loaded.warnings {
+        println!("{warning}");
+    }
+    let (leads, skip) = match &inputs.config {
+        Some(config) => (
+            config.reminders.lead.clone(),
+            config.reminders.skip_kinds.clone(),
+        ),
+        None => (
+            DEFAULT_LEAD
+                .iter()
+                .map(|l| duration::parse(l).expect("default leads parse"))
+                .collect(),
+            Vec::new(),
+        ),
+    };
+    print!("{}", reminder_plan(schedule, &leads, &skip));
+    if problems.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let source = args
+        .config
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    for problem in &problems {
+        eprintln!("{source}: error: {problem}");
+    }
+    eprintln!("{}", count(problems.len(), "error"));
+    Ok(ExitCode::from(1))
+}
+
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Days, rooms, sessions by kind, speakers.
+fn summary(schedule: &Schedule) -> String {
+    let conference = schedule.conference();
+    let mut out = format!("{} ({})\n", conference.name, conference.timezone.name());
+    let days: Vec<String> = schedule.days().iter().map(|d| render::day(*d)).collect();
+    out.push_str(&format!(
+        "  {}: {}\n",
+        count(days.len(), "day"),
+        days.join(", ")
+    ));
+    let rooms = schedule.rooms();
+    out.push_str(&format!(
+        "  {}: {}\n",
+        count(rooms.len(), "room"),
+        rooms.join(", ")
+    ));
+    let kinds: Vec<String> = SessionKind::ALL
+        .iter()
+        .map(|&kind| {
+            (
+                kind,
+                schedule
+                    .sessions()
+                    .iter()
+                    .filter(|s| s.kind == kind)
+                    .count(),
+            )
+        })
+        .filter(|&(_, n)| n > 0)
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    out.push_str(&format!(
+        "  {} ({})\n",
+        count(schedule.sessions().len(), "session"),
+        kinds.join(", ")
+    ));
+    out.push_str(&format!(
+        "  {}\n",
+        count(schedule.speakers().len(), "speaker")
+    ));
+    out
+}
+
+fn reminder_plan(schedule: &Schedule, leads: &[TimeDelta], skip: &[SessionKind]) -> String {
+    let plan = plan::reminders(schedule, leads, skip);
+    let leads_text: Vec<String> = leads
+        .iter()
+        .map(|l| duration::Compact(*l).to_string())
+        .collect();
+    let mut out = format!(
+        "{} ({} before each session):\n",
+        count(plan.len(), "reminder"),
+        leads_text.join(", ")
+    );
+    for reminder in plan {
+        out.push_str(&format!(
+            "  {} {}  {:>4} before  {}\n",
+            reminder.due.format("%a %-d %b %H:%M"),
+            time::zone_abbreviation(&reminder.due),
+            duration::Compact(reminder.lead).to_string(),
+            reminder.session.title
+        ));
+    }
+    out
+}
+
+fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
+    let inputs = load_inputs(&args.source)?;
+    let schedule = &inputs.loaded.schedule;
+    for warning in &inputs.loaded.warnings {
+        eprintln!("{warning}");
+    }
+    if args.json {
+        println!("{}", normalized::to_json(schedule));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let place = args.room.as_deref();
+    if let Some(place) = place {
+        if schedule.timeline(Some(place)).is_none() {
+            bail!(
+                "--room {place}: no such room or track; the rooms are: {}",
+                schedule.rooms().join(", ")
+            );
+        }
+    }
+    if let Some(at) = &args.at {
+        let now = time::parse_instant(at, schedule.timezone())
+            .map_err(|err| anyhow::anyhow!("--at: {err}"))?;
+        let on = query::whats_on(schedule, now, place);
+        println!("{}", render::whats_on(schedule, &on, place));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let days: Vec<NaiveDate> = match &args.day {
+        Some(day) => vec![pick_day(schedule, day)?],
+        None => schedule.days().to_vec(),
+    };
+    let agendas: Vec<String> = days
+        .iter()
+        .map(|&day| render::agenda(schedule, day, &query::agenda(schedule, day, place)))
+        .collect();
+    println!("{}", agendas.join("\n\n"));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "2023-02-03", or "2" for the conference's second day.
+fn pick_day(schedule: &Schedule, day: &str) -> anyhow::Result<NaiveDate> {
+    if let Some(date) = time::parse_date(day) {
+        return Ok(date);
+    }
+    let days = schedule.days();
+    match day.trim().parse::<usize>() {
+        Ok(n) if (1..=days.len()).contains(&n) => Ok(days[n - 1]),
+        _ => bail!(
+            "--day {day}: write a date (YYYY-MM-DD) or a day number from 1 to {}",
+            days.len()
+        ),
+    }
+}

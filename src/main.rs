@@ -1,0 +1,12 @@
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match confbot::cli::run(confbot::cli::Cli::parse()) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("{err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
