@@ -40,7 +40,7 @@ pub fn parse(input: &str) -> Result<TimeDelta, DurationError> {
                     'm' => TimeDelta::try_minutes(n),
                     _ => TimeDelta::try_seconds(n),
                 };
-                total += part.ok_or_else(err)?;
+                total = total.checked_add(&part.ok_or_else(err)?).ok_or_else(err)?;
                 seen_unit = true;
             }
             _ => return Err(err()),
@@ -68,7 +68,9 @@ fn parse_clock(s: &str) -> Option<TimeDelta> {
     if m >= 60 || sec >= 60 {
         return None;
     }
-    Some(TimeDelta::hours(h) + TimeDelta::minutes(m) + TimeDelta::seconds(sec))
+    TimeDelta::try_hours(h)?
+        .checked_add(&TimeDelta::try_minutes(m)?)?
+        .checked_add(&TimeDelta::try_seconds(sec)?)
 }
 
 /// Displays a duration the way it is written in configs: "1h30m", "10m", "0m".
@@ -117,7 +119,19 @@ mod tests {
 
     #[test]
     fn refuses_what_is_ambiguous_or_malformed() {
-        for bad in ["", "10", "m", "10x", "1h30", "1:75", "1:2:3:4", "-5m", "h1"] {
+        for bad in [
+            "",
+            "10",
+            "m",
+            "10x",
+            "1h30",
+            "1:75",
+            "1:2:3:4",
+            "-5m",
+            "h1",
+            "99999999999999999:00",
+            "9999999999999999d",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use crate::query::{Phase, SpeakerMatch, WhatsOn};
 use crate::schedule::{Schedule, Session};
-use crate::time;
+use crate::{text, time};
 use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
 
@@ -116,7 +116,7 @@ pub fn speakers(schedule: &Schedule, found: &[SpeakerMatch<'_>], query: &str) ->
         [one] => {
             let mut out = one.speaker.name.clone();
             if let Some(bio) = &one.speaker.bio {
-                out.push_str(&format!("\n{}", collapse_whitespace(bio)));
+                out.push_str(&format!("\n{}", text::collapse_whitespace(bio)));
             }
             for link in &one.speaker.links {
                 out.push_str(&format!("\n{link}"));
@@ -138,12 +138,6 @@ pub fn speakers(schedule: &Schedule, found: &[SpeakerMatch<'_>], query: &str) ->
             out
         }
     }
-}
-
-/// Text from HTML pages and schedules keeps its line breaks and indentation; in a chat
-/// message one line reads better.
-pub fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -20,6 +20,12 @@ pub fn folded_words(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// Text from HTML pages and schedules keeps its line breaks and indentation; in a chat
+/// message one line reads better.
+pub fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Levenshtein distance, for "did you mean" hints on short names.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
