@@ -2,8 +2,13 @@
 //! with the indexes that keep queries fast on schedules of any size.
 
 mod diagnostic;
+pub mod format;
+pub mod frab_json;
+pub mod ical;
+pub mod import;
 pub mod native;
 pub mod normalized;
+pub mod xml;
 
 pub use diagnostic::{Diagnostic, Loaded, ScheduleErrors, Severity};
 
@@ -217,6 +222,15 @@ impl Schedule {
 
     pub(crate) fn folded_speaker_name(&self, position: usize) -> &str {
         &self.index.folded_speaker_names[position]
+    }
+}
+
+/// Two schedules are the same when their conference, sessions and speakers are.
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Schedule) -> bool {
+        self.conference == other.conference
+            && self.sessions == other.sessions
+            && self.speakers == other.speakers
     }
 }
 
