@@ -2,7 +2,8 @@
 //! it needs, calls the core and prints; errors go to stderr with a non-zero exit.
 
 use crate::config::{Config, DEFAULT_LEAD};
-use crate::schedule::{normalized, Loaded, Schedule, ScheduleErrors, SessionKind};
+use crate::schedule::format::Format;
+use crate::schedule::{native, normalized, Loaded, Schedule, ScheduleErrors, SessionKind};
 use crate::{duration, plan, query, render, source, text, time};
 use anyhow::{bail, Context};
 use chrono::{NaiveDate, TimeDelta};
@@ -28,6 +29,8 @@ pub enum Command {
     Check(SourceArgs),
     /// Print a day's agenda, what is on at a given time, or the normalized schedule as JSON.
     Schedule(ScheduleArgs),
+    /// Convert a pretalx, frab, Pentabarf or iCalendar schedule to confbot's TOML.
+    Import(ImportArgs),
 }
 
 /// Where the schedule comes from: a config file or a schedule file on its own.
@@ -36,12 +39,31 @@ pub struct SourceArgs {
     /// The bot's config file.
     #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG")]
     pub config: Option<PathBuf>,
-    /// A schedule file, read without a config.
+    /// A schedule file or https:// URL, read without a config.
     #[arg(long, value_name = "FILE", conflicts_with = "config")]
-    pub schedule: Option<PathBuf>,
+    pub schedule: Option<String>,
+    /// The schedule's format (toml, xml, json, ics); recognised from the content when absent.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
     /// The time zone for schedules that name none (an IANA name such as Europe/Brussels).
     #[arg(long, value_name = "TZ")]
     pub timezone: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The schedule to convert: a file or an https:// URL.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Its format (toml, xml, json, ics); recognised from the content when absent.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// The time zone for schedules that name none (an IANA name such as Europe/Brussels).
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+    /// Where to write the TOML; standard output when absent.
+    #[arg(short, long, value_name = "OUT.toml")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Schedule(args) => schedule(&args),
+        Command::Import(args) => import(&args),
     }
 }
 
@@ -80,8 +103,8 @@ const DEFAULT_CONFIG: &str = "confbot.toml";
 
 fn load_inputs(args: &SourceArgs) -> anyhow::Result<Inputs> {
     let override_zone = args.timezone.as_deref().map(parse_zone).transpose()?;
-    if let Some(path) = &args.schedule {
-        let loaded = source::load_schedule(path, override_zone)?;
+    if let Some(location) = &args.schedule {
+        let loaded = source::load_schedule(location, args.format, override_zone)?;
         return Ok(Inputs {
             config: None,
             loaded,
@@ -95,8 +118,10 @@ fn load_inputs(args: &SourceArgs) -> anyhow::Result<Inputs> {
         bail!("no {DEFAULT_CONFIG} here: pass --config PATH (see config/confbot.example.toml) or --schedule FILE");
     }
     let config = Config::load(&path)?;
-    let zone = override_zone.or(config.schedule.timezone);
-    let loaded = source::load_schedule(&config.schedule.source, zone).with_context(|| {
+    let mut schedule_source = config.schedule.to_source();
+    schedule_source.zone = override_zone.or(schedule_source.zone);
+    schedule_source.format = args.format.or(schedule_source.format);
+    let loaded = schedule_source.load_blocking().with_context(|| {
         format!(
             "the schedule named by [schedule] source in {}",
             path.display()
@@ -301,4 +326,46 @@ fn pick_day(schedule: &Schedule, day: &str) -> anyhow::Result<NaiveDate> {
             days.len()
         ),
     }
+}
+
+fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let zone = args.timezone.as_deref().map(parse_zone).transpose()?;
+    let loaded = source::load_schedule(&args.file, args.format, zone)?;
+    for warning in &loaded.warnings {
+        eprintln!("{warning}");
+    }
+    let toml = native::to_toml(&loaded.schedule);
+    let header = format!(
+        "# Imported by confbot from {}.\n# Times are local to {}.\n\n",
+        args.file,
+        loaded.schedule.timezone().name()
+    );
+    let skipped = loaded
+        .warnings
+        .iter()
+        .filter(|w| w.message.starts_with("skipped"))
+        .count();
+    let summary = format!(
+        "imported {} and {} from {}{}",
+        count(loaded.schedule.sessions().len(), "session"),
+        count(loaded.schedule.speakers().len(), "speaker"),
+        args.file,
+        if skipped > 0 {
+            format!("; skipped {} (see above)", count(skipped, "event"))
+        } else {
+            String::new()
+        }
+    );
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, format!("{header}{toml}"))
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("{summary} into {}", path.display());
+        }
+        None => {
+            print!("{header}{toml}");
+            eprintln!("{summary}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

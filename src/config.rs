@@ -2,7 +2,9 @@
 //! `config/confbot.example.toml`. Reading the file ([`Config::load`]) is separate from
 //! parsing it ([`Config::from_toml`]), which is pure and checks every value into typed form.
 
+use crate::schedule::format::Format;
 use crate::schedule::{Schedule, SessionKind};
+use crate::source::{Location, Source};
 use crate::{duration, text, time};
 use anyhow::Context;
 use chrono::TimeDelta;
@@ -62,9 +64,21 @@ pub struct MatrixConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleConfig {
-    pub source: PathBuf,
+    /// A file (relative to the config file) or an `https://` URL.
+    pub source: Location,
+    /// The format; recognised from the content when absent.
+    pub format: Option<Format>,
     /// For schedule formats that carry no zone.
     pub timezone: Option<Tz>,
+    /// How often a URL source is fetched again.
+    pub refresh: TimeDelta,
+}
+
+impl ScheduleConfig {
+    /// Where and how to read the schedule.
+    pub fn to_source(&self) -> Source {
+        Source::new(self.source.clone(), self.format, self.timezone)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -152,8 +166,10 @@ struct RawMatrix {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSchedule {
-    source: PathBuf,
+    source: String,
+    format: Option<String>,
     timezone: Option<String>,
+    refresh: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -218,7 +234,9 @@ impl Config {
             .with_context(|| format!("reading config {}", path.display()))?;
         let mut config = Config::from_toml(&text, &path.display().to_string())?;
         let base = path.parent().unwrap_or(Path::new(""));
-        config.schedule.source = base.join(&config.schedule.source);
+        if let Location::File(file) = &mut config.schedule.source {
+            *file = base.join(&*file);
+        }
         if let Some(matrix) = &mut config.matrix {
             matrix.state_dir = base.join(&matrix.state_dir);
             if let Some(file) = &mut matrix.password_file {
@@ -371,8 +389,17 @@ impl Checker {
         Config {
             matrix,
             schedule: ScheduleConfig {
-                source: raw.schedule.source,
+                source: Location::parse(&raw.schedule.source),
+                format: raw.schedule.format.as_deref().and_then(|f| {
+                    f.parse::<Format>()
+                        .map_err(|err| self.problems.push(format!("[schedule] format: {err}")))
+                        .ok()
+                }),
                 timezone,
+                refresh: self.duration(
+                    "[schedule] refresh",
+                    raw.schedule.refresh.as_deref().unwrap_or("10m"),
+                ),
             },
             rooms,
             reminders,

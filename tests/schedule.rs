@@ -10,7 +10,7 @@ use std::path::Path;
 
 fn load(relative: &str) -> Schedule {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
-    let loaded = source::load_schedule(&path, None).expect("schedule loads");
+    let loaded = source::load_schedule(path.to_str().unwrap(), None, None).expect("schedule loads");
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     loaded.schedule
 }

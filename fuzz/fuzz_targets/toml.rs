@@ -1,0 +1,11 @@
+//! No input may panic the toml schedule reader: it returns a schedule or errors.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = confbot::schedule::native::parse(text, "fuzz", Some(chrono_tz::Europe::Berlin));
+        let _ = confbot::schedule::native::parse(text, "fuzz", None);
+    }
+});
