@@ -73,6 +73,25 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Maps byte offsets in a document to 1-based line numbers, for messages.
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// The line holding byte `offset`.
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
+}
+
 /// A schedule that was read, with what the organizer should still look at.
 #[derive(Debug, Clone)]
 pub struct Loaded {

@@ -3,7 +3,7 @@
 //! that says where it is and why, and the rest of the schedule imports.
 
 use super::import::{self, Draft, DraftSession, DraftSpeaker};
-use super::{Conference, Diagnostic, Loaded, ScheduleErrors};
+use super::{Conference, Diagnostic, LineIndex, Loaded, ScheduleErrors};
 use crate::{duration, text, time};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
@@ -591,24 +591,6 @@ fn persons_by_id(list: Option<&Value>) -> HashMap<String, &Value> {
         }
     }
     persons
-}
-
-/// Maps byte offsets to 1-based line numbers.
-struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    fn new(text: &str) -> LineIndex {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        LineIndex { starts }
-    }
-
-    fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&start| start <= offset)
-    }
 }
 
 /// One step of a path into a JSON document.

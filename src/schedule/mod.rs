@@ -10,6 +10,7 @@ pub mod native;
 pub mod normalized;
 pub mod xml;
 
+pub(crate) use diagnostic::LineIndex;
 pub use diagnostic::{Diagnostic, Loaded, ScheduleErrors, Severity};
 
 use crate::text;

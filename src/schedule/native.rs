@@ -2,7 +2,8 @@
 //! See README.md, "The schedule format", for a complete example.
 
 use super::{
-    Conference, Diagnostic, Loaded, Schedule, ScheduleErrors, Session, SessionKind, Speaker,
+    Conference, Diagnostic, LineIndex, Loaded, Schedule, ScheduleErrors, Session, SessionKind,
+    Speaker,
 };
 use crate::{duration, text, time};
 use chrono::{DateTime, TimeDelta};
@@ -82,24 +83,6 @@ pub fn parse(
         diagnostics: Vec::new(),
     }
     .read(raw, fallback_zone)
-}
-
-/// Maps byte offsets to 1-based line numbers.
-struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    fn new(text: &str) -> LineIndex {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        LineIndex { starts }
-    }
-
-    fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&start| start <= offset)
-    }
 }
 
 struct Reader<'a> {

@@ -2,7 +2,7 @@
 //! Pentabarf-flavoured xCal (`schedule.xcal`) pretalx also offers.
 
 use super::import::{self, Draft, DraftSession, DraftSpeaker};
-use super::{Conference, Diagnostic, Loaded, ScheduleErrors};
+use super::{Conference, Diagnostic, LineIndex, Loaded, ScheduleErrors};
 use crate::{duration, time};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
@@ -44,7 +44,7 @@ pub fn parse(
     let root = document.root_element();
     let reader = Reader {
         source,
-        document: &document,
+        lines: LineIndex::new(text),
     };
     let draft = match root.tag_name().name() {
         "schedule" => reader.pentabarf(root, fallback_zone)?,
@@ -59,9 +59,9 @@ pub fn parse(
     import::finish(draft, source)
 }
 
-struct Reader<'a, 'input> {
+struct Reader<'a> {
     source: &'a str,
-    document: &'a Document<'input>,
+    lines: LineIndex,
 }
 
 /// The text of the first direct child named `name`, trimmed; `None` when absent or empty.
@@ -86,9 +86,9 @@ fn children<'a, 'input>(
         .filter(move |c| c.is_element() && c.tag_name().name() == name)
 }
 
-impl Reader<'_, '_> {
+impl Reader<'_> {
     fn line(&self, node: Node) -> usize {
-        self.document.text_pos_at(node.range().start).row as usize
+        self.lines.line_of(node.range().start)
     }
 
     fn fail(&self, node: Node, message: String) -> ScheduleErrors {
