@@ -298,7 +298,7 @@ fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
         let now = time::parse_instant(at, schedule.timezone())
             .map_err(|err| anyhow::anyhow!("--at: {err}"))?;
         let on = query::whats_on(schedule, now, place);
-        println!("{}", render::whats_on(schedule, &on, place));
+        println!("{}", render::whats_on(schedule, &on, now, place).body());
         return Ok(ExitCode::SUCCESS);
     }
     let days: Vec<NaiveDate> = match &args.day {
@@ -307,7 +307,11 @@ fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
     };
     let agendas: Vec<String> = days
         .iter()
-        .map(|&day| render::agenda(schedule, day, &query::agenda(schedule, day, place)))
+        .map(|&day| {
+            render::agenda(schedule, day, &query::agenda(schedule, day, place))
+                .body()
+                .to_string()
+        })
         .collect();
     println!("{}", agendas.join("\n\n"));
     Ok(ExitCode::SUCCESS)

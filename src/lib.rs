@@ -16,9 +16,13 @@
 //! - [`source`]: reading schedule files.
 //! - [`cli`]: the command line (`confbot check`, `confbot schedule`).
 
+pub mod answer;
 pub mod cli;
+pub mod clock;
+pub mod command;
 pub mod config;
 pub mod duration;
+pub mod message;
 pub mod plan;
 pub mod query;
 pub mod render;

@@ -1,10 +1,11 @@
-//! Schedule answers as plain text, in the conference's zone with its abbreviation.
-//! The terminal prints these; the Matrix adapter sends them as the plain-text body.
+//! Schedule answers as messages (plain text and HTML), in the conference's zone with its
+//! abbreviation. The terminal prints the plain text; Matrix sends both.
 
+use crate::message::Message;
 use crate::query::{Phase, SpeakerMatch, WhatsOn};
 use crate::schedule::{Schedule, Session};
 use crate::{text, time};
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, NaiveDate, TimeDelta};
 use chrono_tz::Tz;
 
 /// "09:00–09:25 CET"; across a change of offset, "23:00 EDT–Sun 5 Nov 01:00 EST".
@@ -44,100 +45,232 @@ pub fn instant(at: &DateTime<Tz>) -> String {
     )
 }
 
-/// "09:00–09:25 CET  CentOS Stream: RHEL development in public — Adam Samalik (Pagoda room)".
-pub fn session_line(schedule: &Schedule, session: &Session) -> String {
-    let mut line = format!("{}  {}", when(session), session.title);
+/// "in 12 minutes", "in 1 hour 5 minutes", "in 2 days", "now", "5 minutes ago".
+pub fn relative(now: DateTime<Tz>, at: DateTime<Tz>) -> String {
+    let delta = at - now;
+    let ahead = delta >= TimeDelta::zero();
+    let minutes = (delta.num_seconds().abs() + 59) / 60;
+    if minutes == 0 {
+        return "now".to_string();
+    }
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let span = if minutes < 60 {
+        plural(minutes, "minute")
+    } else if minutes < 24 * 60 {
+        let (h, m) = (minutes / 60, minutes % 60);
+        if m == 0 {
+            plural(h, "hour")
+        } else {
+            format!("{} {}", plural(h, "hour"), plural(m, "minute"))
+        }
+    } else {
+        plural((minutes + 12 * 60) / (24 * 60), "day")
+    };
+    if ahead {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
+/// "09:00–09:25 CET  **Title** — Speaker, Speaker (Room)".
+pub fn session_line(message: &mut Message, schedule: &Schedule, session: &Session) {
+    message
+        .text(&format!("{}  ", when(session)))
+        .strong(&session.title);
     let speakers = schedule.speaker_names(session);
     if !speakers.is_empty() {
-        line.push_str(" — ");
-        line.push_str(&speakers.join(", "));
+        message.text(&format!(" — {}", speakers.join(", ")));
     }
     if let Some(room) = &session.room {
-        line.push_str(&format!(" ({room})"));
+        message.text(&format!(" ({room})"));
     }
-    line
+}
+
+fn session_lines(message: &mut Message, schedule: &Schedule, sessions: &[&Session]) {
+    for session in sessions {
+        message.line_break().text("  ");
+        session_line(message, schedule, session);
+    }
 }
 
 /// A day's agenda: a heading, then one line a session.
-pub fn agenda(schedule: &Schedule, date: NaiveDate, sessions: &[&Session]) -> String {
-    let mut out = day(date);
+pub fn agenda(schedule: &Schedule, date: NaiveDate, sessions: &[&Session]) -> Message {
+    let mut message = Message::new();
+    message.strong(&day(date));
     if sessions.is_empty() {
-        out.push_str("\n  nothing scheduled");
+        message.line_break().text("  nothing scheduled");
     }
-    for session in sessions {
-        out.push_str("\n  ");
-        out.push_str(&session_line(schedule, session));
-    }
-    out
+    session_lines(&mut message, schedule, sessions);
+    message
 }
 
-/// What is on and what is next, or where the conference stands.
-pub fn whats_on(schedule: &Schedule, on: &WhatsOn<'_>, place: Option<&str>) -> String {
+/// What is on and what is next at `now`, or where the conference stands.
+pub fn whats_on(
+    schedule: &Schedule,
+    on: &WhatsOn<'_>,
+    now: DateTime<Tz>,
+    place: Option<&str>,
+) -> Message {
     let name = &schedule.conference().name;
-    let lines = |sessions: &[&Session]| -> String {
-        sessions
-            .iter()
-            .map(|s| format!("\n  {}", session_line(schedule, s)))
-            .collect()
-    };
-    let mut out = match on.phase {
+    let mut message = Message::new();
+    match on.phase {
         Phase::Empty => {
-            return match place {
+            message.text(&match place {
                 Some(place) => format!("No sessions in {place}."),
                 None => "The schedule has no sessions.".to_string(),
-            }
+            });
+            return message;
         }
-        Phase::NotStarted { starts } => format!("{name} starts on {}.", instant(&starts)),
+        Phase::NotStarted { starts } => {
+            message.text(&format!(
+                "{name} starts on {}, {}.",
+                instant(&starts),
+                relative(now, starts)
+            ));
+        }
         Phase::Over { ended } => {
-            return format!(
+            message.text(&format!(
                 "{name} is over: the last session ended on {}. Thank you for coming!",
                 instant(&ended)
-            )
+            ));
+            return message;
         }
-        Phase::Running => format!("Now:{}", lines(&on.now)),
-        Phase::Between => "Nothing is on right now.".to_string(),
+        Phase::Running => {
+            message.text("Now:");
+            session_lines(&mut message, schedule, &on.now);
+        }
+        Phase::Between => {
+            message.text("Nothing is on right now.");
+        }
         Phase::DayOver { next_starts } => {
-            format!(
+            message.text(&format!(
                 "That's all for today. Sessions resume on {}.",
                 instant(&next_starts)
-            )
+            ));
         }
-    };
-    if !on.next.is_empty() {
-        out.push_str(&format!("\nNext:{}", lines(&on.next)));
     }
-    out
+    if let Some(first) = on.next.first() {
+        let heading = match on.phase {
+            Phase::NotStarted { .. } => "First:".to_string(),
+            _ => format!("Next, {}:", relative(now, first.start)),
+        };
+        message.line_break().text(&heading);
+        session_lines(&mut message, schedule, &on.next);
+    }
+    message
 }
 
 /// A speaker with their sessions, or the list of speakers that matched.
-pub fn speakers(schedule: &Schedule, found: &[SpeakerMatch<'_>], query: &str) -> String {
+pub fn speakers(schedule: &Schedule, found: &[SpeakerMatch<'_>], query: &str) -> Message {
+    let mut message = Message::new();
     match found {
-        [] => format!("No speaker matches \"{query}\"."),
+        [] => {
+            message.text(&format!("No speaker matches \"{query}\"."));
+        }
         [one] => {
-            let mut out = one.speaker.name.clone();
+            message.strong(&one.speaker.name);
             if let Some(bio) = &one.speaker.bio {
-                out.push_str(&format!("\n{}", text::collapse_whitespace(bio)));
+                message.line_break().text(&first_sentences(bio, 200));
             }
             for link in &one.speaker.links {
-                out.push_str(&format!("\n{link}"));
+                message.line_break().link(link, link);
             }
             for session in &one.sessions {
-                out.push_str(&format!(
-                    "\n  {}, {}",
-                    day(session.start.date_naive()),
-                    session_line(schedule, session)
-                ));
+                message
+                    .line_break()
+                    .text(&format!("  {}, ", short_day(session.start.date_naive())));
+                session_line(&mut message, schedule, session);
             }
-            out
         }
         many => {
-            let mut out = format!("{} speakers match \"{query}\":", many.len());
+            message.text(&format!("{} speakers match \"{query}\":", many.len()));
             for m in many {
-                out.push_str(&format!("\n  {}", m.speaker.name));
+                message.line_break().text("  ").strong(&m.speaker.name);
+                let titles: Vec<&str> = m.sessions.iter().map(|s| s.title.as_str()).collect();
+                if !titles.is_empty() {
+                    message.text(&format!(" — {}", titles.join("; ")));
+                }
             }
-            out
         }
     }
+    message
+}
+
+/// One session in full: title, time, room, speakers, abstract (shortened), link.
+pub fn session_detail(schedule: &Schedule, session: &Session, now: DateTime<Tz>) -> Message {
+    let mut message = Message::new();
+    message.strong(&session.title);
+    if let Some(subtitle) = &session.subtitle {
+        message.text(" — ").em(subtitle);
+    }
+    message.line_break().text(&format!(
+        "{}, {} ({})",
+        short_day(session.start.date_naive()),
+        when(session),
+        relative(now, session.start)
+    ));
+    if let Some(room) = &session.room {
+        message.text(&format!(" · {room}"));
+    }
+    let speakers = schedule.speaker_names(session);
+    if !speakers.is_empty() {
+        message
+            .line_break()
+            .text(&format!("With {}", speakers.join(", ")));
+    }
+    if let Some(text) = &session.abstract_text {
+        message.line_break().text(&first_sentences(text, 400));
+    }
+    if let Some(url) = &session.url {
+        message.line_break().link(url, url);
+    }
+    message
+}
+
+/// A list of sessions, at most `limit`, with a count of the rest.
+pub fn session_list(
+    schedule: &Schedule,
+    heading: &str,
+    sessions: &[&Session],
+    limit: usize,
+) -> Message {
+    let mut message = Message::new();
+    message.text(heading);
+    for session in sessions.iter().take(limit) {
+        message
+            .line_break()
+            .text(&format!("  {}, ", short_day(session.start.date_naive())));
+        session_line(&mut message, schedule, session);
+        message.text(&format!(" [{}]", session.id));
+    }
+    if sessions.len() > limit {
+        message
+            .line_break()
+            .text(&format!("…and {} more.", sessions.len() - limit));
+    }
+    message
+}
+
+/// "Fri 3 Feb".
+pub fn short_day(date: NaiveDate) -> String {
+    date.format("%a %-d %b").to_string()
+}
+
+/// The text on one line, cut at a sentence or word boundary near `limit` characters.
+pub fn first_sentences(s: &str, limit: usize) -> String {
+    let s = text::collapse_whitespace(s);
+    if s.chars().count() <= limit {
+        return s;
+    }
+    let cut: String = s.chars().take(limit).collect();
+    let end = cut
+        .rfind(". ")
+        .map(|i| i + 1)
+        .filter(|&i| i > limit / 3)
+        .or_else(|| cut.rfind(' '))
+        .unwrap_or(cut.len());
+    format!("{}…", cut[..end].trim_end())
 }
 
 #[cfg(test)]
@@ -182,10 +315,15 @@ room = "Room A"
     #[test]
     fn lines_show_times_in_the_conference_zone() {
         let s = schedule();
+        let mut m = Message::new();
+        session_line(&mut m, &s, &s.sessions()[0]);
         assert_eq!(
-            session_line(&s, &s.sessions()[0]),
+            m.body(),
             "10:00–10:50 EDT  Multi-Arch Container Layered Image Build System — Adam Miller (Room A)"
         );
+        assert!(m
+            .html()
+            .contains("<strong>Multi-Arch Container Layered Image Build System</strong>"));
     }
 
     #[test]
@@ -193,19 +331,18 @@ room = "Room A"
         let s = schedule();
         let tz = s.timezone();
         let text = |at: &str| {
-            whats_on(
-                &s,
-                &query::whats_on(&s, parse_instant(at, tz).unwrap(), None),
-                None,
-            )
+            let now = parse_instant(at, tz).unwrap();
+            whats_on(&s, &query::whats_on(&s, now, None), now, None)
+                .body()
+                .to_string()
         };
         assert_eq!(
             text("2017-08-29T08:00"),
-            "Mini starts on Tuesday 29 August 2017 at 10:00 EDT.\nNext:\n  10:00–10:50 EDT  Multi-Arch Container Layered Image Build System — Adam Miller (Room A)"
+            "Mini starts on Tuesday 29 August 2017 at 10:00 EDT, in 2 hours.\nFirst:\n  10:00–10:50 EDT  Multi-Arch Container Layered Image Build System — Adam Miller (Room A)"
         );
         assert_eq!(
             text("2017-08-29T15:00"),
-            "That's all for today. Sessions resume on Wednesday 30 August 2017 at 09:00 EDT.\nNext:\n  09:00–09:30 EDT  Late (Room A)"
+            "That's all for today. Sessions resume on Wednesday 30 August 2017 at 09:00 EDT.\nNext, in 18 hours:\n  09:00–09:30 EDT  Late (Room A)"
         );
         assert_eq!(
             text("2017-08-31T15:00"),
@@ -214,12 +351,32 @@ room = "Room A"
     }
 
     #[test]
+    fn relative_times_round_up_to_the_minute() {
+        let at = parse_instant("2023-02-03T09:25", chrono_tz::Europe::Brussels).unwrap();
+        let rel = |m: i64| relative(at - TimeDelta::seconds(m), at);
+        assert_eq!(rel(15 * 60), "in 15 minutes");
+        assert_eq!(rel(14 * 60 + 1), "in 15 minutes");
+        assert_eq!(rel(14 * 60), "in 14 minutes");
+        assert_eq!(rel(0), "now");
+        assert_eq!(rel(65 * 60), "in 1 hour 5 minutes");
+        assert_eq!(rel(-300), "5 minutes ago");
+        assert_eq!(rel(3 * 86_400), "in 3 days");
+    }
+
+    #[test]
     fn a_single_speaker_shows_bio_and_sessions() {
         let s = schedule();
         let found = query::find_speakers(&s, "miller");
         assert_eq!(
-            speakers(&s, &found, "miller"),
-            "Adam Miller\nPackager, release engineer.\n  Tuesday 29 August 2017, 10:00–10:50 EDT  Multi-Arch Container Layered Image Build System — Adam Miller (Room A)"
+            speakers(&s, &found, "miller").body(),
+            "Adam Miller\nPackager, release engineer.\n  Tue 29 Aug, 10:00–10:50 EDT  Multi-Arch Container Layered Image Build System — Adam Miller (Room A)"
         );
+    }
+
+    #[test]
+    fn long_text_is_cut_at_a_sentence() {
+        let text = "First sentence here. Second sentence is longer than the limit allows for sure.";
+        assert_eq!(first_sentences(text, 40), "First sentence here.…");
+        assert_eq!(first_sentences("short", 40), "short");
     }
 }

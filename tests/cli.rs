@@ -77,7 +77,7 @@ fn at_ten_past_nine_the_rhel_talk_is_on_and_almalinux_is_next() {
     assert_eq!(
         stdout(&out),
         "Now:\n  09:00–09:25 CET  CentOS Stream: RHEL development in public — Adam Samalik (Pagoda room)\n\
-         Next:\n  09:25–09:50 CET  AlmaLinux Build System and Project Updates — Jack Aboutboul (Pagoda room)\n"
+         Next, in 15 minutes:\n  09:25–09:50 CET  AlmaLinux Build System and Project Updates — Jack Aboutboul (Pagoda room)\n"
     );
 }
 
@@ -97,7 +97,7 @@ fn during_the_morning_break_the_infra_talk_is_next() {
     );
     assert!(
         text.contains(
-            "Next:\n  11:15–12:00 CET  Offered CentOS Infra services for SIGs — Fabian Arrotin"
+            "Next, in 10 minutes:\n  11:15–12:00 CET  Offered CentOS Infra services for SIGs — Fabian Arrotin"
         ),
         "{text}"
     );
@@ -112,7 +112,7 @@ fn after_six_the_conference_is_over_and_before_it_says_when_it_starts() {
     );
     let out = confbot(&["schedule", "--schedule", CENTOS, "--at", "2023-02-02T20:00"]);
     assert!(
-        stdout(&out).starts_with("CentOS Connect at FOSDEM 2023 starts on Friday 3 February 2023 at 08:30 CET.\nNext:\n  08:30–09:00 CET  Connect over coffee"),
+        stdout(&out).starts_with("CentOS Connect at FOSDEM 2023 starts on Friday 3 February 2023 at 08:30 CET, in 12 hours 30 minutes.\nFirst:\n  08:30–09:00 CET  Connect over coffee"),
         "{}",
         stdout(&out)
     );
@@ -221,7 +221,7 @@ fn times_are_read_in_the_zone_of_a_multi_day_schedule() {
     ]);
     assert_eq!(
         stdout(&out),
-        "Nothing is on right now.\nNext:\n  23:00 EDT–Sun 5 Nov 01:00 EST  Night owls session (Bar)\n"
+        "Nothing is on right now.\nNext, in 5 hours:\n  23:00 EDT–Sun 5 Nov 01:00 EST  Night owls session (Bar)\n"
     );
     let out = confbot(&[
         "schedule",

@@ -1,0 +1,302 @@
+//! What the bot answers to each command: pure, from the schedule, the command, `now` and
+//! the schedule room the command was sent from.
+
+use crate::command::{Command, COMMANDS};
+use crate::message::Message;
+use crate::schedule::Schedule;
+use crate::{query, render, text, time};
+use chrono::{DateTime, NaiveDate};
+use chrono_tz::Tz;
+
+/// How many sessions a list answer shows before "…and N more".
+const LIST_LIMIT: usize = 10;
+
+/// The answer to `command` at `now`. `here` is the schedule room or track the chat room is
+/// mapped to, if any.
+pub fn answer(
+    schedule: &Schedule,
+    command: &Command,
+    now: DateTime<Tz>,
+    here: Option<&str>,
+) -> Message {
+    match command {
+        Command::Help => help(),
+        Command::Ping => Message::plain("pong"),
+        Command::Now(place) | Command::Next(place) => {
+            let place = place.as_deref().or(here);
+            if let Some(place) = place {
+                if schedule.timeline(Some(place)).is_none() {
+                    return no_such_place(schedule, place);
+                }
+            }
+            let on = query::whats_on(schedule, now, place);
+            let on = match command {
+                Command::Now(_) => on,
+                _ => query::WhatsOn {
+                    now: Vec::new(),
+                    ..on
+                },
+            };
+            let on = match (command, on.phase) {
+                (Command::Next(_), query::Phase::Running) => query::WhatsOn {
+                    phase: query::Phase::Between,
+                    ..on
+                },
+                _ => on,
+            };
+            if matches!(command, Command::Next(_)) && !on.next.is_empty() {
+                let mut message = Message::new();
+                message.text(&format!(
+                    "Next, {}:",
+                    render::relative(now, on.next[0].start)
+                ));
+                for session in &on.next {
+                    message.line_break().text("  ");
+                    render::session_line(&mut message, schedule, session);
+                }
+                return message;
+            }
+            render::whats_on(schedule, &on, now, place)
+        }
+        Command::Speaker(name) => {
+            let found = query::find_speakers(schedule, name);
+            let mut message = render::speakers(schedule, &found, name);
+            if found.is_empty() {
+                let suggestions = closest_speakers(schedule, name);
+                if !suggestions.is_empty() {
+                    message.text(&format!(" Did you mean {}?", suggestions.join(", ")));
+                }
+            }
+            message
+        }
+        Command::Session(query_text) => {
+            let found = query::find_sessions(schedule, query_text);
+            match found.as_slice() {
+                [] => Message::plain(&format!(
+                    "No session matches \"{query_text}\". Try !search {query_text}"
+                )),
+                [one] => render::session_detail(schedule, one, now),
+                many => render::session_list(
+                    schedule,
+                    &format!(
+                        "{} sessions match \"{query_text}\"; send !session ID for one:",
+                        many.len()
+                    ),
+                    many,
+                    LIST_LIMIT,
+                ),
+            }
+        }
+        Command::Today => match query::current_day(schedule, now) {
+            Some(day) => render::agenda(schedule, day, &query::agenda(schedule, day, here)),
+            None => Message::plain("The schedule has no sessions."),
+        },
+        Command::Schedule(day) => {
+            let day = match day {
+                None => query::current_day(schedule, now),
+                Some(day) => match pick_day(schedule, day) {
+                    Ok(day) => Some(day),
+                    Err(reply) => return Message::plain(&reply),
+                },
+            };
+            match day {
+                Some(day) => render::agenda(schedule, day, &query::agenda(schedule, day, None)),
+                None => Message::plain("The schedule has no sessions."),
+            }
+        }
+        Command::Search(words) => {
+            let found = query::search(schedule, words);
+            if found.is_empty() {
+                return Message::plain(&format!("No session mentions \"{words}\"."));
+            }
+            render::session_list(
+                schedule,
+                &format!(
+                    "{} session{} match \"{words}\":",
+                    found.len(),
+                    if found.len() == 1 { "" } else { "s" }
+                ),
+                &found,
+                LIST_LIMIT,
+            )
+        }
+    }
+}
+
+/// `!help`, generated from the command table.
+fn help() -> Message {
+    let mut message = Message::new();
+    message.text("Commands:");
+    for spec in COMMANDS {
+        let args = if spec.args.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", spec.args)
+        };
+        message
+            .line_break()
+            .text("  ")
+            .code(&format!("!{}{args}", spec.name))
+            .text(&format!(" — {}", spec.summary));
+    }
+    message
+}
+
+fn no_such_place(schedule: &Schedule, place: &str) -> Message {
+    let rooms = schedule.rooms();
+    let hint = text::closest(place, rooms.iter().copied())
+        .map(|r| format!(" Did you mean {r}?"))
+        .unwrap_or_default();
+    Message::plain(&format!(
+        "There is no room or track called \"{place}\".{hint} Rooms: {}.",
+        rooms.join(", ")
+    ))
+}
+
+/// Up to three speaker names close to `name`, for "did you mean".
+fn closest_speakers(schedule: &Schedule, name: &str) -> Vec<String> {
+    let wanted = text::fold(name);
+    let mut scored: Vec<(usize, &str)> = schedule
+        .speakers()
+        .iter()
+        .map(|s| {
+            let folded = text::fold(&s.name);
+            let best = std::iter::once(folded.as_str())
+                .chain(folded.split(' '))
+                .map(|part| text::edit_distance(&wanted, part))
+                .min()
+                .unwrap_or(usize::MAX);
+            (best, s.name.as_str())
+        })
+        .filter(|(d, _)| *d <= 2.max(wanted.chars().count() / 3))
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| n.to_string())
+        .collect()
+}
+
+/// "2023-02-03", or "day 2" / "2" for the conference's second day.
+pub fn pick_day(schedule: &Schedule, day: &str) -> Result<NaiveDate, String> {
+    if let Some(date) = time::parse_date(day) {
+        return Ok(date);
+    }
+    let days = schedule.days();
+    let number = day.trim().trim_start_matches("day").trim();
+    match number.parse::<usize>() {
+        Ok(n) if (1..=days.len()).contains(&n) => Ok(days[n - 1]),
+        _ => Err(format!(
+            "\"{day}\" is not a day of the conference: write a date (YYYY-MM-DD) or day 1 to day {}",
+            days.len()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::native;
+
+    fn centos() -> Schedule {
+        native::parse(
+            include_str!("../data/centos-connect-2023.toml"),
+            "centos",
+            None,
+        )
+        .unwrap()
+        .schedule
+    }
+
+    fn ask(s: &Schedule, command: &str, at: &str, here: Option<&str>) -> Message {
+        let now = time::parse_instant(at, s.timezone()).unwrap();
+        answer(s, &Command::parse(command).unwrap().unwrap(), now, here)
+    }
+
+    #[test]
+    fn next_at_ten_past_nine_is_almalinux_in_fifteen_minutes() {
+        let s = centos();
+        assert_eq!(
+            ask(&s, "!next", "2023-02-03T09:10", None).body(),
+            "Next, in 15 minutes:\n  09:25–09:50 CET  AlmaLinux Build System and Project Updates — Jack Aboutboul (Pagoda room)"
+        );
+        let now = ask(&s, "!now", "2023-02-03T09:10", Some("Pagoda room"));
+        assert!(
+            now.body()
+                .starts_with("Now:\n  09:00–09:25 CET  CentOS Stream: RHEL development in public"),
+            "{}",
+            now.body()
+        );
+    }
+
+    #[test]
+    fn an_unknown_room_lists_the_rooms() {
+        let s = centos();
+        assert_eq!(
+            ask(&s, "!now pagda room", "2023-02-03T09:10", None).body(),
+            "There is no room or track called \"pagda room\". Did you mean Pagoda room? Rooms: Pagoda room."
+        );
+    }
+
+    #[test]
+    fn speakers_are_found_or_suggested() {
+        let s = centos();
+        let found = ask(&s, "!speaker glombek", "2023-02-03T09:10", None);
+        assert!(
+            found
+                .body()
+                .starts_with("Christian Glombek\nSenior Software Engineer at Red Hat"),
+            "{}",
+            found.body()
+        );
+        assert!(found.body().contains(
+            "Fri 3 Feb, 13:50–14:15 CET  Introducing CentOS Stream CoreOS and OKD Streams"
+        ));
+        assert_eq!(
+            ask(&s, "!speaker Hanlan", "2023-02-03T09:10", None).body(),
+            "No speaker matches \"Hanlan\". Did you mean Neil Hanlon?"
+        );
+    }
+
+    #[test]
+    fn a_session_is_shown_in_full_with_its_link() {
+        let s = centos();
+        let m = ask(&s, "!session rocky", "2023-02-03T14:00", None);
+        assert!(m.body().starts_with(
+            "Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux\nFri 3 Feb, 14:40–15:05 CET (in 40 minutes) · Pagoda room\nWith Neil Hanlon\nLearn about Peridot"
+        ), "{}", m.body());
+        assert!(m.body().ends_with("https://connect.centos.org/#rocky"));
+        assert!(m
+            .html()
+            .contains("<a href=\"https://connect.centos.org/#rocky\">"));
+    }
+
+    #[test]
+    fn today_and_search_list_sessions() {
+        let s = centos();
+        let today = ask(&s, "!today", "2023-02-03T07:00", None);
+        assert_eq!(today.body().lines().count(), 19);
+        let found = ask(&s, "!search mastodon", "2023-02-03T07:00", None);
+        assert_eq!(
+            found.body(),
+            "1 session match \"mastodon\":\n  Fri 3 Feb, 15:05–15:30 CET  Running Cloud Native Applications on CentOS on a Cloud Native Processor — Aaron Williams (Pagoda room) [arm]"
+        );
+        assert_eq!(
+            ask(&s, "!schedule day 2", "2023-02-03T07:00", None).body(),
+            "\"day 2\" is not a day of the conference: write a date (YYYY-MM-DD) or day 1 to day 1"
+        );
+    }
+
+    #[test]
+    fn help_lists_every_command_from_the_table() {
+        let help = ask(&centos(), "!help", "2023-02-03T07:00", None);
+        for spec in COMMANDS {
+            assert!(
+                help.body().contains(&format!("!{}", spec.name)),
+                "{}",
+                spec.name
+            );
+        }
+    }
+}
