@@ -31,6 +31,26 @@ pub enum Command {
     Schedule(ScheduleArgs),
     /// Convert a pretalx, frab, Pentabarf or iCalendar schedule to confbot's TOML.
     Import(ImportArgs),
+    /// Run the bot on Matrix.
+    #[cfg(feature = "matrix")]
+    Run(RunArgs),
+}
+
+#[cfg(feature = "matrix")]
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The bot's config file.
+    #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG", default_value = DEFAULT_CONFIG)]
+    pub config: PathBuf,
+    /// Rehearse: start the bot's clock at TIME (RFC 3339, or local time in the conference zone).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Rehearse N times faster than real time (with --now).
+    #[arg(long, value_name = "N", default_value_t = 1.0, requires = "now")]
+    pub speed: f64,
+    /// Log as JSON lines (also CONFBOT_LOG_FORMAT=json).
+    #[arg(long)]
+    pub log_json: bool,
 }
 
 /// Where the schedule comes from: a config file or a schedule file on its own.
@@ -90,6 +110,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check(&args),
         Command::Schedule(args) => schedule(&args),
         Command::Import(args) => import(&args),
+        #[cfg(feature = "matrix")]
+        Command::Run(args) => run_bot(&args),
     }
 }
 
@@ -372,4 +394,71 @@ fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "matrix")]
+fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    use crate::clock::Clock;
+    let json = args.log_json || std::env::var("CONFBOT_LOG_FORMAT").is_ok_and(|f| f == "json");
+    init_logging(json);
+    let config = Config::load(&args.config)?;
+    if !(args.speed > 0.0 && args.speed.is_finite()) {
+        bail!("--speed {}: must be a positive number", args.speed);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let refresher = crate::source::Refresher::start(config.schedule.to_source())
+            .await
+            .context("loading the schedule")?;
+        let zone = refresher.current().schedule.timezone();
+        let clock = match &args.now {
+            Some(now) => {
+                let start = time::parse_instant(now, zone).map_err(|err| anyhow::anyhow!("--now: {err}"))?;
+                tracing::info!(now = %time::rfc3339(&start), speed = args.speed, "rehearsal clock");
+                Clock::rehearsal(start.with_timezone(&chrono::Utc), args.speed, zone)
+            }
+            None => Clock::real(zone),
+        };
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("signal received");
+            let _ = stop.send(true);
+        });
+        crate::matrix::run(config, refresher, clock, shutdown).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "matrix")]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Logs to standard error, human-readable or as JSON lines; RUST_LOG overrides the levels.
+#[cfg(feature = "matrix")]
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_sqlite=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
 }

@@ -8,13 +8,16 @@
 //! - [`schedule`]: the model (conference, sessions, speakers), its indexes and formats.
 //! - [`query`]: now, next, speakers, sessions, agendas, search.
 //! - [`plan`]: which reminders fall due when.
-//! - [`render`]: answers as text, in the conference's zone.
+//! - [`command`]: the chat commands and their parser; [`answer`]: what the bot replies.
+//! - [`render`], [`message`]: answers as plain text and escaped HTML, in the conference's zone.
 //! - [`config`]: the configuration, parsed and checked.
 //! - [`time`], [`duration`], [`text`]: reading times, durations and names as people write them.
 //!
 //! Edges:
 //! - [`source`]: reading schedule files.
-//! - [`cli`]: the command line (`confbot check`, `confbot schedule`).
+//! - [`cli`]: the command line (`confbot check`, `schedule`, `import`, `run`).
+//! - `matrix`: the Matrix adapter (`confbot run`). [`store`]: the bot's own SQLite state.
+//! - [`clock`]: real or rehearsal time for the adapters.
 
 pub mod answer;
 pub mod cli;
@@ -22,11 +25,14 @@ pub mod clock;
 pub mod command;
 pub mod config;
 pub mod duration;
+#[cfg(feature = "matrix")]
+pub mod matrix;
 pub mod message;
 pub mod plan;
 pub mod query;
 pub mod render;
 pub mod schedule;
 pub mod source;
+pub mod store;
 pub mod text;
 pub mod time;

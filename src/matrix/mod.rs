@@ -1,0 +1,354 @@
+//! The Matrix adapter: logs in (or restores its session), drives its own sync loop so a
+//! command is answered as soon as the homeserver delivers it, joins rooms it is invited to
+//! by allowed users, and turns commands into core calls and the core's answers into replies.
+
+mod session;
+
+use crate::answer;
+use crate::clock::Clock;
+use crate::command::Command;
+use crate::config::{AccessConfig, Config};
+use crate::message::Message;
+use crate::schedule::Loaded;
+use crate::source::{Location, Refreshed, Refresher};
+use crate::store::Store;
+use anyhow::Context;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::event_handler::Ctx;
+use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
+use matrix_sdk::ruma::events::room::message::{
+    AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, RoomMessageEventContent,
+};
+use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, UInt, UserId};
+use matrix_sdk::{Client, Room, RoomState};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+/// How long one sync request waits for news; the homeserver answers at once when there is some.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+/// Backoff after a failed sync: doubles from the first value to the last.
+const BACKOFF_START: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// What the handlers share.
+#[derive(Clone)]
+struct Bot {
+    config: Arc<Config>,
+    clock: Clock,
+    schedule: Arc<RwLock<Loaded>>,
+    store: Arc<Store>,
+    own_user: OwnedUserId,
+    commands: mpsc::UnboundedSender<Incoming>,
+}
+
+/// A command to answer, queued by the sync handler for the answering task.
+struct Incoming {
+    room: Room,
+    event: OriginalSyncRoomMessageEvent,
+    command: Result<Command, crate::command::UsageError>,
+}
+
+/// Runs the bot on the schedule `refresher` holds until `shutdown` turns true; then
+/// finishes the replies under way.
+pub async fn run(
+    config: Config,
+    refresher: Refresher,
+    clock: Clock,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let matrix = config
+        .matrix
+        .clone()
+        .context("the config has no [matrix] section: add homeserver and user (see config/confbot.example.toml)")?;
+    std::fs::create_dir_all(&matrix.state_dir)
+        .with_context(|| format!("creating the state directory {}", matrix.state_dir.display()))?;
+    let schedule = Arc::new(RwLock::new(refresher.current().clone()));
+    let (client, first_start) = session::connect(&matrix).await?;
+    let own_user = client.user_id().context("logged in without a user id")?.to_owned();
+    let store = Arc::new(Store::open(&matrix.state_dir.join("confbot.sqlite"))?);
+    info!(user = %own_user, device = ?client.device_id(), "connected to {}", matrix.homeserver);
+
+    let settings = SyncSettings::default().filter(Filter::FilterDefinition(sync_filter())).timeout(SYNC_TIMEOUT);
+    if first_start {
+        // Skip the backlog: commands sent before the bot ever ran are not for it.
+        info!("first start: skipping the rooms' history");
+        client.sync_once(settings.clone().timeout(Duration::ZERO)).await.context("first sync")?;
+    }
+
+    let (commands, queue) = mpsc::unbounded_channel();
+    let bot = Bot {
+        config: Arc::new(config),
+        clock,
+        schedule: schedule.clone(),
+        store,
+        own_user,
+        commands,
+    };
+    client.add_event_handler_context(bot.clone());
+    client.add_event_handler(on_invite);
+    client.add_event_handler(on_message);
+    join_configured_rooms(&client, &bot.config).await;
+
+    let answering = tokio::spawn(answer_commands(bot.clone(), queue, shutdown.clone()));
+    if let Location::Url(_) = bot.config.schedule.source {
+        tokio::spawn(refresh_schedule(refresher, schedule, bot.config.schedule.refresh));
+    }
+    sync_until(&client, settings, &mut shutdown).await;
+
+    info!("shutting down: finishing the replies under way");
+    let _ = tokio::time::timeout(Duration::from_secs(10), answering).await;
+    info!("stopped");
+    Ok(())
+}
+
+/// Long-polls the homeserver: the next sync starts as soon as the last one returns, so a
+/// command is handled as soon as it is delivered; only errors wait, with backoff.
+async fn sync_until(client: &Client, settings: SyncSettings, shutdown: &mut watch::Receiver<bool>) {
+    let mut backoff = BACKOFF_START;
+    let mut failing = false;
+    loop {
+        let sync = client.sync_once(settings.clone());
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            result = sync => match result {
+                Ok(_) => {
+                    if failing {
+                        info!("the homeserver is back; syncing again");
+                    }
+                    failing = false;
+                    backoff = BACKOFF_START;
+                }
+                Err(err) => {
+                    warn!(error = %err, retry_in = ?backoff, "sync failed; is the homeserver reachable?");
+                    failing = true;
+                    tokio::select! {
+                        _ = shutdown.changed() => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+    }
+}
+
+fn sync_filter() -> FilterDefinition {
+    let mut filter = FilterDefinition::default();
+    // Enough that a burst of commands in one room between two syncs is never cut short.
+    filter.room.timeline.limit = Some(UInt::from(500u32));
+    filter
+}
+
+/// Joins the rooms named in `[rooms]`, so the bot needs no invite to the rooms it serves.
+async fn join_configured_rooms(client: &Client, config: &Config) {
+    let rooms = &config.rooms;
+    let named = rooms
+        .announcements
+        .iter()
+        .chain(rooms.moderators.iter())
+        .chain(rooms.speakers.iter())
+        .chain(rooms.map.values());
+    for room in named {
+        let Ok(id) = matrix_sdk::ruma::OwnedRoomOrAliasId::try_from(room.as_str()) else {
+            continue;
+        };
+        match client.join_room_by_id_or_alias(&id, &[]).await {
+            Ok(_) => info!(%room, "joined configured room"),
+            Err(err) => warn!(%room, error = %err, "could not join configured room"),
+        }
+    }
+}
+
+/// Whether `[access] invite` (or the organizer and moderator lists) allows `user` to invite the bot.
+fn may_invite(access: &AccessConfig, user: &UserId) -> bool {
+    let user_text = user.as_str();
+    let server = user.server_name().as_str();
+    access.organizers.iter().chain(access.moderators.iter()).any(|u| u == user_text)
+        || access
+            .invite
+            .iter()
+            .any(|entry| entry == user_text || entry.trim_start_matches(':') == server)
+}
+
+async fn on_invite(event: StrippedRoomMemberEvent, room: Room, client: Client, Ctx(bot): Ctx<Bot>) {
+    if event.state_key != bot.own_user || event.content.membership != MembershipState::Invite {
+        return;
+    }
+    if !may_invite(&bot.config.access, &event.sender) {
+        info!(room = %room.room_id(), inviter = %event.sender, "declining an invite from someone [access] invite does not allow");
+        if let Err(err) = room.leave().await {
+            warn!(room = %room.room_id(), error = %err, "could not decline the invite");
+        }
+        return;
+    }
+    tokio::spawn(async move {
+        // Synapse may deliver the invite before the join can succeed: retry with backoff.
+        let mut delay = Duration::from_millis(500);
+        loop {
+            match room.join().await {
+                Ok(()) => {
+                    info!(room = %room.room_id(), inviter = %event.sender, "joined on invite");
+                    return;
+                }
+                Err(err) if delay < Duration::from_secs(60) => {
+                    debug!(room = %room.room_id(), error = %err, "join failed; retrying in {delay:?}");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(err) => {
+                    warn!(room = %room.room_id(), error = %err, "giving up joining");
+                    return;
+                }
+            }
+        }
+    });
+    let _ = client;
+}
+
+async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): Ctx<Bot>) {
+    if room.state() != RoomState::Joined || event.sender == bot.own_user {
+        return;
+    }
+    let MessageType::Text(text) = &event.content.msgtype else {
+        return; // notices (other bots), emotes, media
+    };
+    let command = match Command::parse(&text.body) {
+        Ok(None) => return,
+        Ok(Some(command)) => Ok(command),
+        Err(err) => Err(err),
+    };
+    let max_age = bot
+        .config
+        .matrix
+        .as_ref()
+        .and_then(|m| m.command_max_age.to_std().ok())
+        .unwrap_or(Duration::from_secs(300));
+    if let Some(age) = age(event.origin_server_ts) {
+        if age > max_age {
+            info!(event = %event.event_id, age_s = age.as_secs(), "ignoring a command older than [matrix] command_max_age");
+            return;
+        }
+    }
+    let _ = bot.commands.send(Incoming { room, event, command });
+}
+
+/// How long ago, by the real clock, the homeserver received an event.
+fn age(sent: MilliSecondsSinceUnixEpoch) -> Option<Duration> {
+    let now = MilliSecondsSinceUnixEpoch::now();
+    let ms = u64::from(now.get()).checked_sub(u64::from(sent.get()))?;
+    Some(Duration::from_millis(ms))
+}
+
+/// Answers queued commands in order, each at most once; on shutdown, answers what is
+/// queued and stops.
+async fn answer_commands(bot: Bot, mut queue: mpsc::UnboundedReceiver<Incoming>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            while let Ok(incoming) = queue.try_recv() {
+                answer_one(&bot, incoming).await;
+            }
+            return;
+        }
+        tokio::select! {
+            biased;
+            Some(incoming) = queue.recv() => answer_one(&bot, incoming).await,
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+async fn answer_one(bot: &Bot, incoming: Incoming) {
+    {
+        let event_id = incoming.event.event_id.as_str().to_string();
+        match bot.store.was_answered(&event_id) {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(err) => warn!(error = %err, "reading the store"),
+        }
+        let reply = match &incoming.command {
+            Ok(command) => {
+                let here = place_of(&bot.config, &incoming.room);
+                let schedule = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
+                answer::answer(&schedule.schedule, command, bot.clock.now(), here.as_deref())
+            }
+            Err(usage) => Message::plain(&usage.to_string()),
+        };
+        let content = RoomMessageEventContent::notice_html(reply.body(), reply.html())
+            .add_mentions(Mentions::new())
+            .make_reply_to(&incoming.event, ForwardThread::No, AddMentions::No);
+        match incoming.room.send(content).await {
+            Ok(_) => {
+                let command = incoming.command.as_ref().map(Command::name).unwrap_or("usage");
+                info!(room = %incoming.room.room_id(), %command, "answered");
+                let now_ms = u64::from(MilliSecondsSinceUnixEpoch::now().get()) as i64;
+                if let Err(err) = bot.store.mark_answered(&event_id, now_ms) {
+                    warn!(error = %err, "recording the answer");
+                }
+            }
+            Err(err) => warn!(room = %incoming.room.room_id(), error = %err, "could not send the answer"),
+        }
+    }
+}
+
+/// The schedule room or track a Matrix room is mapped to in `[rooms.map]`.
+fn place_of(config: &Config, room: &Room) -> Option<String> {
+    let id = room.room_id().as_str();
+    let alias = room.canonical_alias();
+    let alt = room.alt_aliases();
+    config
+        .rooms
+        .map
+        .iter()
+        .find(|(_, target)| {
+            target.as_str() == id
+                || alias.as_ref().is_some_and(|a| a.as_str() == target.as_str())
+                || alt.iter().any(|a| a.as_str() == target.as_str())
+        })
+        .map(|(place, _)| place.clone())
+}
+
+async fn refresh_schedule(mut refresher: Refresher, shared: Arc<RwLock<Loaded>>, every: chrono::TimeDelta) {
+    let every = every.to_std().unwrap_or(Duration::from_secs(600)).max(Duration::from_secs(10));
+    loop {
+        tokio::time::sleep(every).await;
+        match refresher.refresh().await {
+            Refreshed::Updated => {
+                info!(sessions = refresher.current().schedule.sessions().len(), "the schedule changed; using the new one");
+                *shared.write().unwrap_or_else(|p| p.into_inner()) = refresher.current().clone();
+            }
+            Refreshed::Unchanged => debug!("the schedule is unchanged"),
+            Refreshed::Kept(err) => warn!(error = format!("{err:#}"), "keeping the last good schedule"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(invite: &[&str]) -> AccessConfig {
+        AccessConfig {
+            organizers: vec!["@org:example.org".into()],
+            moderators: vec![],
+            invite: invite.iter().map(|s| s.to_string()).collect(),
+            organizer_power_level: 50,
+        }
+    }
+
+    #[test]
+    fn invites_are_accepted_from_listed_users_and_servers_only() {
+        let user = |s: &str| UserId::parse(s).unwrap();
+        let a = access(&["@alice:other.org", "example.net"]);
+        assert!(may_invite(&a, &user("@alice:other.org")));
+        assert!(may_invite(&a, &user("@anyone:example.net")));
+        assert!(may_invite(&a, &user("@org:example.org")), "organizers may invite");
+        assert!(!may_invite(&a, &user("@mallory:evil.org")));
+        assert!(!may_invite(&a, &user("@bob:other.org")));
+        assert!(may_invite(&access(&[":localhost"]), &user("@x:localhost")));
+    }
+}

@@ -1,0 +1,81 @@
+//! Logging in once and restoring that session on every later start, so the bot keeps one
+//! device (and its encryption keys) for its whole life.
+
+use crate::config::MatrixConfig;
+use anyhow::{bail, Context};
+use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::Client;
+use std::path::Path;
+use tracing::info;
+
+/// Builds a client on the state directory's stores and restores the saved session, or
+/// logs in and saves it. The flag says whether this was the first login.
+pub async fn connect(matrix: &MatrixConfig) -> anyhow::Result<(Client, bool)> {
+    let client = Client::builder()
+        .homeserver_url(&matrix.homeserver)
+        .sqlite_store(matrix.state_dir.join("matrix"), None)
+        .build()
+        .await
+        .with_context(|| format!("preparing the client for {}", matrix.homeserver))?;
+    let session_file = matrix.state_dir.join("session.json");
+    if session_file.exists() {
+        let text = std::fs::read_to_string(&session_file)
+            .with_context(|| format!("reading the saved session {}", session_file.display()))?;
+        let session: MatrixSession = serde_json::from_str(&text)
+            .with_context(|| format!("the saved session {} is damaged; remove it to log in again", session_file.display()))?;
+        client.restore_session(session).await.context("restoring the saved session")?;
+        info!("restored the saved session");
+        return Ok((client, false));
+    }
+    let password = password(matrix)?;
+    client
+        .matrix_auth()
+        .login_username(&matrix.user, &password)
+        .initial_device_display_name(&matrix.device_name)
+        .send()
+        .await
+        .with_context(|| format!("logging in as {}", matrix.user))?;
+    let session = client.matrix_auth().session().context("no session after logging in")?;
+    save_session(&session_file, &session)?;
+    info!("logged in and saved the session");
+    Ok((client, true))
+}
+
+/// The password: `CONFBOT_PASSWORD`, else the `password_file`.
+fn password(matrix: &MatrixConfig) -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("CONFBOT_PASSWORD") {
+        if !password.is_empty() {
+            return Ok(password);
+        }
+    }
+    let Some(file) = &matrix.password_file else {
+        bail!("no password: set CONFBOT_PASSWORD, or [matrix] password_file in the config");
+    };
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading password_file {}", file.display()))?;
+    let password = text.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        bail!("password_file {} is empty", file.display());
+    }
+    Ok(password)
+}
+
+/// Writes the session (it holds the access token) readable by the bot's user only.
+fn save_session(path: &Path, session: &MatrixSession) -> anyhow::Result<()> {
+    let text = serde_json::to_string(session).context("serializing the session")?;
+    let temporary = path.with_extension("json.tmp");
+    {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&temporary).with_context(|| format!("writing {}", temporary.display()))?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temporary, path).with_context(|| format!("saving the session to {}", path.display()))?;
+    Ok(())
+}
