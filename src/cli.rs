@@ -416,7 +416,8 @@ fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let zone = refresher.current().schedule.timezone();
         let clock = match &args.now {
             Some(now) => {
-                let start = time::parse_instant(now, zone).map_err(|err| anyhow::anyhow!("--now: {err}"))?;
+                let start = time::parse_instant(now, zone)
+                    .map_err(|err| anyhow::anyhow!("--now: {err}"))?;
                 tracing::info!(now = %time::rfc3339(&start), speed = args.speed, "rehearsal clock");
                 Clock::rehearsal(start.with_timezone(&chrono::Utc), args.speed, zone)
             }
@@ -436,7 +437,10 @@ fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
 #[cfg(feature = "matrix")]
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => {}
@@ -455,7 +459,9 @@ fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_sqlite=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

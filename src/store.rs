@@ -14,7 +14,8 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store at `path`.
     pub fn open(path: &Path) -> anyhow::Result<Store> {
-        let connection = Connection::open(path).with_context(|| format!("opening the bot's store {}", path.display()))?;
+        let connection = Connection::open(path)
+            .with_context(|| format!("opening the bot's store {}", path.display()))?;
         connection
             .execute_batch(
                 "PRAGMA journal_mode = WAL;
@@ -36,14 +37,20 @@ impl Store {
     }
 
     fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.connection
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Whether the command in `event_id` was answered already.
     pub fn was_answered(&self, event_id: &str) -> anyhow::Result<bool> {
         let found: Option<i64> = self
             .connection()
-            .query_row("SELECT 1 FROM answered WHERE event_id = ?1", params![event_id], |row| row.get(0))
+            .query_row(
+                "SELECT 1 FROM answered WHERE event_id = ?1",
+                params![event_id],
+                |row| row.get(0),
+            )
             .optional()?;
         Ok(found.is_some())
     }

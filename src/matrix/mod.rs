@@ -65,19 +65,31 @@ pub async fn run(
         .matrix
         .clone()
         .context("the config has no [matrix] section: add homeserver and user (see config/confbot.example.toml)")?;
-    std::fs::create_dir_all(&matrix.state_dir)
-        .with_context(|| format!("creating the state directory {}", matrix.state_dir.display()))?;
+    std::fs::create_dir_all(&matrix.state_dir).with_context(|| {
+        format!(
+            "creating the state directory {}",
+            matrix.state_dir.display()
+        )
+    })?;
     let schedule = Arc::new(RwLock::new(refresher.current().clone()));
     let (client, first_start) = session::connect(&matrix).await?;
-    let own_user = client.user_id().context("logged in without a user id")?.to_owned();
+    let own_user = client
+        .user_id()
+        .context("logged in without a user id")?
+        .to_owned();
     let store = Arc::new(Store::open(&matrix.state_dir.join("confbot.sqlite"))?);
     info!(user = %own_user, device = ?client.device_id(), "connected to {}", matrix.homeserver);
 
-    let settings = SyncSettings::default().filter(Filter::FilterDefinition(sync_filter())).timeout(SYNC_TIMEOUT);
+    let settings = SyncSettings::default()
+        .filter(Filter::FilterDefinition(sync_filter()))
+        .timeout(SYNC_TIMEOUT);
     if first_start {
         // Skip the backlog: commands sent before the bot ever ran are not for it.
         info!("first start: skipping the rooms' history");
-        client.sync_once(settings.clone().timeout(Duration::ZERO)).await.context("first sync")?;
+        client
+            .sync_once(settings.clone().timeout(Duration::ZERO))
+            .await
+            .context("first sync")?;
     }
 
     let (commands, queue) = mpsc::unbounded_channel();
@@ -96,7 +108,11 @@ pub async fn run(
 
     let answering = tokio::spawn(answer_commands(bot.clone(), queue, shutdown.clone()));
     if let Location::Url(_) = bot.config.schedule.source {
-        tokio::spawn(refresh_schedule(refresher, schedule, bot.config.schedule.refresh));
+        tokio::spawn(refresh_schedule(
+            refresher,
+            schedule,
+            bot.config.schedule.refresh,
+        ));
     }
     sync_until(&client, settings, &mut shutdown).await;
 
@@ -168,7 +184,11 @@ async fn join_configured_rooms(client: &Client, config: &Config) {
 fn may_invite(access: &AccessConfig, user: &UserId) -> bool {
     let user_text = user.as_str();
     let server = user.server_name().as_str();
-    access.organizers.iter().chain(access.moderators.iter()).any(|u| u == user_text)
+    access
+        .organizers
+        .iter()
+        .chain(access.moderators.iter())
+        .any(|u| u == user_text)
         || access
             .invite
             .iter()
@@ -234,7 +254,11 @@ async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): C
             return;
         }
     }
-    let _ = bot.commands.send(Incoming { room, event, command });
+    let _ = bot.commands.send(Incoming {
+        room,
+        event,
+        command,
+    });
 }
 
 /// How long ago, by the real clock, the homeserver received an event.
@@ -246,7 +270,11 @@ fn age(sent: MilliSecondsSinceUnixEpoch) -> Option<Duration> {
 
 /// Answers queued commands in order, each at most once; on shutdown, answers what is
 /// queued and stops.
-async fn answer_commands(bot: Bot, mut queue: mpsc::UnboundedReceiver<Incoming>, mut shutdown: watch::Receiver<bool>) {
+async fn answer_commands(
+    bot: Bot,
+    mut queue: mpsc::UnboundedReceiver<Incoming>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         if *shutdown.borrow() {
             while let Ok(incoming) = queue.try_recv() {
@@ -274,7 +302,12 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
             Ok(command) => {
                 let here = place_of(&bot.config, &incoming.room);
                 let schedule = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
-                answer::answer(&schedule.schedule, command, bot.clock.now(), here.as_deref())
+                answer::answer(
+                    &schedule.schedule,
+                    command,
+                    bot.clock.now(),
+                    here.as_deref(),
+                )
             }
             Err(usage) => Message::plain(&usage.to_string()),
         };
@@ -283,14 +316,20 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
             .make_reply_to(&incoming.event, ForwardThread::No, AddMentions::No);
         match incoming.room.send(content).await {
             Ok(_) => {
-                let command = incoming.command.as_ref().map(Command::name).unwrap_or("usage");
+                let command = incoming
+                    .command
+                    .as_ref()
+                    .map(Command::name)
+                    .unwrap_or("usage");
                 info!(room = %incoming.room.room_id(), %command, "answered");
                 let now_ms = u64::from(MilliSecondsSinceUnixEpoch::now().get()) as i64;
                 if let Err(err) = bot.store.mark_answered(&event_id, now_ms) {
                     warn!(error = %err, "recording the answer");
                 }
             }
-            Err(err) => warn!(room = %incoming.room.room_id(), error = %err, "could not send the answer"),
+            Err(err) => {
+                warn!(room = %incoming.room.room_id(), error = %err, "could not send the answer")
+            }
         }
     }
 }
@@ -306,23 +345,37 @@ fn place_of(config: &Config, room: &Room) -> Option<String> {
         .iter()
         .find(|(_, target)| {
             target.as_str() == id
-                || alias.as_ref().is_some_and(|a| a.as_str() == target.as_str())
+                || alias
+                    .as_ref()
+                    .is_some_and(|a| a.as_str() == target.as_str())
                 || alt.iter().any(|a| a.as_str() == target.as_str())
         })
         .map(|(place, _)| place.clone())
 }
 
-async fn refresh_schedule(mut refresher: Refresher, shared: Arc<RwLock<Loaded>>, every: chrono::TimeDelta) {
-    let every = every.to_std().unwrap_or(Duration::from_secs(600)).max(Duration::from_secs(10));
+async fn refresh_schedule(
+    mut refresher: Refresher,
+    shared: Arc<RwLock<Loaded>>,
+    every: chrono::TimeDelta,
+) {
+    let every = every
+        .to_std()
+        .unwrap_or(Duration::from_secs(600))
+        .max(Duration::from_secs(10));
     loop {
         tokio::time::sleep(every).await;
         match refresher.refresh().await {
             Refreshed::Updated => {
-                info!(sessions = refresher.current().schedule.sessions().len(), "the schedule changed; using the new one");
+                info!(
+                    sessions = refresher.current().schedule.sessions().len(),
+                    "the schedule changed; using the new one"
+                );
                 *shared.write().unwrap_or_else(|p| p.into_inner()) = refresher.current().clone();
             }
             Refreshed::Unchanged => debug!("the schedule is unchanged"),
-            Refreshed::Kept(err) => warn!(error = format!("{err:#}"), "keeping the last good schedule"),
+            Refreshed::Kept(err) => {
+                warn!(error = format!("{err:#}"), "keeping the last good schedule")
+            }
         }
     }
 }
@@ -346,7 +399,10 @@ mod tests {
         let a = access(&["@alice:other.org", "example.net"]);
         assert!(may_invite(&a, &user("@alice:other.org")));
         assert!(may_invite(&a, &user("@anyone:example.net")));
-        assert!(may_invite(&a, &user("@org:example.org")), "organizers may invite");
+        assert!(
+            may_invite(&a, &user("@org:example.org")),
+            "organizers may invite"
+        );
         assert!(!may_invite(&a, &user("@mallory:evil.org")));
         assert!(!may_invite(&a, &user("@bob:other.org")));
         assert!(may_invite(&access(&[":localhost"]), &user("@x:localhost")));

@@ -21,9 +21,16 @@ pub async fn connect(matrix: &MatrixConfig) -> anyhow::Result<(Client, bool)> {
     if session_file.exists() {
         let text = std::fs::read_to_string(&session_file)
             .with_context(|| format!("reading the saved session {}", session_file.display()))?;
-        let session: MatrixSession = serde_json::from_str(&text)
-            .with_context(|| format!("the saved session {} is damaged; remove it to log in again", session_file.display()))?;
-        client.restore_session(session).await.context("restoring the saved session")?;
+        let session: MatrixSession = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "the saved session {} is damaged; remove it to log in again",
+                session_file.display()
+            )
+        })?;
+        client
+            .restore_session(session)
+            .await
+            .context("restoring the saved session")?;
         info!("restored the saved session");
         return Ok((client, false));
     }
@@ -35,7 +42,10 @@ pub async fn connect(matrix: &MatrixConfig) -> anyhow::Result<(Client, bool)> {
         .send()
         .await
         .with_context(|| format!("logging in as {}", matrix.user))?;
-    let session = client.matrix_auth().session().context("no session after logging in")?;
+    let session = client
+        .matrix_auth()
+        .session()
+        .context("no session after logging in")?;
     save_session(&session_file, &session)?;
     info!("logged in and saved the session");
     Ok((client, true))
@@ -51,7 +61,8 @@ fn password(matrix: &MatrixConfig) -> anyhow::Result<String> {
     let Some(file) = &matrix.password_file else {
         bail!("no password: set CONFBOT_PASSWORD, or [matrix] password_file in the config");
     };
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading password_file {}", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading password_file {}", file.display()))?;
     let password = text.trim_end_matches(['\n', '\r']).to_string();
     if password.is_empty() {
         bail!("password_file {} is empty", file.display());
@@ -72,10 +83,13 @@ fn save_session(path: &Path, session: &MatrixSession) -> anyhow::Result<()> {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file = options.open(&temporary).with_context(|| format!("writing {}", temporary.display()))?;
+        let mut file = options
+            .open(&temporary)
+            .with_context(|| format!("writing {}", temporary.display()))?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
     }
-    std::fs::rename(&temporary, path).with_context(|| format!("saving the session to {}", path.display()))?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("saving the session to {}", path.display()))?;
     Ok(())
 }

@@ -1,0 +1,384 @@
+//! The end-to-end harness: users registered on the test Synapse (scripts/synapse), the bot
+//! as a real `confbot run` process, and independent matrix-sdk clients acting as attendees.
+
+#![allow(dead_code)]
+
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::reqwest;
+use matrix_sdk::ruma::api::client::room::create_room;
+use matrix_sdk::ruma::events::room::message::{
+    MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
+};
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, UserId};
+use matrix_sdk::{Client, Room};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Mutex};
+
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// The test homeserver's URL, from scripts/test.
+pub fn homeserver() -> String {
+    std::env::var("CONFBOT_TEST_HOMESERVER")
+        .expect("CONFBOT_TEST_HOMESERVER is not set: run the end-to-end tests through scripts/test")
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh user name, unique across test runs on one homeserver.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{prefix}{}{}",
+        nanos % 1_000_000_000_000,
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Registers a user (the test Synapse allows open registration) and returns its id.
+pub async fn register(name: &str, password: &str) -> OwnedUserId {
+    let url = format!("{}/_matrix/client/v3/register", homeserver());
+    let body = serde_json::json!({
+        "username": name,
+        "password": password,
+        "auth": {"type": "m.login.dummy"},
+        "inhibit_login": true,
+    });
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("register request");
+    let status = response.status();
+    let json: serde_json::Value =
+        serde_json::from_str(&response.text().await.expect("register response")).expect("JSON");
+    assert!(status.is_success(), "registering {name}: {status} {json}");
+    UserId::parse(json["user_id"].as_str().unwrap()).unwrap()
+}
+
+/// A message as an attendee's client received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub room: OwnedRoomId,
+    pub event_id: OwnedEventId,
+    pub sender: OwnedUserId,
+    pub notice: bool,
+    pub body: String,
+    pub html: Option<String>,
+    pub in_reply_to: Option<OwnedEventId>,
+    /// `Some(empty)` when `m.mentions` is present and mentions nobody.
+    pub mentions: Option<(bool, usize)>,
+    pub at: Instant,
+}
+
+/// An independent client: its own store, its own sync loop without delays.
+pub struct Peer {
+    pub client: Client,
+    pub user: OwnedUserId,
+    inbox: Arc<Mutex<mpsc::UnboundedReceiver<Received>>>,
+    _dir: tempfile::TempDir,
+    sync: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.sync.abort();
+    }
+}
+
+impl Peer {
+    /// Registers and logs in a new user, and starts syncing.
+    pub async fn new(prefix: &str) -> Peer {
+        let name = unique(prefix);
+        let password = "attendee-password";
+        register(&name, password).await;
+        let dir = tempfile::tempdir().unwrap();
+        let client = Client::builder()
+            .homeserver_url(homeserver())
+            .sqlite_store(dir.path(), None)
+            .build()
+            .await
+            .unwrap();
+        client
+            .matrix_auth()
+            .login_username(&name, password)
+            .send()
+            .await
+            .expect("login");
+        let user = client.user_id().unwrap().to_owned();
+        let (tx, rx) = mpsc::unbounded_channel();
+        client.add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
+            let tx = tx.clone();
+            async move {
+                let (body, html, notice) = match &event.content.msgtype {
+                    MessageType::Text(t) => (
+                        t.body.clone(),
+                        t.formatted.as_ref().map(|f| f.body.clone()),
+                        false,
+                    ),
+                    MessageType::Notice(n) => (
+                        n.body.clone(),
+                        n.formatted.as_ref().map(|f| f.body.clone()),
+                        true,
+                    ),
+                    _ => return,
+                };
+                let in_reply_to = match &event.content.relates_to {
+                    Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.clone()),
+                    _ => None,
+                };
+                let mentions = event
+                    .content
+                    .mentions
+                    .as_ref()
+                    .map(|m| (m.room, m.user_ids.len()));
+                let _ = tx.send(Received {
+                    room: room.room_id().to_owned(),
+                    event_id: event.event_id.clone(),
+                    sender: event.sender.clone(),
+                    notice,
+                    body,
+                    html,
+                    in_reply_to,
+                    mentions,
+                    at: Instant::now(),
+                });
+            }
+        });
+        client
+            .sync_once(SyncSettings::default())
+            .await
+            .expect("first sync");
+        let syncing = client.clone();
+        let sync = tokio::spawn(async move {
+            let settings = SyncSettings::default().timeout(Duration::from_secs(30));
+            loop {
+                if syncing.sync_once(settings.clone()).await.is_err() {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        });
+        Peer {
+            client,
+            user,
+            inbox: Arc::new(Mutex::new(rx)),
+            _dir: dir,
+            sync,
+        }
+    }
+
+    /// Makes this client a plain echo bot: every text message from someone else gets a
+    /// notice reply at once. The floor for latency: the homeserver's own two-hop delivery.
+    pub fn echo_replies(&self) {
+        let own = self.user.clone();
+        self.client
+            .add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
+                let own = own.clone();
+                async move {
+                    let MessageType::Text(text) = &event.content.msgtype else {
+                        return;
+                    };
+                    if event.sender == own {
+                        return;
+                    }
+                    let content =
+                        RoomMessageEventContent::notice_plain(format!("echo: {}", text.body))
+                            .add_mentions(matrix_sdk::ruma::events::Mentions::new())
+                            .make_reply_to(
+                                &event,
+                                matrix_sdk::ruma::events::room::message::ForwardThread::No,
+                                matrix_sdk::ruma::events::room::message::AddMentions::No,
+                            );
+                    let _ = room.send(content).await;
+                }
+            });
+    }
+
+    /// Creates a room (encrypted if asked) and invites `guests`.
+    pub async fn create_room(&self, guests: &[&UserId], encrypted: bool) -> Room {
+        let mut request = create_room::v3::Request::new();
+        request.invite = guests.iter().map(|u| u.to_owned().to_owned()).collect();
+        let room = self.client.create_room(request).await.expect("create room");
+        if encrypted {
+            room.enable_encryption().await.expect("enable encryption");
+        }
+        room
+    }
+
+    /// Waits until `user` has joined `room`, as this client's sync sees it.
+    pub async fn wait_for_join(&self, room: &Room, user: &UserId) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(Some(member)) = room.get_member_no_sync(user).await {
+                if *member.membership()
+                    == matrix_sdk::ruma::events::room::member::MembershipState::Join
+                {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{user} did not join {} within {WAIT:?}",
+                room.room_id()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends a plain text message; returns its event id and the instant it was sent.
+    pub async fn say(&self, room: &Room, text: &str) -> (OwnedEventId, Instant) {
+        let sent = Instant::now();
+        let response = room
+            .send(RoomMessageEventContent::text_plain(text))
+            .await
+            .expect("send");
+        (response.response.event_id, sent)
+    }
+
+    /// The next message from `from` in `room` that replies to `to` (or any, with `None`).
+    pub async fn reply_from(
+        &self,
+        room: &Room,
+        from: &UserId,
+        to: Option<&OwnedEventId>,
+    ) -> Received {
+        let mut inbox = self.inbox.lock().await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let next = tokio::time::timeout_at(deadline, inbox.recv()).await;
+            let received = next
+                .unwrap_or_else(|_| panic!("no reply from {from} to {to:?} within {WAIT:?}"))
+                .expect("inbox open");
+            if received.room == room.room_id()
+                && received.sender == from
+                && to.is_none_or(|t| received.in_reply_to.as_ref() == Some(t))
+            {
+                return received;
+            }
+        }
+    }
+
+    /// Everything received so far that is still unread, without waiting.
+    pub async fn drain(&self) -> Vec<Received> {
+        let mut inbox = self.inbox.lock().await;
+        let mut out = Vec::new();
+        while let Ok(r) = inbox.try_recv() {
+            out.push(r);
+        }
+        out
+    }
+}
+
+/// The bot as a real process.
+pub struct Bot {
+    pub user: OwnedUserId,
+    pub password: String,
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Bot {
+    /// Registers a bot user and writes its config (CentOS Connect schedule, invites from
+    /// anyone on the test server) with `extra` TOML appended to `[matrix]`.
+    pub async fn register(extra_matrix: &str) -> Bot {
+        let name = unique("confbot");
+        let password = "bot-password".to_string();
+        let user = register(&name, &password).await;
+        let dir = tempfile::tempdir().unwrap();
+        let schedule = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/centos-connect-2023.toml");
+        let config = format!(
+            "[matrix]\nhomeserver = \"{}\"\nuser = \"{user}\"\nstate_dir = \"state\"\n{extra_matrix}\n\
+             [schedule]\nsource = \"{}\"\n\n[access]\ninvite = [\"{}\"]\n",
+            homeserver(),
+            schedule.display(),
+            user.server_name()
+        );
+        std::fs::write(dir.path().join("confbot.toml"), config).unwrap();
+        Bot {
+            user,
+            password,
+            dir,
+            child: None,
+        }
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("confbot.toml")
+    }
+
+    /// Starts `confbot run` with the rehearsal clock at `now`.
+    pub fn start(&mut self, now: &str) {
+        assert!(self.child.is_none(), "the bot is running already");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("bot.log"))
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_confbot"))
+            .args([
+                "run",
+                "--config",
+                self.config_path().to_str().unwrap(),
+                "--now",
+                now,
+            ])
+            .env("CONFBOT_PASSWORD", &self.password)
+            .env(
+                "RUST_LOG",
+                "info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn",
+            )
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("confbot run starts");
+        self.child = Some(child);
+    }
+
+    /// Stops the bot with SIGTERM and returns its exit code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        unsafe_kill(child.id(), 15);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "the bot did not stop within 20 s of SIGTERM:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("bot.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn unsafe_kill(pid: u32, signal: i32) {
+    let _ = Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status();
+}
