@@ -9,18 +9,13 @@ use std::hint::black_box;
 use std::path::Path;
 
 fn fosdem_size_xml() -> (String, String) {
-    let real = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/schedules/fosdem-2025-pentabarf-pretalx.xml");
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schedules/fosdem-2025-pentabarf-pretalx.xml");
     if let Ok(text) = std::fs::read_to_string(&real) {
         return ("fosdem-2025-pentabarf-pretalx.xml".to_string(), text);
     }
     let mut text = String::from("<?xml version=\"1.0\"?>\n<schedule><conference><title>Generated</title><time_zone_name>Europe/Brussels</time_zone_name></conference>\n");
     for day in 0..2 {
-        text.push_str(&format!(
-            "<day index=\"{}\" date=\"2025-02-0{}\">\n",
-            day + 1,
-            day + 1
-        ));
+        text.push_str(&format!("<day index=\"{}\" date=\"2025-02-0{}\">\n", day + 1, day + 1));
         for room in 0..40 {
             text.push_str(&format!("<room name=\"Room {room}\">\n"));
             for slot in 0..12 {

@@ -28,9 +28,7 @@ fn generate() -> Schedule {
         .map(|i| {
             let slot = i / ROOMS;
             let day = slot / slots_per_day;
-            let start = first
-                + TimeDelta::days(day as i64)
-                + TimeDelta::minutes(25 * (slot % slots_per_day) as i64);
+            let start = first + TimeDelta::days(day as i64) + TimeDelta::minutes(25 * (slot % slots_per_day) as i64);
             let all_day = i % 997 == 0;
             Session {
                 id: format!("s{i}"),
@@ -70,10 +68,7 @@ fn per_query<F: FnMut(usize)>(name: &str, runs: usize, mut f: F) {
         f(i);
     }
     let each = started.elapsed() / runs as u32;
-    println!(
-        "{name:<40} {:>10.3} µs/query ({runs} runs)",
-        each.as_secs_f64() * 1e6
-    );
+    println!("{name:<40} {:>10.3} µs/query ({runs} runs)", each.as_secs_f64() * 1e6);
 }
 
 fn main() {
@@ -86,8 +81,7 @@ fn main() {
     );
     let span = schedule.sessions().last().unwrap().start - schedule.sessions()[0].start;
     let first = schedule.sessions()[0].start;
-    let instant =
-        |i: usize| first + TimeDelta::seconds((i as i64 * 7_919_311) % span.num_seconds());
+    let instant = |i: usize| first + TimeDelta::seconds((i as i64 * 7_919_311) % span.num_seconds());
     per_query("whats_on (now + next), everywhere", 100_000, |i| {
         black_box(query::whats_on(&schedule, instant(i), None));
     });
@@ -95,23 +89,13 @@ fn main() {
         black_box(query::whats_on(&schedule, instant(i), Some("Room 7")));
     });
     per_query("agenda of a day, one room", 10_000, |i| {
-        black_box(query::agenda(
-            &schedule,
-            instant(i).date_naive(),
-            Some("Room 3"),
-        ));
+        black_box(query::agenda(&schedule, instant(i).date_naive(), Some("Room 3")));
     });
     per_query("find_speakers (partial name)", 1_000, |i| {
-        black_box(query::find_speakers(
-            &schedule,
-            &format!("numero {}", i % 5_000),
-        ));
+        black_box(query::find_speakers(&schedule, &format!("numero {}", i % 5_000)));
     });
     per_query("find_sessions (by id)", 100_000, |i| {
-        black_box(query::find_sessions(
-            &schedule,
-            &format!("s{}", i % SESSIONS),
-        ));
+        black_box(query::find_sessions(&schedule, &format!("s{}", i % SESSIONS)));
     });
     per_query("search (two words, full scan)", 100, |i| {
         black_box(query::search(&schedule, &format!("subject {}", i % 1013)));

@@ -13,12 +13,7 @@ const LIST_LIMIT: usize = 10;
 
 /// The answer to `command` at `now`. `here` is the schedule room or track the chat room is
 /// mapped to, if any.
-pub fn answer(
-    schedule: &Schedule,
-    command: &Command,
-    now: DateTime<Tz>,
-    here: Option<&str>,
-) -> Message {
+pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: Option<&str>) -> Message {
     match command {
         Command::Help => help(),
         Command::Ping => Message::plain("pong"),
@@ -32,10 +27,7 @@ pub fn answer(
             let on = query::whats_on(schedule, now, place);
             let on = match command {
                 Command::Now(_) => on,
-                _ => query::WhatsOn {
-                    now: Vec::new(),
-                    ..on
-                },
+                _ => query::WhatsOn { now: Vec::new(), ..on },
             };
             let on = match (command, on.phase) {
                 (Command::Next(_), query::Phase::Running) => query::WhatsOn {
@@ -46,10 +38,7 @@ pub fn answer(
             };
             if matches!(command, Command::Next(_)) && !on.next.is_empty() {
                 let mut message = Message::new();
-                message.text(&format!(
-                    "Next, {}:",
-                    render::relative(now, on.next[0].start)
-                ));
+                message.text(&format!("Next, {}:", render::relative(now, on.next[0].start)));
                 for session in &on.next {
                     message.line_break().text("  ");
                     render::session_line(&mut message, schedule, session);
@@ -171,11 +160,7 @@ fn closest_speakers(schedule: &Schedule, name: &str) -> Vec<String> {
         .filter(|(d, _)| *d <= 2.max(wanted.chars().count() / 3))
         .collect();
     scored.sort();
-    scored
-        .into_iter()
-        .take(3)
-        .map(|(_, n)| n.to_string())
-        .collect()
+    scored.into_iter().take(3).map(|(_, n)| n.to_string()).collect()
 }
 
 /// "2023-02-03", or "day 2" / "2" for the conference's second day.
@@ -200,13 +185,9 @@ mod tests {
     use crate::schedule::native;
 
     fn centos() -> Schedule {
-        native::parse(
-            include_str!("../data/centos-connect-2023.toml"),
-            "centos",
-            None,
-        )
-        .unwrap()
-        .schedule
+        native::parse(include_str!("../data/centos-connect-2023.toml"), "centos", None)
+            .unwrap()
+            .schedule
     }
 
     fn ask(s: &Schedule, command: &str, at: &str, here: Option<&str>) -> Message {
@@ -250,9 +231,9 @@ mod tests {
             "{}",
             found.body()
         );
-        assert!(found.body().contains(
-            "Fri 3 Feb, 13:50–14:15 CET  Introducing CentOS Stream CoreOS and OKD Streams"
-        ));
+        assert!(found
+            .body()
+            .contains("Fri 3 Feb, 13:50–14:15 CET  Introducing CentOS Stream CoreOS and OKD Streams"));
         assert_eq!(
             ask(&s, "!speaker Hanlan", "2023-02-03T09:10", None).body(),
             "No speaker matches \"Hanlan\". Did you mean Neil Hanlon?"
@@ -267,9 +248,7 @@ mod tests {
             "Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux\nFri 3 Feb, 14:40–15:05 CET (in 40 minutes) · Pagoda room\nWith Neil Hanlon\nLearn about Peridot"
         ), "{}", m.body());
         assert!(m.body().ends_with("https://connect.centos.org/#rocky"));
-        assert!(m
-            .html()
-            .contains("<a href=\"https://connect.centos.org/#rocky\">"));
+        assert!(m.html().contains("<a href=\"https://connect.centos.org/#rocky\">"));
     }
 
     #[test]
@@ -292,11 +271,7 @@ mod tests {
     fn help_lists_every_command_from_the_table() {
         let help = ask(&centos(), "!help", "2023-02-03T07:00", None);
         for spec in COMMANDS {
-            assert!(
-                help.body().contains(&format!("!{}", spec.name)),
-                "{}",
-                spec.name
-            );
+            assert!(help.body().contains(&format!("!{}", spec.name)), "{}", spec.name);
         }
     }
 }

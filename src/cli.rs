@@ -13,11 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "confbot",
-    version,
-    about = "A Matrix bot for conference announcements"
-)]
+#[command(name = "confbot", version, about = "A Matrix bot for conference announcements")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -127,15 +123,9 @@ fn load_inputs(args: &SourceArgs) -> anyhow::Result<Inputs> {
     let override_zone = args.timezone.as_deref().map(parse_zone).transpose()?;
     if let Some(location) = &args.schedule {
         let loaded = source::load_schedule(location, args.format, override_zone)?;
-        return Ok(Inputs {
-            config: None,
-            loaded,
-        });
+        return Ok(Inputs { config: None, loaded });
     }
-    let path = args
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    let path = args.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
     if args.config.is_none() && !path.exists() {
         bail!("no {DEFAULT_CONFIG} here: pass --config PATH (see config/confbot.example.toml) or --schedule FILE");
     }
@@ -143,12 +133,9 @@ fn load_inputs(args: &SourceArgs) -> anyhow::Result<Inputs> {
     let mut schedule_source = config.schedule.to_source();
     schedule_source.zone = override_zone.or(schedule_source.zone);
     schedule_source.format = args.format.or(schedule_source.format);
-    let loaded = schedule_source.load_blocking().with_context(|| {
-        format!(
-            "the schedule named by [schedule] source in {}",
-            path.display()
-        )
-    })?;
+    let loaded = schedule_source
+        .load_blocking()
+        .with_context(|| format!("the schedule named by [schedule] source in {}", path.display()))?;
     Ok(Inputs {
         config: Some(config),
         loaded,
@@ -187,11 +174,7 @@ fn check(args: &SourceArgs) -> anyhow::Result<ExitCode> {
         println!(
             "config {}: {}",
             path.display(),
-            if problems.is_empty() {
-                "ok"
-            } else {
-                "has errors"
-            }
+            if problems.is_empty() { "ok" } else { "has errors" }
         );
     }
     print!("{}", summary(schedule));
@@ -199,10 +182,7 @@ fn check(args: &SourceArgs) -> anyhow::Result<ExitCode> {
         println!("{warning}");
     }
     let (leads, skip) = match &inputs.config {
-        Some(config) => (
-            config.reminders.lead.clone(),
-            config.reminders.skip_kinds.clone(),
-        ),
+        Some(config) => (config.reminders.lead.clone(), config.reminders.skip_kinds.clone()),
         None => (
             DEFAULT_LEAD
                 .iter()
@@ -236,29 +216,12 @@ fn summary(schedule: &Schedule) -> String {
     let conference = schedule.conference();
     let mut out = format!("{} ({})\n", conference.name, conference.timezone.name());
     let days: Vec<String> = schedule.days().iter().map(|d| render::day(*d)).collect();
-    out.push_str(&format!(
-        "  {}: {}\n",
-        count(days.len(), "day"),
-        days.join(", ")
-    ));
+    out.push_str(&format!("  {}: {}\n", count(days.len(), "day"), days.join(", ")));
     let rooms = schedule.rooms();
-    out.push_str(&format!(
-        "  {}: {}\n",
-        count(rooms.len(), "room"),
-        rooms.join(", ")
-    ));
+    out.push_str(&format!("  {}: {}\n", count(rooms.len(), "room"), rooms.join(", ")));
     let kinds: Vec<String> = SessionKind::ALL
         .iter()
-        .map(|&kind| {
-            (
-                kind,
-                schedule
-                    .sessions()
-                    .iter()
-                    .filter(|s| s.kind == kind)
-                    .count(),
-            )
-        })
+        .map(|&kind| (kind, schedule.sessions().iter().filter(|s| s.kind == kind).count()))
         .filter(|&(_, n)| n > 0)
         .map(|(kind, n)| format!("{n} {kind}"))
         .collect();
@@ -267,19 +230,13 @@ fn summary(schedule: &Schedule) -> String {
         count(schedule.sessions().len(), "session"),
         kinds.join(", ")
     ));
-    out.push_str(&format!(
-        "  {}\n",
-        count(schedule.speakers().len(), "speaker")
-    ));
+    out.push_str(&format!("  {}\n", count(schedule.speakers().len(), "speaker")));
     out
 }
 
 fn reminder_plan(schedule: &Schedule, leads: &[TimeDelta], skip: &[SessionKind]) -> String {
     let plan = plan::reminders(schedule, leads, skip);
-    let leads_text: Vec<String> = leads
-        .iter()
-        .map(|l| duration::Compact(*l).to_string())
-        .collect();
+    let leads_text: Vec<String> = leads.iter().map(|l| duration::Compact(*l).to_string()).collect();
     let mut out = format!(
         "{} ({} before each session):\n",
         count(plan.len(), "reminder"),
@@ -317,8 +274,7 @@ fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(at) = &args.at {
-        let now = time::parse_instant(at, schedule.timezone())
-            .map_err(|err| anyhow::anyhow!("--at: {err}"))?;
+        let now = time::parse_instant(at, schedule.timezone()).map_err(|err| anyhow::anyhow!("--at: {err}"))?;
         let on = query::whats_on(schedule, now, place);
         println!("{}", render::whats_on(schedule, &on, now, place).body());
         return Ok(ExitCode::SUCCESS);
@@ -384,8 +340,7 @@ fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     );
     match &args.output {
         Some(path) => {
-            std::fs::write(path, format!("{header}{toml}"))
-                .with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(path, format!("{header}{toml}")).with_context(|| format!("writing {}", path.display()))?;
             eprintln!("{summary} into {}", path.display());
         }
         None => {
@@ -416,8 +371,7 @@ fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let zone = refresher.current().schedule.timezone();
         let clock = match &args.now {
             Some(now) => {
-                let start = time::parse_instant(now, zone)
-                    .map_err(|err| anyhow::anyhow!("--now: {err}"))?;
+                let start = time::parse_instant(now, zone).map_err(|err| anyhow::anyhow!("--now: {err}"))?;
                 tracing::info!(now = %time::rfc3339(&start), speed = args.speed, "rehearsal clock");
                 Clock::rehearsal(start.with_timezone(&chrono::Utc), args.speed, zone)
             }
@@ -437,10 +391,7 @@ fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
 #[cfg(feature = "matrix")]
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => {}
@@ -457,8 +408,9 @@ async fn wait_for_signal() {
 #[cfg(feature = "matrix")]
 fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_sqlite=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_sqlite=warn")
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -67,10 +67,7 @@ mod tests {
         let clock = Clock::rehearsal(origin, 60.0, Brussels);
         let now = clock.now();
         let ran = now.with_timezone(&Utc) - origin;
-        assert!(
-            ran >= TimeDelta::zero() && ran < TimeDelta::seconds(60),
-            "{now}"
-        );
+        assert!(ran >= TimeDelta::zero() && ran < TimeDelta::seconds(60), "{now}");
         assert_eq!(crate::time::zone_abbreviation(&now), "CET");
         let in_ten_minutes = origin + TimeDelta::minutes(10);
         let wait = clock.real_until(in_ten_minutes.with_timezone(&Brussels));

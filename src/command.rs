@@ -211,9 +211,7 @@ mod tests {
             } else {
                 " x"
             };
-            let command = Command::parse(&format!("!{}{args}", spec.name))
-                .unwrap()
-                .unwrap();
+            let command = Command::parse(&format!("!{}{args}", spec.name)).unwrap().unwrap();
             assert_eq!(command.name(), spec.name);
             assert!(!spec.summary.is_empty());
         }

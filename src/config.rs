@@ -90,12 +90,29 @@ pub struct RoomsConfig {
     pub map: BTreeMap<String, String>,
 }
 
+impl RoomsConfig {
+    /// The Matrix rooms a room name from the config stands for: "announcements" (all of
+    /// them), "moderators", "speakers", or a key of `[rooms.map]`.
+    pub fn targets(&self, name: &str) -> Vec<String> {
+        match name {
+            "announcements" => self.announcements.clone(),
+            "moderators" => self.moderators.iter().cloned().collect(),
+            "speakers" => self.speakers.iter().cloned().collect(),
+            place => self.map.get(place).cloned().into_iter().collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemindersConfig {
     pub lead: Vec<TimeDelta>,
     pub grace: TimeDelta,
     /// Kinds of session that get no reminder.
     pub skip_kinds: Vec<SessionKind>,
+    /// Post reminders as `m.notice` (the default) or as `m.text`.
+    pub as_notice: bool,
+    /// Lead time as written ("10m") → template with `{placeholders}`.
+    pub templates: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -190,6 +207,9 @@ struct RawReminders {
     grace: Option<String>,
     #[serde(default)]
     skip_kinds: Vec<SessionKind>,
+    msgtype: Option<String>,
+    #[serde(default)]
+    templates: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -230,8 +250,7 @@ impl Config {
     /// Reads and checks the config at `path`; relative paths in it are taken from the
     /// config file's folder.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading config {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
         let mut config = Config::from_toml(&text, &path.display().to_string())?;
         let base = path.parent().unwrap_or(Path::new(""));
         if let Location::File(file) = &mut config.schedule.source {
@@ -294,12 +313,8 @@ impl Config {
         for (i, announcement) in self.announcements.iter().enumerate() {
             let key = format!("[[announcements]] #{}", i + 1);
             match &announcement.when {
-                AnnouncementTime::Session { session, .. }
-                    if schedule.session(session).is_none() =>
-                {
-                    problems.push(format!(
-                        "{key} session: no session has the id \"{session}\""
-                    ));
+                AnnouncementTime::Session { session, .. } if schedule.session(session).is_none() => {
+                    problems.push(format!("{key} session: no session has the id \"{session}\""));
                 }
                 AnnouncementTime::At(at) => {
                     if let Err(err) = time::parse_instant(at, schedule.timezone()) {
@@ -356,12 +371,9 @@ impl Checker {
         let timezone = raw.schedule.timezone.as_deref().and_then(|name| {
             Tz::from_str(name)
                 .map_err(|_| {
-                    let hint =
-                        text::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
-                            .map(|z| format!("did you mean \"{z}\"?"))
-                            .unwrap_or_else(|| {
-                                "use an IANA zone name such as \"Europe/Brussels\"".to_string()
-                            });
+                    let hint = text::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+                        .map(|z| format!("did you mean \"{z}\"?"))
+                        .unwrap_or_else(|| "use an IANA zone name such as \"Europe/Brussels\"".to_string());
                     self.problems.push(format!(
                         "[schedule] timezone: \"{name}\" is not a known time zone: {hint}"
                     ));
@@ -396,10 +408,7 @@ impl Checker {
                         .ok()
                 }),
                 timezone,
-                refresh: self.duration(
-                    "[schedule] refresh",
-                    raw.schedule.refresh.as_deref().unwrap_or("10m"),
-                ),
+                refresh: self.duration("[schedule] refresh", raw.schedule.refresh.as_deref().unwrap_or("10m")),
             },
             rooms,
             reminders,
@@ -462,18 +471,47 @@ impl Checker {
         lead.sort_by(|a, b| b.cmp(a));
         lead.dedup();
         let grace = self.duration("[reminders] grace", raw.grace.as_deref().unwrap_or("2m"));
+        let as_notice = match raw.msgtype.as_deref() {
+            None | Some("notice") | Some("m.notice") => true,
+            Some("text") | Some("m.text") => false,
+            Some(other) => {
+                self.problems.push(format!(
+                    "[reminders] msgtype: \"{other}\" is neither \"notice\" nor \"text\""
+                ));
+                true
+            }
+        };
+        let mut templates = BTreeMap::new();
+        for (key, template) in raw.templates {
+            match duration::parse(&key) {
+                Ok(lead_time) => {
+                    if !lead.contains(&lead_time) {
+                        self.problems.push(format!(
+                            "[reminders.templates] \"{key}\": not one of the lead times in [reminders] lead"
+                        ));
+                    }
+                    for name in crate::plan::unknown_placeholders(&template) {
+                        self.problems.push(format!(
+                            "[reminders.templates] \"{key}\": unknown placeholder {{{name}}}; use {}",
+                            crate::plan::PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                        ));
+                    }
+                    templates.insert(duration::Compact(lead_time).to_string(), template);
+                }
+                Err(err) => self.problems.push(format!("[reminders.templates] \"{key}\": {err}")),
+            }
+        }
         RemindersConfig {
             lead,
             grace,
             skip_kinds: raw.skip_kinds,
+            as_notice,
+            templates,
         }
     }
 
     fn access(&mut self, raw: RawAccess) -> AccessConfig {
-        for (key, users) in [
-            ("organizers", &raw.organizers),
-            ("moderators", &raw.moderators),
-        ] {
+        for (key, users) in [("organizers", &raw.organizers), ("moderators", &raw.moderators)] {
             for user in users {
                 self.user_id(&format!("[access] {key}"), user);
             }
@@ -494,12 +532,7 @@ impl Checker {
         }
     }
 
-    fn announcement(
-        &mut self,
-        number: usize,
-        raw: RawAnnouncement,
-        rooms: &RoomsConfig,
-    ) -> Option<AnnouncementConfig> {
+    fn announcement(&mut self, number: usize, raw: RawAnnouncement, rooms: &RoomsConfig) -> Option<AnnouncementConfig> {
         let key = format!("[[announcements]] #{number}");
         let problems_before = self.problems.len();
         if raw.text.trim().is_empty() {
@@ -544,9 +577,7 @@ impl Checker {
             return None;
         }
         let when = if let Some(at) = raw.at {
-            if time::parse_naive(&at).is_none()
-                && chrono::DateTime::parse_from_rfc3339(&at).is_err()
-            {
+            if time::parse_naive(&at).is_none() && chrono::DateTime::parse_from_rfc3339(&at).is_err() {
                 self.problems.push(format!(
                     "{key} at: \"{at}\" is not a time: write a local time such as \"2023-02-03T08:45\""
                 ));
@@ -554,9 +585,8 @@ impl Checker {
             AnnouncementTime::At(at)
         } else if let Some(cron) = raw.cron {
             if let Err(err) = parse_cron(&cron) {
-                self.problems.push(format!(
-                    "{key} cron: \"{cron}\" is not a cron expression: {err}"
-                ));
+                self.problems
+                    .push(format!("{key} cron: \"{cron}\" is not a cron expression: {err}"));
             }
             AnnouncementTime::Cron(cron)
         } else {
@@ -614,10 +644,7 @@ mod tests {
     #[test]
     fn a_minimal_config_gets_the_documented_defaults() {
         let config = Config::from_toml("[schedule]\nsource = \"s.toml\"\n", "bot.toml").unwrap();
-        assert_eq!(
-            config.reminders.lead,
-            [TimeDelta::minutes(10), TimeDelta::zero()]
-        );
+        assert_eq!(config.reminders.lead, [TimeDelta::minutes(10), TimeDelta::zero()]);
         assert_eq!(config.reminders.grace, TimeDelta::minutes(2));
         assert_eq!(config.access.organizer_power_level, 50);
         assert!(config.matrix.is_none());
@@ -702,6 +729,28 @@ cron = "every morning"
             errs[0].starts_with("[[announcements]] #1: give exactly one of"),
             "{}",
             errs[0]
+        );
+    }
+
+    #[test]
+    fn a_template_naming_an_unknown_placeholder_is_an_error() {
+        let base = "[schedule]\nsource = \"s\"\n[reminders]\nlead = [\"10m\", \"0m\"]\n[reminders.templates]\n";
+        let config = Config::from_toml(
+            &format!("{base}\"10m\" = \"Soon: {{title}} in {{room}}\"\n"),
+            "bot.toml",
+        )
+        .unwrap();
+        assert_eq!(config.reminders.templates["10m"], "Soon: {title} in {room}");
+        let errs = problems(&format!("{base}\"10m\" = \"Soon: {{titel}}\"\n\"5m\" = \"x\"\n"));
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(
+            errs[0].starts_with("[reminders.templates] \"10m\": unknown placeholder {titel}; use {title}"),
+            "{}",
+            errs[0]
+        );
+        assert_eq!(
+            errs[1],
+            "[reminders.templates] \"5m\": not one of the lead times in [reminders] lead"
         );
     }
 

@@ -81,12 +81,7 @@ impl fmt::Display for Compact {
         let total = self.0.num_seconds();
         let sign = if total < 0 { "-" } else { "" };
         let total = total.abs();
-        let (d, h, m, s) = (
-            total / 86_400,
-            total % 86_400 / 3600,
-            total % 3600 / 60,
-            total % 60,
-        );
+        let (d, h, m, s) = (total / 86_400, total % 86_400 / 3600, total % 3600 / 60, total % 60);
         let mut out = String::new();
         for (n, unit) in [(d, 'd'), (h, 'h'), (m, 'm'), (s, 's')] {
             if n > 0 {

@@ -28,8 +28,7 @@ impl Message {
 
     pub fn strong(&mut self, text: &str) -> &mut Message {
         self.plain.push_str(text);
-        self.html
-            .push_str(&format!("<strong>{}</strong>", escape(text)));
+        self.html.push_str(&format!("<strong>{}</strong>", escape(text)));
         self
     }
 
@@ -41,8 +40,7 @@ impl Message {
 
     pub fn code(&mut self, text: &str) -> &mut Message {
         self.plain.push_str(text);
-        self.html
-            .push_str(&format!("<code>{}</code>", escape(text)));
+        self.html.push_str(&format!("<code>{}</code>", escape(text)));
         self
     }
 

@@ -1,7 +1,12 @@
-//! The reminder plan: which posts fall due when, computed from the schedule and the
-//! configured lead times. Pure; the timers that act on it live in the adapters.
+//! The posting plan: which reminders and announcements fall due when, each with a stable
+//! key that makes it exactly-once, and what to do with one found overdue after downtime.
+//! Pure; the timer that acts on it lives in the adapter.
 
+use crate::config::{AnnouncementConfig, AnnouncementTime, Config};
+use crate::message::Message;
+use crate::render;
 use crate::schedule::{Schedule, Session, SessionKind};
+use crate::{duration, time};
 use chrono::{DateTime, TimeDelta};
 use chrono_tz::Tz;
 
@@ -14,11 +19,7 @@ pub struct Reminder<'s> {
 }
 
 /// Every reminder of the schedule, ordered by due instant, then schedule order.
-pub fn reminders<'s>(
-    schedule: &'s Schedule,
-    leads: &[TimeDelta],
-    skip_kinds: &[SessionKind],
-) -> Vec<Reminder<'s>> {
+pub fn reminders<'s>(schedule: &'s Schedule, leads: &[TimeDelta], skip_kinds: &[SessionKind]) -> Vec<Reminder<'s>> {
     let mut plan: Vec<Reminder<'s>> = schedule
         .sessions()
         .iter()
@@ -35,9 +36,264 @@ pub fn reminders<'s>(
     plan
 }
 
+impl Reminder<'_> {
+    /// The exactly-once key: the session, the lead, and the start it was computed for (a
+    /// moved session gets new reminders).
+    pub fn key(&self) -> String {
+        format!(
+            "reminder:{}:{}:{}",
+            self.session.id,
+            self.lead.num_seconds(),
+            time::rfc3339(&self.session.start)
+        )
+    }
+}
+
+/// Something to post at an instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    /// Recorded in the store once the homeserver has accepted the post.
+    pub key: String,
+    pub due: DateTime<Tz>,
+    pub what: What,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum What {
+    /// A reminder `lead` before the session starts.
+    Reminder { session: String, lead: TimeDelta },
+    /// An organizer's announcement from the config, to a room named in `[rooms]`.
+    Announcement { text: String, room: String },
+}
+
+/// Every post falling due in `[from, until]`, in due order: the reminders of the schedule
+/// and the announcements of the config (cron ones once per occurrence).
+pub fn posts(schedule: &Schedule, config: &Config, from: DateTime<Tz>, until: DateTime<Tz>) -> Vec<Post> {
+    let mut posts: Vec<Post> = reminders(schedule, &config.reminders.lead, &config.reminders.skip_kinds)
+        .into_iter()
+        .filter(|r| r.due >= from && r.due <= until)
+        .map(|r| Post {
+            key: r.key(),
+            due: r.due,
+            what: What::Reminder {
+                session: r.session.id.clone(),
+                lead: r.lead,
+            },
+        })
+        .collect();
+    for announcement in &config.announcements {
+        for due in announcement_times(schedule, announcement, from, until) {
+            posts.push(Post {
+                key: format!(
+                    "announcement:{:016x}:{}",
+                    fingerprint(announcement),
+                    time::rfc3339(&due)
+                ),
+                due,
+                what: What::Announcement {
+                    text: announcement.text.clone(),
+                    room: announcement.room.clone(),
+                },
+            });
+        }
+    }
+    posts.sort_by(|a, b| (a.due, &a.key).cmp(&(b.due, &b.key)));
+    posts
+}
+
+/// The instants in `[from, until]` at which an announcement falls due.
+fn announcement_times(
+    schedule: &Schedule,
+    announcement: &AnnouncementConfig,
+    from: DateTime<Tz>,
+    until: DateTime<Tz>,
+) -> Vec<DateTime<Tz>> {
+    let zone = schedule.timezone();
+    let within = |t: &DateTime<Tz>| *t >= from && *t <= until;
+    match &announcement.when {
+        AnnouncementTime::At(at) => time::parse_instant(at, zone).ok().filter(within).into_iter().collect(),
+        AnnouncementTime::Session { session, offset } => schedule
+            .session(session)
+            .map(|s| s.start + *offset)
+            .filter(within)
+            .into_iter()
+            .collect(),
+        AnnouncementTime::Cron(expression) => {
+            let Ok(cron) = crate::config::parse_cron(expression) else {
+                return Vec::new();
+            };
+            let start = from.with_timezone(&zone) - TimeDelta::seconds(1);
+            cron.iter_after(start)
+                .take_while(|t| *t <= until)
+                .take(10_000)
+                .collect()
+        }
+    }
+}
+
+/// A stable hash of an announcement's text, room and time rule (FNV-1a): its identity in
+/// the store, so that editing an announcement makes it a new one.
+fn fingerprint(announcement: &AnnouncementConfig) -> u64 {
+    let rule = match &announcement.when {
+        AnnouncementTime::At(at) => format!("at {at}"),
+        AnnouncementTime::Cron(cron) => format!("cron {cron}"),
+        AnnouncementTime::Session { session, offset } => format!("session {session} {}", offset.num_seconds()),
+    };
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in format!("{}\u{0}{}\u{0}{rule}", announcement.text, announcement.room).bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// What to do with a post found overdue when the bot (re)starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatchUp {
+    /// Not due yet.
+    Wait,
+    /// Due now (within a second): post it.
+    OnTime,
+    /// Overdue by less than the grace period: post it, marked late.
+    Late,
+    /// Overdue by more: skip it, and list it once for the moderators.
+    Skip,
+}
+
+pub fn catch_up(due: DateTime<Tz>, now: DateTime<Tz>, grace: TimeDelta) -> CatchUp {
+    let overdue = now - due;
+    if overdue < TimeDelta::zero() {
+        CatchUp::Wait
+    } else if overdue <= TimeDelta::seconds(1) {
+        CatchUp::OnTime
+    } else if overdue <= grace {
+        CatchUp::Late
+    } else {
+        CatchUp::Skip
+    }
+}
+
+/// The placeholders a reminder template may name.
+pub const PLACEHOLDERS: [&str; 10] = [
+    "title", "speakers", "room", "start", "end", "zone", "lead", "in", "url", "day",
+];
+
+/// The text of a reminder: the configured template for its lead time, or the default
+/// wording (its own for breaks). `late` marks one posted after its time.
+pub fn reminder_message(
+    schedule: &Schedule,
+    session: &Session,
+    lead: TimeDelta,
+    templates: &std::collections::BTreeMap<String, String>,
+    late: bool,
+) -> Message {
+    let mut message = Message::new();
+    if late {
+        message.em("(late) ");
+    }
+    let speakers = schedule.speaker_names(session).join(", ");
+    if let Some(template) = templates.get(&duration::Compact(lead).to_string()) {
+        let values = |name: &str| -> String {
+            match name {
+                "title" => session.title.clone(),
+                "speakers" => speakers.clone(),
+                "room" => session.room.clone().unwrap_or_default(),
+                "start" => time::clock(&session.start),
+                "end" => time::clock(&session.end),
+                "zone" => time::zone_abbreviation(&session.start),
+                "lead" => duration::Compact(lead).to_string(),
+                "in" => render::relative(session.start - lead, session.start),
+                "url" => session.url.clone().unwrap_or_default(),
+                "day" => render::short_day(session.start.date_naive()),
+                _ => String::new(),
+            }
+        };
+        message.text(&fill(template, values));
+        return message;
+    }
+    let when = render::when(session);
+    if session.kind == SessionKind::Break {
+        if lead.is_zero() {
+            message
+                .strong(&session.title)
+                .text(&format!(" starts now, back at {}.", time::clock(&session.end)));
+        } else {
+            message.strong(&session.title).text(&format!(
+                " {}, {when}.",
+                render::relative(session.start - lead, session.start)
+            ));
+        }
+        return message;
+    }
+    if lead.is_zero() {
+        message.text("Starting now: ");
+    } else {
+        message.text(&format!(
+            "{}: ",
+            capitalize(&render::relative(session.start - lead, session.start))
+        ));
+    }
+    message.strong(&session.title);
+    if !speakers.is_empty() {
+        message.text(&format!(" — {speakers}"));
+    }
+    message.text(" · ");
+    if let Some(room) = &session.room {
+        message.text(&format!("{room} · "));
+    }
+    message.text(&when);
+    if let Some(url) = &session.url {
+        message.line_break().link(url, url);
+    }
+    message
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Replaces `{name}` by its value; `{{` and `}}` are literal braces.
+pub fn fill(template: &str, mut value: impl FnMut(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+        } else if let (true, Some(close)) = (tail.starts_with('{'), tail.find('}')) {
+            out.push_str(&value(&tail[1..close]));
+            rest = &tail[close + 1..];
+        } else {
+            out.push_str(&tail[..1]);
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The placeholders a template names that do not exist.
+pub fn unknown_placeholders(template: &str) -> Vec<String> {
+    let mut unknown = Vec::new();
+    fill(template, |name| {
+        if !PLACEHOLDERS.contains(&name) {
+            unknown.push(name.to_string());
+        }
+        String::new()
+    });
+    unknown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use crate::schedule::native;
 
     #[test]
@@ -81,5 +337,113 @@ end = "2023-02-03T10:00"
         );
         let no_breaks = reminders(&schedule, &leads, &[SessionKind::Break]);
         assert_eq!(no_breaks.len(), 4);
+    }
+
+    fn fall() -> Schedule {
+        native::parse(include_str!("../tests/fixtures/fall-summit-2023.toml"), "fall", None)
+            .unwrap()
+            .schedule
+    }
+
+    fn config(extra: &str) -> Config {
+        Config::from_toml(
+            &format!("[schedule]\nsource = \"s\"\n[rooms]\nannouncements = [\"#a:h\"]\nmoderators = \"#m:h\"\n{extra}"),
+            "bot.toml",
+        )
+        .unwrap()
+    }
+
+    fn at(s: &Schedule, t: &str) -> DateTime<Tz> {
+        time::parse_instant(t, s.timezone()).unwrap()
+    }
+
+    #[test]
+    fn a_nine_oclock_reminder_fires_at_nine_local_on_both_sides_of_the_clock_change() {
+        let s = fall();
+        let c = config("");
+        let due: Vec<String> = posts(&s, &c, at(&s, "2023-11-03T00:00"), at(&s, "2023-11-06T23:00"))
+            .iter()
+            .filter(|p| matches!(&p.what, What::Reminder { lead, .. } if lead.is_zero()))
+            .map(|p| time::rfc3339(&p.due))
+            .collect();
+        assert!(due.contains(&"2023-11-03T09:00:00-04:00".to_string()), "{due:?}");
+        assert!(due.contains(&"2023-11-05T09:00:00-05:00".to_string()), "{due:?}");
+    }
+
+    #[test]
+    fn keys_change_when_a_session_moves() {
+        let s = fall();
+        let first = reminders(&s, &[TimeDelta::minutes(10)], &[]);
+        assert_eq!(first[0].key(), "reminder:opening:600:2023-11-03T09:00:00-04:00");
+    }
+
+    #[test]
+    fn overdue_posts_are_late_within_grace_and_skipped_after() {
+        let s = fall();
+        let due = at(&s, "2023-11-03T09:00");
+        let grace = TimeDelta::minutes(2);
+        assert_eq!(catch_up(due, due - TimeDelta::seconds(5), grace), CatchUp::Wait);
+        assert_eq!(catch_up(due, due, grace), CatchUp::OnTime);
+        assert_eq!(catch_up(due, due + TimeDelta::seconds(90), grace), CatchUp::Late);
+        assert_eq!(catch_up(due, due + TimeDelta::minutes(3), grace), CatchUp::Skip);
+    }
+
+    #[test]
+    fn announcements_fall_due_at_their_time_relative_to_sessions_and_on_cron() {
+        let s = fall();
+        let c = config(
+            "[[announcements]]\ntext = \"Doors open\"\nroom = \"announcements\"\nat = \"2023-11-03T08:30\"\n\
+             [[announcements]]\ntext = \"Backstage\"\nroom = \"moderators\"\nbefore = \"15m\"\nsession = \"sunday\"\n\
+             [[announcements]]\ntext = \"Hydrate\"\nroom = \"announcements\"\ncron = \"0 12 * * *\"\n",
+        );
+        let found: Vec<String> = posts(&s, &c, at(&s, "2023-11-03T00:00"), at(&s, "2023-11-06T00:00"))
+            .iter()
+            .filter_map(|p| match &p.what {
+                What::Announcement { text, .. } => Some(format!("{} {text}", time::rfc3339(&p.due))),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "2023-11-03T08:30:00-04:00 Doors open",
+                "2023-11-03T12:00:00-04:00 Hydrate",
+                "2023-11-04T12:00:00-04:00 Hydrate",
+                "2023-11-05T08:45:00-05:00 Backstage",
+                "2023-11-05T12:00:00-05:00 Hydrate",
+            ]
+        );
+    }
+
+    #[test]
+    fn reminders_read_well_and_breaks_have_their_own_wording() {
+        let s = native::parse(include_str!("../data/centos-connect-2023.toml"), "c", None)
+            .unwrap()
+            .schedule;
+        let none = std::collections::BTreeMap::new();
+        let rocky = s.session("rocky").unwrap();
+        let m = reminder_message(&s, rocky, TimeDelta::minutes(10), &none, false);
+        assert_eq!(
+            m.body(),
+            "In 10 minutes: Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux — Neil Hanlon · Pagoda room · 14:40–15:05 CET\nhttps://connect.centos.org/#rocky"
+        );
+        let lunch = s.session("lunch").unwrap();
+        assert_eq!(
+            reminder_message(&s, lunch, TimeDelta::zero(), &none, false).body(),
+            "Lunch (provided free) starts now, back at 13:00."
+        );
+        assert_eq!(
+            reminder_message(&s, lunch, TimeDelta::zero(), &none, true).body(),
+            "(late) Lunch (provided free) starts now, back at 13:00."
+        );
+        let mut templates = std::collections::BTreeMap::new();
+        templates.insert(
+            "0m".to_string(),
+            "{title} with {speakers}, {start}–{end} {zone} {{now}}".to_string(),
+        );
+        assert_eq!(
+            reminder_message(&s, s.session("okd").unwrap(), TimeDelta::zero(), &templates, false).body(),
+            "Introducing CentOS Stream CoreOS and OKD Streams with Christian Glombek, Alessandro Di Stefano, 13:50–14:15 CET {now}"
+        );
     }
 }

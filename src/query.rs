@@ -44,9 +44,7 @@ pub fn whats_on<'s>(schedule: &'s Schedule, now: DateTime<Tz>, place: Option<&st
     };
     let sessions = schedule.sessions();
     let at = |k: usize| &sessions[timeline.positions[k]];
-    let started = timeline
-        .positions
-        .partition_point(|&i| sessions[i].start <= now);
+    let started = timeline.positions.partition_point(|&i| sessions[i].start <= now);
 
     let playing = running(timeline, sessions, started, now);
     let next: Vec<&Session> = match timeline.positions.get(started) {
@@ -62,18 +60,14 @@ pub fn whats_on<'s>(schedule: &'s Schedule, now: DateTime<Tz>, place: Option<&st
     };
     let last_end = *timeline.latest_end.last().expect("timeline is not empty");
     let phase = if started == 0 {
-        Phase::NotStarted {
-            starts: at(0).start,
-        }
+        Phase::NotStarted { starts: at(0).start }
     } else if now >= last_end {
         Phase::Over { ended: last_end }
     } else if !playing.is_empty() {
         Phase::Running
     } else {
         match next.first() {
-            Some(n) if n.start.date_naive() != now.date_naive() => Phase::DayOver {
-                next_starts: n.start,
-            },
+            Some(n) if n.start.date_naive() != now.date_naive() => Phase::DayOver { next_starts: n.start },
             _ => Phase::Between,
         }
     };
@@ -85,12 +79,7 @@ pub fn whats_on<'s>(schedule: &'s Schedule, now: DateTime<Tz>, place: Option<&st
 }
 
 /// Sessions that started before position `started` and are still running at `now`.
-fn running<'s>(
-    timeline: &Timeline,
-    sessions: &'s [Session],
-    started: usize,
-    now: DateTime<Tz>,
-) -> Vec<&'s Session> {
+fn running<'s>(timeline: &Timeline, sessions: &'s [Session], started: usize, now: DateTime<Tz>) -> Vec<&'s Session> {
     let mut playing = Vec::new();
     for k in (0..started).rev() {
         if timeline.latest_end[k] <= now {
@@ -122,10 +111,7 @@ pub fn find_speakers<'s>(schedule: &'s Schedule, query: &str) -> Vec<SpeakerMatc
     }
     let speakers = schedule.speakers();
     let exact: Vec<usize> = (0..speakers.len())
-        .filter(|&i| {
-            schedule.folded_speaker_name(i) == folded
-                || speakers[i].id.eq_ignore_ascii_case(query.trim())
-        })
+        .filter(|&i| schedule.folded_speaker_name(i) == folded || speakers[i].id.eq_ignore_ascii_case(query.trim()))
         .collect();
     let positions = if exact.is_empty() {
         (0..speakers.len())
@@ -154,11 +140,7 @@ pub fn find_sessions<'s>(schedule: &'s Schedule, query: &str) -> Vec<&'s Session
         return vec![session];
     }
     let folded = text::fold(query);
-    if let Some(session) = schedule
-        .sessions()
-        .iter()
-        .find(|s| s.id.eq_ignore_ascii_case(query))
-    {
+    if let Some(session) = schedule.sessions().iter().find(|s| s.id.eq_ignore_ascii_case(query)) {
         return vec![session];
     }
     let words = text::folded_words(query);
@@ -166,10 +148,7 @@ pub fn find_sessions<'s>(schedule: &'s Schedule, query: &str) -> Vec<&'s Session
         return Vec::new();
     }
     let sessions = schedule.sessions();
-    let exact: Vec<&Session> = sessions
-        .iter()
-        .filter(|s| text::fold(&s.title) == folded)
-        .collect();
+    let exact: Vec<&Session> = sessions.iter().filter(|s| text::fold(&s.title) == folded).collect();
     if !exact.is_empty() {
         return exact;
     }
@@ -246,14 +225,7 @@ mod tests {
         parse_instant(s, Brussels).unwrap()
     }
 
-    fn session(
-        id: &str,
-        title: &str,
-        start: &str,
-        end: &str,
-        room: &str,
-        speakers: &[&str],
-    ) -> Session {
+    fn session(id: &str, title: &str, start: &str, end: &str, room: &str, speakers: &[&str]) -> Session {
         Session {
             id: id.into(),
             title: title.into(),
@@ -321,10 +293,7 @@ mod tests {
                     &[],
                 ),
             ],
-            vec![
-                speaker("ff", "Fernando Fernández Mancera"),
-                speaker("jm", "José María"),
-            ],
+            vec![speaker("ff", "Fernando Fernández Mancera"), speaker("jm", "José María")],
         )
     }
 

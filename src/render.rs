@@ -23,10 +23,7 @@ pub fn when(session: &Session) -> String {
     if start_zone == end_zone {
         format!("{}–{end} {start_zone}", time::clock(&session.start))
     } else {
-        format!(
-            "{} {start_zone}–{end} {end_zone}",
-            time::clock(&session.start)
-        )
+        format!("{} {start_zone}–{end} {end_zone}", time::clock(&session.start))
     }
 }
 
@@ -75,9 +72,7 @@ pub fn relative(now: DateTime<Tz>, at: DateTime<Tz>) -> String {
 
 /// "09:00–09:25 CET  **Title** — Speaker, Speaker (Room)".
 pub fn session_line(message: &mut Message, schedule: &Schedule, session: &Session) {
-    message
-        .text(&format!("{}  ", when(session)))
-        .strong(&session.title);
+    message.text(&format!("{}  ", when(session))).strong(&session.title);
     let speakers = schedule.speaker_names(session);
     if !speakers.is_empty() {
         message.text(&format!(" — {}", speakers.join(", ")));
@@ -106,12 +101,7 @@ pub fn agenda(schedule: &Schedule, date: NaiveDate, sessions: &[&Session]) -> Me
 }
 
 /// What is on and what is next at `now`, or where the conference stands.
-pub fn whats_on(
-    schedule: &Schedule,
-    on: &WhatsOn<'_>,
-    now: DateTime<Tz>,
-    place: Option<&str>,
-) -> Message {
+pub fn whats_on(schedule: &Schedule, on: &WhatsOn<'_>, now: DateTime<Tz>, place: Option<&str>) -> Message {
     let name = &schedule.conference().name;
     let mut message = Message::new();
     match on.phase {
@@ -215,9 +205,7 @@ pub fn session_detail(schedule: &Schedule, session: &Session, now: DateTime<Tz>)
     }
     let speakers = schedule.speaker_names(session);
     if !speakers.is_empty() {
-        message
-            .line_break()
-            .text(&format!("With {}", speakers.join(", ")));
+        message.line_break().text(&format!("With {}", speakers.join(", ")));
     }
     if let Some(text) = &session.abstract_text {
         message.line_break().text(&first_sentences(text, 400));
@@ -229,12 +217,7 @@ pub fn session_detail(schedule: &Schedule, session: &Session, now: DateTime<Tz>)
 }
 
 /// A list of sessions, at most `limit`, with a count of the rest.
-pub fn session_list(
-    schedule: &Schedule,
-    heading: &str,
-    sessions: &[&Session],
-    limit: usize,
-) -> Message {
+pub fn session_list(schedule: &Schedule, heading: &str, sessions: &[&Session], limit: usize) -> Message {
     let mut message = Message::new();
     message.text(heading);
     for session in sessions.iter().take(limit) {

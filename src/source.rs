@@ -45,11 +45,7 @@ impl Location {
 
 impl Source {
     pub fn new(location: Location, format: Option<Format>, zone: Option<Tz>) -> Source {
-        Source {
-            location,
-            format,
-            zone,
-        }
+        Source { location, format, zone }
     }
 
     /// Reads the schedule. A schedule with errors fails with [`ScheduleErrors`], listing them.
@@ -58,12 +54,7 @@ impl Source {
             Location::File(path) => read_file(path)?,
             Location::Url(url) => fetch(url).await?,
         };
-        Ok(format::parse_any(
-            &text,
-            &self.location.name(),
-            self.format,
-            self.zone,
-        )?)
+        Ok(format::parse_any(&text, &self.location.name(), self.format, self.zone)?)
     }
 
     /// [`Source::load`] for callers without an async runtime (the command line).
@@ -71,12 +62,7 @@ impl Source {
         match &self.location {
             Location::File(path) => {
                 let text = read_file(path)?;
-                Ok(format::parse_any(
-                    &text,
-                    &self.location.name(),
-                    self.format,
-                    self.zone,
-                )?)
+                Ok(format::parse_any(&text, &self.location.name(), self.format, self.zone)?)
             }
             Location::Url(_) => tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -109,10 +95,7 @@ async fn fetch(url: &str) -> anyhow::Result<String> {
     if !status.is_success() {
         bail!("fetching schedule {url}: the server answered {status}");
     }
-    response
-        .text()
-        .await
-        .with_context(|| format!("reading schedule {url}"))
+    response.text().await.with_context(|| format!("reading schedule {url}"))
 }
 
 #[cfg(not(feature = "matrix"))]
@@ -121,11 +104,7 @@ async fn fetch(url: &str) -> anyhow::Result<String> {
 }
 
 /// Reads a schedule file (or URL) on its own, for the command line.
-pub fn load_schedule(
-    location: &str,
-    format: Option<Format>,
-    zone: Option<Tz>,
-) -> anyhow::Result<Loaded> {
+pub fn load_schedule(location: &str, format: Option<Format>, zone: Option<Tz>) -> anyhow::Result<Loaded> {
     Source::new(Location::parse(location), format, zone).load_blocking()
 }
 

@@ -120,9 +120,7 @@ mod tests {
     fn a_skipped_local_time_is_refused() {
         let err = parse_instant("2023-03-12T02:30", New_York).unwrap_err();
         assert!(matches!(err, TimeError::Gap { .. }));
-        assert!(err
-            .to_string()
-            .contains("does not exist in America/New_York"));
+        assert!(err.to_string().contains("does not exist in America/New_York"));
     }
 
     #[test]

@@ -63,10 +63,7 @@ fn json_lists_all_eighteen_sessions_in_the_normalized_shape() {
     let breaks = sessions.iter().filter(|s| s["kind"] == "break").count();
     assert_eq!(breaks, 4, "coffee, two breaks and lunch");
     for pair in sessions.windows(2) {
-        assert_eq!(
-            pair[0]["end"], pair[1]["start"],
-            "each entry ends when the next begins"
-        );
+        assert_eq!(pair[0]["end"], pair[1]["start"], "each entry ends when the next begins");
     }
 }
 
@@ -83,13 +80,7 @@ fn at_ten_past_nine_the_rhel_talk_is_on_and_almalinux_is_next() {
 
 #[test]
 fn during_the_morning_break_the_infra_talk_is_next() {
-    let out = confbot(&[
-        "schedule",
-        "--schedule",
-        CENTOS,
-        "--at",
-        "2023-02-03T10:05:00Z",
-    ]);
+    let out = confbot(&["schedule", "--schedule", CENTOS, "--at", "2023-02-03T10:05:00Z"]);
     let text = stdout(&out);
     assert!(
         text.starts_with("Now:\n  11:00–11:15 CET  Break (Pagoda room)\n"),
@@ -142,15 +133,9 @@ fn check_accepts_the_example_config_and_prints_the_plan() {
     );
     assert!(text.contains("1 day: Friday 3 February 2023"), "{text}");
     assert!(text.contains("1 room: Pagoda room"), "{text}");
-    assert!(
-        text.contains("18 sessions (13 talk, 4 break, 1 other)"),
-        "{text}"
-    );
+    assert!(text.contains("18 sessions (13 talk, 4 break, 1 other)"), "{text}");
     assert!(text.contains("15 speakers"), "{text}");
-    assert!(
-        text.contains("36 reminders (10m, 0m before each session):"),
-        "{text}"
-    );
+    assert!(text.contains("36 reminders (10m, 0m before each session):"), "{text}");
     assert!(
         text.contains("Fri 3 Feb 08:20 CET   10m before  Connect over coffee"),
         "{text}"
@@ -193,10 +178,7 @@ fn a_schedule_with_broken_sessions_names_each_session_and_fix() {
         "--json",
     ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).is_empty(),
-        "nothing is printed from a broken schedule"
-    );
+    assert!(stdout(&out).is_empty(), "nothing is printed from a broken schedule");
 }
 
 #[test]

@@ -36,10 +36,7 @@ fn load(dir: &Path, name: &str) -> Loaded {
 }
 
 fn session<'a>(loaded: &'a Loaded, id: &str) -> &'a Session {
-    loaded
-        .schedule
-        .session(id)
-        .unwrap_or_else(|| panic!("no session {id}"))
+    loaded.schedule.session(id).unwrap_or_else(|| panic!("no session {id}"))
 }
 
 fn titled<'a>(loaded: &'a Loaded, title: &str) -> &'a Session {
@@ -89,10 +86,7 @@ fn divoc_reboot_to_respawn_2021_pretalx() {
         folded.title,
         "SustAIn: Sustainability Index for Artificial Intelligence"
     );
-    assert_eq!(
-        speakers(&loaded, folded),
-        ["Jens Ohlig", "Friederike Rohde"]
-    );
+    assert_eq!(speakers(&loaded, folded), ["Jens Ohlig", "Friederike Rohde"]);
 
     // "Bridges - Musik verbindet - ": a title with a dash and no speaker.
     let bridges = session(&loaded, "ZNX78X");
@@ -108,14 +102,8 @@ fn divoc_push_to_talk_2020_pretalx() {
     assert_eq!(schedule.sessions().len(), 23);
     assert_eq!(schedule.timezone(), chrono_tz::Europe::Berlin);
 
-    assert_eq!(
-        rfc3339(&session(&loaded, "CKHNL9").start),
-        "2020-09-04T18:00:00+02:00"
-    );
-    assert_eq!(
-        rfc3339(&session(&loaded, "YSMJE9").start),
-        "2020-09-05T01:30:00+02:00"
-    );
+    assert_eq!(rfc3339(&session(&loaded, "CKHNL9").start), "2020-09-04T18:00:00+02:00");
+    assert_eq!(rfc3339(&session(&loaded, "YSMJE9").start), "2020-09-05T01:30:00+02:00");
     let closing = session(&loaded, "CJB3XK");
     assert_eq!(closing.title, "Closing");
     assert_eq!(rfc3339(&closing.start), "2020-09-06T17:30:00+02:00");
@@ -129,10 +117,7 @@ fn divoc_push_to_talk_2020_pretalx() {
 
     // Only the last " - " separates the speakers.
     let birds = session(&loaded, "BEZZBK");
-    assert_eq!(
-        birds.title,
-        "Monitoring häufiger Brutvögel - Auswertung mit QGIS"
-    );
+    assert_eq!(birds.title, "Monitoring häufiger Brutvögel - Auswertung mit QGIS");
     assert_eq!(speakers(&loaded, birds), ["coco"]);
 }
 
@@ -160,10 +145,7 @@ fn moca_2024_hackertracker() {
         "Hackerare un Large Language Model: un tentativo di Explainable AI (XAI)",
     );
     assert_eq!(rfc3339(&llm.start), "2024-09-14T16:45:00+02:00");
-    assert_eq!(
-        speakers(&loaded, llm),
-        ["Enrico Zimuel", "Leonida Gianfagna"]
-    );
+    assert_eq!(speakers(&loaded, llm), ["Enrico Zimuel", "Leonida Gianfagna"]);
     assert!(llm
         .abstract_text
         .as_deref()

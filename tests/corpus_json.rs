@@ -13,10 +13,7 @@ fn corpus() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!(
-            "note: {} is absent; the corpus tests check nothing",
-            dir.display()
-        );
+        println!("note: {} is absent; the corpus tests check nothing", dir.display());
         None
     }
 }
@@ -24,11 +21,9 @@ fn corpus() -> Option<PathBuf> {
 /// Reads a corpus file; `None` when the corpus is absent. No event may be skipped.
 fn load(name: &str) -> Option<Loaded> {
     let path = corpus()?.join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|err| panic!("reading {}: {err}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()));
     assert!(frab_json::looks_like(&text), "{name} is not recognised");
-    let loaded = frab_json::parse(&text, name, Some(Berlin))
-        .unwrap_or_else(|errors| panic!("{name}: {errors}"));
+    let loaded = frab_json::parse(&text, name, Some(Berlin)).unwrap_or_else(|errors| panic!("{name}: {errors}"));
     let skipped: Vec<String> = loaded
         .warnings
         .iter()
@@ -40,9 +35,7 @@ fn load(name: &str) -> Option<Loaded> {
 }
 
 fn session<'a>(schedule: &'a Schedule, id: &str) -> &'a Session {
-    schedule
-        .session(id)
-        .unwrap_or_else(|| panic!("no session {id}"))
+    schedule.session(id).unwrap_or_else(|| panic!("no session {id}"))
 }
 
 fn start(schedule: &Schedule, id: &str) -> String {
@@ -196,9 +189,7 @@ fn hub_schedule_2_0_excerpt() {
     assert_eq!(session(s, nfs).track.as_deref(), Some("Hardware & Making"));
     assert_eq!(session(s, nfs).kind, SessionKind::Talk);
     assert_eq!(
-        s.speaker("51766dc0-326b-554c-993b-0b1ffa9e6a1e")
-            .unwrap()
-            .links,
+        s.speaker("51766dc0-326b-554c-993b-0b1ffa9e6a1e").unwrap().links,
         [
             "https://example.net/@handle/123456",
             "https://events.ccc.de/congress/2024/hub/user/speaker_51766dc0-326b-554c-993b-0b1ffa9e6a1e/"
@@ -219,9 +210,6 @@ fn files_without_a_zone_need_one() {
     ] {
         let text = std::fs::read_to_string(dir.join(name)).unwrap();
         let errors = frab_json::parse(&text, name, None).unwrap_err();
-        assert!(
-            errors.to_string().contains("pass --timezone"),
-            "{name}: {errors}"
-        );
+        assert!(errors.to_string().contains("pass --timezone"), "{name}: {errors}");
     }
 }

@@ -27,10 +27,7 @@ fn import(name: &str, fallback: Option<Tz>) -> Option<Loaded> {
 }
 
 fn start(loaded: &Loaded, id: &str) -> String {
-    let session = loaded
-        .schedule
-        .session(id)
-        .unwrap_or_else(|| panic!("session {id}"));
+    let session = loaded.schedule.session(id).unwrap_or_else(|| panic!("session {id}"));
     time::rfc3339(&session.start)
 }
 
@@ -40,8 +37,7 @@ fn fosdem_2023_has_780_events_and_needs_the_zone_from_outside() {
     let text = std::fs::read_to_string(dir.join("fosdem-2023-pentabarf.xml")).unwrap();
     let err = xml::parse(&text, "fosdem-2023-pentabarf.xml", None).unwrap_err();
     assert!(
-        err.to_string()
-            .contains("the file names no time zone: pass --timezone"),
+        err.to_string().contains("the file names no time zone: pass --timezone"),
         "{err}"
     );
     let loaded = import("fosdem-2023-pentabarf.xml", Some(Brussels)).unwrap();
@@ -95,10 +91,7 @@ fn congress_39c3_does_not_read_attachment_titles_as_the_events() {
     };
     assert_eq!(loaded.schedule.sessions().len(), 215);
     let talk = loaded.schedule.session("1420").unwrap();
-    assert_eq!(
-        talk.title,
-        "Hegemony Eroding: Excavating Diversity in Latent Space"
-    );
+    assert_eq!(talk.title, "Hegemony Eroding: Excavating Diversity in Latent Space");
     assert_eq!(talk.kind, SessionKind::Talk);
     assert_eq!(time::rfc3339(&talk.start), "2025-12-29T21:05:00+01:00");
     assert_eq!(start(&loaded, "1873"), "2025-12-29T11:55:00+01:00");
@@ -113,10 +106,7 @@ fn divoc_pretalx_xml_and_xcal_agree() {
     assert_eq!(start(&loaded, "33"), "2021-04-02T10:00:00+02:00");
     assert_eq!(start(&loaded, "51"), "2021-04-03T00:00:00+02:00");
     let opening = loaded.schedule.session("33").unwrap();
-    assert_eq!(
-        loaded.schedule.speaker_names(opening),
-        ["hexchen", "NicKira"]
-    );
+    assert_eq!(loaded.schedule.speaker_names(opening), ["hexchen", "NicKira"]);
     assert!(opening
         .abstract_text
         .as_deref()
@@ -126,13 +116,8 @@ fn divoc_pretalx_xml_and_xcal_agree() {
     let xcal = import("divoc-r2r-2021-pretalx.xcal", Some(Berlin)).unwrap();
     assert_eq!(xcal.schedule.sessions().len(), 45);
     assert_eq!(start(&xcal, "38PPT7"), "2021-04-02T10:00:00+02:00");
-    let starts = |l: &Loaded| -> Vec<String> {
-        l.schedule
-            .sessions()
-            .iter()
-            .map(|s| time::rfc3339(&s.start))
-            .collect()
-    };
+    let starts =
+        |l: &Loaded| -> Vec<String> { l.schedule.sessions().iter().map(|s| time::rfc3339(&s.start)).collect() };
     assert_eq!(
         starts(&loaded),
         starts(&xcal),

@@ -70,12 +70,7 @@ async fn e2e_answers_attendee_commands_as_notices_that_ping_nobody() {
     assert_eq!(reply.in_reply_to.as_ref(), Some(&asked));
     assert_eq!(reply.body, "pong");
 
-    assert_eq!(
-        bot.stop(),
-        Some(0),
-        "SIGTERM stops the bot cleanly:\n{}",
-        bot.log()
-    );
+    assert_eq!(bot.stop(), Some(0), "SIGTERM stops the bot cleanly:\n{}", bot.log());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,9 +84,9 @@ async fn e2e_answers_in_an_encrypted_room() {
     let (asked, _) = attendee.say(&room, "!now").await;
     let reply = attendee.reply_from(&room, &bot.user, Some(&asked)).await;
     assert!(
-        reply.body.starts_with(
-            "Now:\n  09:00–09:25 CET  CentOS Stream: RHEL development in public — Adam Samalik"
-        ),
+        reply
+            .body
+            .starts_with("Now:\n  09:00–09:25 CET  CentOS Stream: RHEL development in public — Adam Samalik"),
         "{}\n{}",
         reply.body,
         bot.log()
@@ -157,19 +152,11 @@ async fn e2e_answers_every_command_of_a_burst_once() {
         guests.push(Peer::new("guest").await);
     }
     let mut invited: Vec<&matrix_sdk::ruma::UserId> = vec![&bot.user];
-    invited.extend(
-        guests
-            .iter()
-            .map(|g| -> &matrix_sdk::ruma::UserId { &g.user }),
-    );
+    invited.extend(guests.iter().map(|g| -> &matrix_sdk::ruma::UserId { &g.user }));
     let room = host.create_room(&invited, false).await;
     host.wait_for_join(&room, &bot.user).await;
     for guest in &guests {
-        guest
-            .client
-            .join_room_by_id(room.room_id())
-            .await
-            .expect("guest joins");
+        guest.client.join_room_by_id(room.room_id()).await.expect("guest joins");
     }
     // Five clients send five commands each, back to back, all at once.
     let mut asked = Vec::new();
@@ -198,17 +185,10 @@ async fn e2e_answers_every_command_of_a_burst_once() {
     let mut answered = std::collections::HashMap::new();
     while answered.len() < asked.len() {
         let reply = host.reply_from(&room, &bot.user, None).await;
-        *answered
-            .entry(reply.in_reply_to.expect("a reply"))
-            .or_insert(0) += 1;
+        *answered.entry(reply.in_reply_to.expect("a reply")).or_insert(0) += 1;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    for r in host
-        .drain()
-        .await
-        .into_iter()
-        .filter(|r| r.sender == bot.user)
-    {
+    for r in host.drain().await.into_iter().filter(|r| r.sender == bot.user) {
         *answered.entry(r.in_reply_to.expect("a reply")).or_insert(0) += 1;
     }
     for id in &asked {

@@ -21,20 +21,13 @@ fn confbot(args: &[&str]) -> Output {
 }
 
 fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }
 
 /// One fixture per format; those without a zone get one on the command line.
 const FIXTURES: [(&str, Option<&str>); 7] = [
-    (
-        "tests/fixtures/pentabarf-no-zone.xml",
-        Some("Europe/Brussels"),
-    ),
+    ("tests/fixtures/pentabarf-no-zone.xml", Some("Europe/Brussels")),
     ("tests/fixtures/frab-hub.xml", None),
     ("tests/fixtures/pretalx.xcal", Some("Europe/Berlin")),
     ("tests/fixtures/frab-v1.json", None),
@@ -88,7 +81,9 @@ fn import_reports_the_counts_and_the_skipped_events() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("imported 4 sessions and 3 speakers from tests/fixtures/pentabarf-no-zone.xml; skipped 1 event (see above)"),
+        stderr.contains(
+            "imported 4 sessions and 3 speakers from tests/fixtures/pentabarf-no-zone.xml; skipped 1 event (see above)"
+        ),
         "{stderr}"
     );
     let toml = String::from_utf8(out.stdout).unwrap();
@@ -101,12 +96,7 @@ fn import_reports_the_counts_and_the_skipped_events() {
 
 #[test]
 fn a_file_without_a_zone_asks_for_one_and_format_can_be_forced() {
-    let out = confbot(&[
-        "schedule",
-        "--schedule",
-        "tests/fixtures/pretalx.xcal",
-        "--json",
-    ]);
+    let out = confbot(&["schedule", "--schedule", "tests/fixtures/pretalx.xcal", "--json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pass --timezone"));
     let out = confbot(&[
@@ -116,11 +106,7 @@ fn a_file_without_a_zone_asks_for_one_and_format_can_be_forced() {
         "--format",
         "ics",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "JSON read as iCalendar is refused"
-    );
+    assert_eq!(out.status.code(), Some(1), "JSON read as iCalendar is refused");
     let out = confbot(&[
         "schedule",
         "--schedule",
@@ -148,8 +134,8 @@ fn every_corpus_schedule_round_trips() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let loaded = parse_any(&text, &name, None, Some(chrono_tz::Europe::Berlin))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let loaded =
+            parse_any(&text, &name, None, Some(chrono_tz::Europe::Berlin)).unwrap_or_else(|e| panic!("{name}: {e}"));
         let written = native::to_toml(&loaded.schedule);
         let again = native::parse(&written, &name, None).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
@@ -180,11 +166,7 @@ fn serve(responses: Vec<(u16, String)>) -> (String, Arc<Mutex<usize>>) {
             while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
                 line.clear();
             }
-            let reason = if status == 200 {
-                "OK"
-            } else {
-                "Internal Server Error"
-            };
+            let reason = if status == 200 { "OK" } else { "Internal Server Error" };
             let _ = write!(
                 stream,
                 "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -208,11 +190,7 @@ fn fixture(name: &str) -> String {
 #[test]
 fn a_url_source_is_fetched_and_a_failed_refresh_keeps_the_last_good_schedule() {
     let good = fixture("frab-v1.json");
-    let changed = good.replacen(
-        "\"title\": \"Opening\"",
-        "\"title\": \"Renamed: Opening\"",
-        1,
-    );
+    let changed = good.replacen("\"title\": \"Opening\"", "\"title\": \"Renamed: Opening\"", 1);
     assert_ne!(good, changed);
     let (url, served) = serve(vec![
         (200, good.clone()),

@@ -15,25 +15,16 @@ const FIXTURES: [(&str, Format); 6] = [
 ];
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name),
-    )
-    .unwrap_or_else(|e| panic!("{name}: {e}"))
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 #[test]
 fn every_fixture_reads_as_its_own_format_and_is_recognised() {
     for (name, format) in FIXTURES {
         let text = fixture(name);
-        assert_eq!(
-            Format::detect(&text, "no-extension"),
-            Some(format),
-            "{name}"
-        );
-        let loaded =
-            parse_any(&text, name, None, Some(Berlin)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(Format::detect(&text, "no-extension"), Some(format), "{name}");
+        let loaded = parse_any(&text, name, None, Some(Berlin)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!loaded.schedule.sessions().is_empty(), "{name}");
     }
 }
@@ -42,10 +33,7 @@ fn every_fixture_reads_as_its_own_format_and_is_recognised() {
 fn truncated_input_never_panics() {
     for (name, format) in FIXTURES {
         let text = fixture(name);
-        for cut in (0..text.len())
-            .step_by(13)
-            .filter(|&i| text.is_char_boundary(i))
-        {
+        for cut in (0..text.len()).step_by(13).filter(|&i| text.is_char_boundary(i)) {
             let _ = parse_any(&text[..cut], name, Some(format), Some(Berlin));
             let _ = parse_any(&text[..cut], name, None, None);
         }

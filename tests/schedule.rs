@@ -39,20 +39,13 @@ fn centos_connect_has_its_whole_day() {
     let lunch = s.session("lunch").unwrap();
     assert_eq!(render_range(lunch), "12:00–13:00");
     let okd = s.session("okd").unwrap();
-    assert_eq!(
-        s.speaker_names(okd),
-        ["Christian Glombek", "Alessandro Di Stefano"]
-    );
+    assert_eq!(s.speaker_names(okd), ["Christian Glombek", "Alessandro Di Stefano"]);
     for session in s
         .sessions()
         .iter()
         .filter(|s| s.kind == confbot::schedule::SessionKind::Talk)
     {
-        assert!(
-            session.abstract_text.is_some(),
-            "{} has its abstract",
-            session.id
-        );
+        assert!(session.abstract_text.is_some(), "{} has its abstract", session.id);
     }
     let arm = s.session("arm").unwrap();
     assert_eq!(
@@ -62,25 +55,15 @@ fn centos_connect_has_its_whole_day() {
 }
 
 fn render_range(session: &confbot::schedule::Session) -> String {
-    format!(
-        "{}–{}",
-        time::clock(&session.start),
-        time::clock(&session.end)
-    )
+    format!("{}–{}", time::clock(&session.start), time::clock(&session.end))
 }
 
 #[test]
 fn now_and_next_through_the_centos_day() {
     let s = centos();
     let on = query::whats_on(&s, at(&s, "2023-02-03T09:10"), None);
-    assert_eq!(
-        titles(&on.now),
-        ["CentOS Stream: RHEL development in public"]
-    );
-    assert_eq!(
-        titles(&on.next),
-        ["AlmaLinux Build System and Project Updates"]
-    );
+    assert_eq!(titles(&on.now), ["CentOS Stream: RHEL development in public"]);
+    assert_eq!(titles(&on.next), ["AlmaLinux Build System and Project Updates"]);
 
     let on = query::whats_on(&s, at(&s, "2023-02-03T11:05"), Some("Pagoda room"));
     assert_eq!(titles(&on.now), ["Break"]);
@@ -109,31 +92,25 @@ fn speakers_sessions_and_words_are_found_as_attendees_type_them() {
         .map(|m| m.speaker.name.as_str())
         .collect();
     assert_eq!(adams, ["Adrian Reber", "Adam Samalik"]);
-    assert_eq!(titles(&query::find_sessions(&s, "rocky")), ["Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux"]);
     assert_eq!(
-        titles(&query::find_sessions(&s, "kmods sig")),
-        ["Kmods SIG Update"]
+        titles(&query::find_sessions(&s, "rocky")),
+        ["Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux"]
     );
+    assert_eq!(titles(&query::find_sessions(&s, "kmods sig")), ["Kmods SIG Update"]);
     assert_eq!(
         titles(&query::search(&s, "mastodon")),
         ["Running Cloud Native Applications on CentOS on a Cloud Native Processor"]
     );
     let sig = query::search(&s, "sig");
     assert!(sig.len() >= 5, "{:?}", titles(&sig));
-    assert_eq!(
-        sig[0].title, "Hyperscale SIG update",
-        "title matches come first"
-    );
+    assert_eq!(sig[0].title, "Hyperscale SIG update", "title matches come first");
 }
 
 #[test]
 fn the_fall_summit_spans_four_days_and_two_offsets() {
     let s = fall();
     let days: Vec<String> = s.days().iter().map(ToString::to_string).collect();
-    assert_eq!(
-        days,
-        ["2023-11-03", "2023-11-04", "2023-11-05", "2023-11-06"]
-    );
+    assert_eq!(days, ["2023-11-03", "2023-11-04", "2023-11-05", "2023-11-06"]);
     let opening = s.session("opening").unwrap();
     assert_eq!(time::rfc3339(&opening.start), "2023-11-03T09:00:00-04:00");
     let sunday = s.session("sunday").unwrap();
@@ -170,10 +147,7 @@ fn each_day_rolls_over_to_the_next() {
     );
     assert_eq!(titles(&on.next), ["Hackfest"]);
     let parallel = query::whats_on(&s, at(&s, "2023-11-03T09:15"), None);
-    assert_eq!(
-        titles(&parallel.next),
-        ["Multi-arch container builds", "Rust workshop"]
-    );
+    assert_eq!(titles(&parallel.next), ["Multi-arch container builds", "Rust workshop"]);
     let track = query::whats_on(&s, at(&s, "2023-11-03T09:45"), Some("containers"));
     assert_eq!(titles(&track.now), ["Multi-arch container builds"]);
     let monday = NaiveDate::from_ymd_opt(2023, 11, 6).unwrap();

@@ -2,6 +2,7 @@
 //! command is answered as soon as the homeserver delivers it, joins rooms it is invited to
 //! by allowed users, and turns commands into core calls and the core's answers into replies.
 
+mod posting;
 mod session;
 
 use crate::answer;
@@ -26,7 +27,7 @@ use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, UInt, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tracing::{debug, info, warn};
 
 /// How long one sync request waits for news; the homeserver answers at once when there is some.
@@ -44,6 +45,8 @@ struct Bot {
     store: Arc<Store>,
     own_user: OwnedUserId,
     commands: mpsc::UnboundedSender<Incoming>,
+    /// Wakes the posting timer when the schedule changes.
+    schedule_changed: Arc<Notify>,
 }
 
 /// A command to answer, queued by the sync handler for the answering task.
@@ -65,18 +68,11 @@ pub async fn run(
         .matrix
         .clone()
         .context("the config has no [matrix] section: add homeserver and user (see config/confbot.example.toml)")?;
-    std::fs::create_dir_all(&matrix.state_dir).with_context(|| {
-        format!(
-            "creating the state directory {}",
-            matrix.state_dir.display()
-        )
-    })?;
+    std::fs::create_dir_all(&matrix.state_dir)
+        .with_context(|| format!("creating the state directory {}", matrix.state_dir.display()))?;
     let schedule = Arc::new(RwLock::new(refresher.current().clone()));
     let (client, first_start) = session::connect(&matrix).await?;
-    let own_user = client
-        .user_id()
-        .context("logged in without a user id")?
-        .to_owned();
+    let own_user = client.user_id().context("logged in without a user id")?.to_owned();
     let store = Arc::new(Store::open(&matrix.state_dir.join("confbot.sqlite"))?);
     info!(user = %own_user, device = ?client.device_id(), "connected to {}", matrix.homeserver);
 
@@ -100,6 +96,7 @@ pub async fn run(
         store,
         own_user,
         commands,
+        schedule_changed: Arc::new(Notify::new()),
     };
     client.add_event_handler_context(bot.clone());
     client.add_event_handler(on_invite);
@@ -107,17 +104,15 @@ pub async fn run(
     join_configured_rooms(&client, &bot.config).await;
 
     let answering = tokio::spawn(answer_commands(bot.clone(), queue, shutdown.clone()));
+    let posting = tokio::spawn(posting::post_until(client.clone(), bot.clone(), shutdown.clone()));
     if let Location::Url(_) = bot.config.schedule.source {
-        tokio::spawn(refresh_schedule(
-            refresher,
-            schedule,
-            bot.config.schedule.refresh,
-        ));
+        tokio::spawn(refresh_schedule(refresher, bot.clone(), bot.config.schedule.refresh));
     }
     sync_until(&client, settings, &mut shutdown).await;
 
     info!("shutting down: finishing the replies under way");
     let _ = tokio::time::timeout(Duration::from_secs(10), answering).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), posting).await;
     info!("stopped");
     Ok(())
 }
@@ -254,11 +249,7 @@ async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): C
             return;
         }
     }
-    let _ = bot.commands.send(Incoming {
-        room,
-        event,
-        command,
-    });
+    let _ = bot.commands.send(Incoming { room, event, command });
 }
 
 /// How long ago, by the real clock, the homeserver received an event.
@@ -270,11 +261,7 @@ fn age(sent: MilliSecondsSinceUnixEpoch) -> Option<Duration> {
 
 /// Answers queued commands in order, each at most once; on shutdown, answers what is
 /// queued and stops.
-async fn answer_commands(
-    bot: Bot,
-    mut queue: mpsc::UnboundedReceiver<Incoming>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn answer_commands(bot: Bot, mut queue: mpsc::UnboundedReceiver<Incoming>, mut shutdown: watch::Receiver<bool>) {
     loop {
         if *shutdown.borrow() {
             while let Ok(incoming) = queue.try_recv() {
@@ -302,12 +289,7 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
             Ok(command) => {
                 let here = place_of(&bot.config, &incoming.room);
                 let schedule = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
-                answer::answer(
-                    &schedule.schedule,
-                    command,
-                    bot.clock.now(),
-                    here.as_deref(),
-                )
+                answer::answer(&schedule.schedule, command, bot.clock.now(), here.as_deref())
             }
             Err(usage) => Message::plain(&usage.to_string()),
         };
@@ -316,11 +298,7 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
             .make_reply_to(&incoming.event, ForwardThread::No, AddMentions::No);
         match incoming.room.send(content).await {
             Ok(_) => {
-                let command = incoming
-                    .command
-                    .as_ref()
-                    .map(Command::name)
-                    .unwrap_or("usage");
+                let command = incoming.command.as_ref().map(Command::name).unwrap_or("usage");
                 info!(room = %incoming.room.room_id(), %command, "answered");
                 let now_ms = u64::from(MilliSecondsSinceUnixEpoch::now().get()) as i64;
                 if let Err(err) = bot.store.mark_answered(&event_id, now_ms) {
@@ -345,19 +323,13 @@ fn place_of(config: &Config, room: &Room) -> Option<String> {
         .iter()
         .find(|(_, target)| {
             target.as_str() == id
-                || alias
-                    .as_ref()
-                    .is_some_and(|a| a.as_str() == target.as_str())
+                || alias.as_ref().is_some_and(|a| a.as_str() == target.as_str())
                 || alt.iter().any(|a| a.as_str() == target.as_str())
         })
         .map(|(place, _)| place.clone())
 }
 
-async fn refresh_schedule(
-    mut refresher: Refresher,
-    shared: Arc<RwLock<Loaded>>,
-    every: chrono::TimeDelta,
-) {
+async fn refresh_schedule(mut refresher: Refresher, bot: Bot, every: chrono::TimeDelta) {
     let every = every
         .to_std()
         .unwrap_or(Duration::from_secs(600))
@@ -370,7 +342,8 @@ async fn refresh_schedule(
                     sessions = refresher.current().schedule.sessions().len(),
                     "the schedule changed; using the new one"
                 );
-                *shared.write().unwrap_or_else(|p| p.into_inner()) = refresher.current().clone();
+                *bot.schedule.write().unwrap_or_else(|p| p.into_inner()) = refresher.current().clone();
+                bot.schedule_changed.notify_one();
             }
             Refreshed::Unchanged => debug!("the schedule is unchanged"),
             Refreshed::Kept(err) => {
@@ -399,10 +372,7 @@ mod tests {
         let a = access(&["@alice:other.org", "example.net"]);
         assert!(may_invite(&a, &user("@alice:other.org")));
         assert!(may_invite(&a, &user("@anyone:example.net")));
-        assert!(
-            may_invite(&a, &user("@org:example.org")),
-            "organizers may invite"
-        );
+        assert!(may_invite(&a, &user("@org:example.org")), "organizers may invite");
         assert!(!may_invite(&a, &user("@mallory:evil.org")));
         assert!(!may_invite(&a, &user("@bob:other.org")));
         assert!(may_invite(&access(&[":localhost"]), &user("@x:localhost")));

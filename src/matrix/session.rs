@@ -42,10 +42,7 @@ pub async fn connect(matrix: &MatrixConfig) -> anyhow::Result<(Client, bool)> {
         .send()
         .await
         .with_context(|| format!("logging in as {}", matrix.user))?;
-    let session = client
-        .matrix_auth()
-        .session()
-        .context("no session after logging in")?;
+    let session = client.matrix_auth().session().context("no session after logging in")?;
     save_session(&session_file, &session)?;
     info!("logged in and saved the session");
     Ok((client, true))
@@ -61,8 +58,7 @@ fn password(matrix: &MatrixConfig) -> anyhow::Result<String> {
     let Some(file) = &matrix.password_file else {
         bail!("no password: set CONFBOT_PASSWORD, or [matrix] password_file in the config");
     };
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("reading password_file {}", file.display()))?;
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading password_file {}", file.display()))?;
     let password = text.trim_end_matches(['\n', '\r']).to_string();
     if password.is_empty() {
         bail!("password_file {} is empty", file.display());
@@ -89,7 +85,6 @@ fn save_session(path: &Path, session: &MatrixSession) -> anyhow::Result<()> {
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
     }
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("saving the session to {}", path.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("saving the session to {}", path.display()))?;
     Ok(())
 }

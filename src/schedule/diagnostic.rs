@@ -23,12 +23,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(
-        source: &str,
-        line: Option<usize>,
-        session: Option<&str>,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn error(source: &str, line: Option<usize>, session: Option<&str>, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             source: source.to_string(),
@@ -38,12 +33,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(
-        source: &str,
-        line: Option<usize>,
-        session: Option<&str>,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn warning(source: &str, line: Option<usize>, session: Option<&str>, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(source, line, session, message)

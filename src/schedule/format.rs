@@ -49,12 +49,7 @@ impl Format {
     }
 
     /// Reads `text` in this format.
-    pub fn parse(
-        self,
-        text: &str,
-        source: &str,
-        fallback_zone: Option<Tz>,
-    ) -> Result<Loaded, ScheduleErrors> {
+    pub fn parse(self, text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Loaded, ScheduleErrors> {
         match self {
             Format::Toml => native::parse(text, source, fallback_zone),
             Format::Xml => xml::parse(text, source, fallback_zone),
@@ -146,9 +141,6 @@ mod tests {
     fn format_names_parse() {
         assert_eq!("ICS".parse::<Format>(), Ok(Format::Ical));
         assert_eq!("pretalx".parse::<Format>(), Ok(Format::Json));
-        assert!("yaml"
-            .parse::<Format>()
-            .unwrap_err()
-            .contains("toml, xml, json, ics"));
+        assert!("yaml".parse::<Format>().unwrap_err().contains("toml, xml, json, ics"));
     }
 }

@@ -13,11 +13,7 @@ use std::collections::HashMap;
 /// Reads a schedule.json (frab, pretalx, c3voc tools) or a "schedule 2.0" document.
 /// `source` names the document in messages; `fallback_zone` is used only when the
 /// document names no zone.
-pub fn parse(
-    text: &str,
-    source: &str,
-    fallback_zone: Option<Tz>,
-) -> Result<Loaded, ScheduleErrors> {
+pub fn parse(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Loaded, ScheduleErrors> {
     import::finish(draft(text, source, fallback_zone)?, source)
 }
 
@@ -25,8 +21,7 @@ pub fn parse(
 fn draft(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Draft, ScheduleErrors> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root: Value = serde_json::from_str(text).map_err(|err| malformed(source, &err))?;
-    let refuse =
-        |message: &str| ScheduleErrors(vec![Diagnostic::error(source, None, None, message)]);
+    let refuse = |message: &str| ScheduleErrors(vec![Diagnostic::error(source, None, None, message)]);
     let (schedule, base) = match root.get("schedule") {
         Some(schedule) if schedule.is_object() => (schedule, vec![Step::key("schedule")]),
         _ if root.get("conference").is_some() => (&root, Vec::new()),
@@ -95,9 +90,7 @@ const EVENT_DEPTH: usize = 7;
 fn malformed(source: &str, err: &serde_json::Error) -> ScheduleErrors {
     let full = err.to_string();
     // serde_json ends its messages with " at line L column C"; the line goes in front.
-    let what = full
-        .rsplit_once(" at line ")
-        .map_or(full.as_str(), |(what, _)| what);
+    let what = full.rsplit_once(" at line ").map_or(full.as_str(), |(what, _)| what);
     let line = (err.line() > 0).then_some(err.line());
     ScheduleErrors(vec![Diagnostic::error(
         source,
@@ -113,11 +106,7 @@ fn malformed(source: &str, err: &serde_json::Error) -> ScheduleErrors {
 
 /// The conference's zone, else the configured one; a warning when the file's zone is
 /// unknown but a configured one can stand in.
-fn zone(
-    conference: &Value,
-    source: &str,
-    fallback: Option<Tz>,
-) -> Result<(Tz, Option<Diagnostic>), ScheduleErrors> {
+fn zone(conference: &Value, source: &str, fallback: Option<Tz>) -> Result<(Tz, Option<Diagnostic>), ScheduleErrors> {
     let Some(name) = string(Some(conference), "time_zone_name") else {
         return match fallback {
             Some(zone) => Ok((zone, None)),
@@ -260,10 +249,7 @@ impl Reader<'_> {
 
     /// One event as a session, or a warning saying why it is skipped.
     fn event(&mut self, event: &Value, place: &Place) -> Option<DraftSession> {
-        let line = self
-            .starts
-            .get(&place.steps)
-            .map(|&offset| self.lines.line_of(offset));
+        let line = self.starts.get(&place.steps).map(|&offset| self.lines.line_of(offset));
         let id = ["guid", "id", "code", "slug"]
             .into_iter()
             .find_map(|key| id_string(event.get(key)));
@@ -292,13 +278,7 @@ impl Reader<'_> {
     }
 
     /// `id` is the event's guid, id, code or slug, in that order of preference.
-    fn session(
-        &self,
-        event: &Value,
-        place: &Place,
-        id: Option<String>,
-        title: &str,
-    ) -> Result<DraftSession, String> {
+    fn session(&self, event: &Value, place: &Place, id: Option<String>, title: &str) -> Result<DraftSession, String> {
         let start = self.start(event, place.day)?;
         let end = self.end(event, start)?;
         let id = id.unwrap_or_else(|| import::slug(title));
@@ -308,8 +288,7 @@ impl Reader<'_> {
             .filter_map(|v| self.localized(v))
             .map(|html| import::html_to_text(&html))
             .find(|text| !text.is_empty());
-        let url =
-            http_url(event.get("url")).or_else(|| link_urls(event.get("links")).into_iter().next());
+        let url = http_url(event.get("url")).or_else(|| link_urls(event.get("links")).into_iter().next());
         let speakers = event
             .get("persons")
             .or_else(|| event.get("participants"))
@@ -366,8 +345,7 @@ impl Reader<'_> {
             _ => date,
         };
         let shown = format!("{date}T{start}");
-        time::resolve_local(date.and_time(clock), self.zone, &shown)
-            .map_err(|err| format!("start: {err}"))
+        time::resolve_local(date.and_time(clock), self.zone, &shown).map_err(|err| format!("start: {err}"))
     }
 
     /// `end` (schedule 2.0) or start + `duration` ("00:45", "0:30", "PT45M").
@@ -385,9 +363,7 @@ impl Reader<'_> {
         }
         let length = match event.get("duration") {
             Some(Value::String(s)) if !s.trim().is_empty() => length(s.trim())?,
-            Some(Value::Number(n)) => {
-                return Err(format!("duration {n} has no unit: write it as \"00:45\""))
-            }
+            Some(Value::Number(n)) => return Err(format!("duration {n} has no unit: write it as \"00:45\"")),
             _ => return Err("it has no duration (and no end)".to_string()),
         };
         start
@@ -426,10 +402,7 @@ impl Reader<'_> {
             .find(|bio| !bio.is_empty());
         let mut links: Vec<String> = Vec::new();
         for p in [Some(person), known].into_iter().flatten() {
-            for link in link_urls(p.get("links"))
-                .into_iter()
-                .chain(http_url(p.get("url")))
-            {
+            for link in link_urls(p.get("links")).into_iter().chain(http_url(p.get("url"))) {
                 if !links.contains(&link) {
                     links.push(link);
                 }
@@ -482,8 +455,7 @@ impl Reader<'_> {
 /// "00:45", "0:30", "01:00:30" as v1 writes durations, or ISO 8601 "PT45M".
 fn length(s: &str) -> Result<TimeDelta, String> {
     if let Some(iso) = s.strip_prefix('P') {
-        return iso_duration(iso)
-            .ok_or_else(|| format!("duration '{s}' is not an ISO 8601 duration such as PT45M"));
+        return iso_duration(iso).ok_or_else(|| format!("duration '{s}' is not an ISO 8601 duration such as PT45M"));
     }
     // duration::parse reads hours with TimeDelta::hours, which panics past ~2.5e15 hours.
     if s.split(':').any(|part| part.len() > 6) {
@@ -616,13 +588,8 @@ struct Outline {
 }
 
 enum Frame {
-    Object {
-        key: Option<String>,
-        expecting_key: bool,
-    },
-    Array {
-        index: usize,
-    },
+    Object { key: Option<String>, expecting_key: bool },
+    Array { index: usize },
 }
 
 /// Walks the text once, tracking strings and nesting; never fails, so it also outlines
@@ -643,8 +610,8 @@ fn outline(text: &str, max_depth: usize) -> Outline {
                 }) = frames.last_mut()
                 {
                     let raw = &text[i..end];
-                    let name = serde_json::from_str::<String>(raw)
-                        .unwrap_or_else(|_| raw.trim_matches('"').to_string());
+                    let name =
+                        serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.trim_matches('"').to_string());
                     if depth == 1 {
                         found.top_keys.push(name.clone());
                     }
@@ -747,9 +714,7 @@ mod tests {
     }
 
     fn session<'a>(schedule: &'a Schedule, id: &str) -> &'a Session {
-        schedule
-            .session(id)
-            .unwrap_or_else(|| panic!("no session {id}"))
+        schedule.session(id).unwrap_or_else(|| panic!("no session {id}"))
     }
 
     fn times(session: &Session) -> (String, String) {
@@ -781,10 +746,7 @@ mod tests {
         assert_eq!(radios.track.as_deref(), Some("Hardware"));
         assert_eq!(radios.kind, SessionKind::Talk);
         assert_eq!(radios.subtitle, None);
-        assert_eq!(
-            radios.abstract_text.as_deref(),
-            Some("Cheap & loud.\n\nReally.")
-        );
+        assert_eq!(radios.abstract_text.as_deref(), Some("Cheap & loud.\n\nReally."));
         assert_eq!(radios.url.as_deref(), Some("https://tc.example.org/7"));
         assert_eq!(radios.speakers, ["3"]);
         assert_eq!(schedule.speaker_names(radios), ["Ada"]);
@@ -793,15 +755,9 @@ mod tests {
 
     #[test]
     fn without_a_zone_the_configured_one_is_used_or_the_fix_is_named() {
-        let doc = v1(
-            "",
-            r#"{"id": 1, "title": "A", "start": "10:00", "duration": "00:30"}"#,
-        );
+        let doc = v1("", r#"{"id": 1, "title": "A", "start": "10:00", "duration": "00:30"}"#);
         let loaded = parse(&doc, "test.json", Some(New_York)).unwrap();
-        assert_eq!(
-            times(session(&loaded.schedule, "1")).0,
-            "2024-06-14T10:00:00-04:00"
-        );
+        assert_eq!(times(session(&loaded.schedule, "1")).0, "2024-06-14T10:00:00-04:00");
         assert_eq!(
             errors(&doc, None),
             ["test.json: error: the schedule names no time zone (conference.time_zone_name is missing) and confbot needs one to show times: pass --timezone Europe/Berlin or set [schedule] timezone = \"Europe/Berlin\" in the config (any IANA zone name)"]
@@ -898,10 +854,7 @@ mod tests {
    "links": [{"url": "Awesome Ada", "title": "Awesome Ada"}]}"#,
         ));
         let s = &loaded.schedule;
-        assert_eq!(
-            session(s, "1").url.as_deref(),
-            Some("https://pad.example.org/a")
-        );
+        assert_eq!(session(s, "1").url.as_deref(), Some("https://pad.example.org/a"));
         assert_eq!(session(s, "2").url, None);
     }
 
@@ -975,10 +928,7 @@ mod tests {
             r#"{"schedule": {"conference": {"title": "X", "days": []}}}"#,
             Some(Berlin),
         );
-        assert_eq!(
-            empty,
-            ["test.json: error: no sessions could be read from this file"]
-        );
+        assert_eq!(empty, ["test.json: error: no sessions could be read from this file"]);
     }
 
     #[test]
@@ -1028,10 +978,7 @@ mod tests {
         assert!(looks_like(doc));
         let loaded = read(doc);
         let s = &loaded.schedule;
-        assert_eq!(
-            s.conference().url.as_deref(),
-            Some("https://hc.example.org/")
-        );
+        assert_eq!(s.conference().url.as_deref(), Some("https://hc.example.org/"));
         let late = session(s, "e-1");
         assert_eq!(
             times(late),
@@ -1049,10 +996,7 @@ mod tests {
         assert_eq!(gabi.bio.as_deref(), Some("Hacks things."));
         assert_eq!(
             gabi.links,
-            [
-                "https://social.example.net/@gabi",
-                "https://hc.example.org/user/p-1"
-            ]
+            ["https://social.example.net/@gabi", "https://hc.example.org/user/p-1"]
         );
         let lunch = session(s, "e-2");
         assert_eq!(times(lunch).1, "2024-12-27T14:00:00+01:00");
@@ -1137,10 +1081,7 @@ mod tests {
                 .collect()
         };
         let frab = lines(FRAB_V1);
-        assert!(
-            frab.contains(&("Opening".to_string(), Some(21))),
-            "{frab:?}"
-        );
+        assert!(frab.contains(&("Opening".to_string(), Some(21))), "{frab:?}");
         assert!(
             frab.contains(&("Midnight Chiptune Set".to_string(), Some(64))),
             "{frab:?}"
@@ -1154,10 +1095,7 @@ mod tests {
   {"guid": "a", "title": "A", "start": "2024-01-01T10:00:00Z", "end": "2024-01-01T11:00:00Z"},
   {"guid": "b",
    "title": "B", "start": "2024-01-01T11:00:00Z", "end": "2024-01-01T12:00:00Z"}]}}"#;
-        assert_eq!(
-            lines(hub),
-            [("A".to_string(), Some(3)), ("B".to_string(), Some(4))]
-        );
+        assert_eq!(lines(hub), [("A".to_string(), Some(3)), ("B".to_string(), Some(4))]);
     }
 
     #[test]

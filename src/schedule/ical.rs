@@ -19,15 +19,9 @@ pub fn looks_like(text: &str) -> bool {
 /// Reads an iCalendar schedule. `source` names the file in messages and gives the
 /// conference its name when the calendar has no X-WR-CALNAME; `fallback_zone` is used
 /// only when the calendar names no zone.
-pub fn parse(
-    text: &str,
-    source: &str,
-    fallback_zone: Option<Tz>,
-) -> Result<Loaded, ScheduleErrors> {
+pub fn parse(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Loaded, ScheduleErrors> {
     let error = |line: Option<usize>, message: String| {
-        Err(ScheduleErrors(vec![Diagnostic::error(
-            source, line, None, message,
-        )]))
+        Err(ScheduleErrors(vec![Diagnostic::error(source, line, None, message)]))
     };
     let Some((first, line)) = first_line(text) else {
         return error(
@@ -302,10 +296,7 @@ impl Calendar {
                                 None,
                                 format!("this VEVENT has no END:VEVENT before the next BEGIN:VEVENT on line {line}; it is read as if it ended there"),
                             ));
-                            calendar.events.push(Event {
-                                complete: true,
-                                ..open
-                            });
+                            calendar.events.push(Event { complete: true, ..open });
                             if let Some(depth) = stack.iter().rposition(|c| c == "VEVENT") {
                                 stack.truncate(depth);
                             }
@@ -405,8 +396,7 @@ impl Calendar {
         let found = match named.first() {
             Some(name) => format!("names the zone \"{name}\", which is not an IANA time zone name"),
             None if floating => {
-                "names no time zone (no VTIMEZONE, no X-WR-TIMEZONE) and has floating local times"
-                    .to_string()
+                "names no time zone (no VTIMEZONE, no X-WR-TIMEZONE) and has floating local times".to_string()
             }
             None => "names no time zone (no VTIMEZONE, no X-WR-TIMEZONE)".to_string(),
         };
@@ -524,11 +514,7 @@ fn time_of(digits: &str) -> Option<NaiveTime> {
         Some("") | None => 0,
         Some(s) => s.parse().ok()?,
     };
-    NaiveTime::from_hms_opt(
-        digits[..2].parse().ok()?,
-        digits[2..4].parse().ok()?,
-        seconds,
-    )
+    NaiveTime::from_hms_opt(digits[..2].parse().ok()?, digits[2..4].parse().ok()?, seconds)
 }
 
 fn local(at: NaiveDateTime, zone: Tz) -> Result<DateTime<Tz>, String> {
@@ -625,10 +611,7 @@ impl Event {
         if !self.complete {
             return Err("it has no END:VEVENT; the file may be truncated".to_string());
         }
-        if self
-            .text("STATUS")
-            .is_some_and(|s| s.eq_ignore_ascii_case("CANCELLED"))
-        {
+        if self.text("STATUS").is_some_and(|s| s.eq_ignore_ascii_case("CANCELLED")) {
             return Err("its STATUS is CANCELLED".to_string());
         }
         let summary = self
@@ -677,9 +660,9 @@ impl Event {
             .flat_map(|p| text_list(&p.value))
             .collect::<Vec<_>>();
         let start = start.with_timezone(&zone);
-        let id = self.id().unwrap_or_else(|| {
-            import::slug(&format!("{title} {}", start.format("%Y-%m-%d %H:%M")))
-        });
+        let id = self
+            .id()
+            .unwrap_or_else(|| import::slug(&format!("{title} {}", start.format("%Y-%m-%d %H:%M"))));
         Ok(DraftSession {
             id,
             kind: import::kind_from_type(&categories.join(" "), &title),
@@ -725,9 +708,7 @@ impl Event {
     /// DESCRIPTION as plain text; X-ALT-DESC (HTML) when there is no DESCRIPTION.
     fn abstract_text(&self) -> Option<String> {
         let text = match self.text("DESCRIPTION").filter(|d| !d.is_empty()) {
-            Some(description) if looks_like_html(&description) => {
-                import::html_to_text(&description)
-            }
+            Some(description) if looks_like_html(&description) => import::html_to_text(&description),
             Some(description) => description,
             None => import::html_to_text(&self.text("X-ALT-DESC")?),
         };
@@ -806,12 +787,7 @@ mod tests {
     }
 
     fn only(loaded: &Loaded) -> &Session {
-        assert_eq!(
-            loaded.schedule.sessions().len(),
-            1,
-            "{:?}",
-            loaded.schedule.sessions()
-        );
+        assert_eq!(loaded.schedule.sessions().len(), 1, "{:?}", loaded.schedule.sessions());
         &loaded.schedule.sessions()[0]
     }
 
@@ -826,10 +802,7 @@ mod tests {
 
     fn errors(text: &str, fallback: Option<Tz>) -> Vec<Diagnostic> {
         match parse(text, "test.ics", fallback) {
-            Ok(loaded) => panic!(
-                "expected an error, read {} sessions",
-                loaded.schedule.sessions().len()
-            ),
+            Ok(loaded) => panic!("expected an error, read {} sessions", loaded.schedule.sessions().len()),
             Err(ScheduleErrors(diagnostics)) => diagnostics,
         }
     }
@@ -880,11 +853,7 @@ mod tests {
 
     #[test]
     fn parameters_may_be_quoted_and_hold_separators() {
-        let p = property(
-            7,
-            "ORGANIZER;CN=\"Doe, Jane: PhD\";ROLE=CHAIR:mailto:jane@example.org",
-        )
-        .unwrap();
+        let p = property(7, "ORGANIZER;CN=\"Doe, Jane: PhD\";ROLE=CHAIR:mailto:jane@example.org").unwrap();
         assert_eq!(p.line, 7);
         assert_eq!(p.name, "ORGANIZER");
         assert_eq!(p.param("CN"), Some(&["Doe, Jane: PhD".to_string()][..]));
@@ -963,24 +932,18 @@ mod tests {
             "",
             "BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240201T093000\r\nDTEND:20240201T100000\r\nSUMMARY:Opening\r\nEND:VEVENT\r\n",
         );
-        let utc = floating
-            .replace("093000", "093000Z")
-            .replace("100000", "100000Z");
+        let utc = floating.replace("093000", "093000Z").replace("100000", "100000Z");
         for text in [floating, utc] {
             let errors = errors(&text, None);
             assert_eq!(errors.len(), 1, "{errors:?}");
             assert!(errors[0].is_error());
             assert!(
-                errors[0]
-                    .message
-                    .starts_with("the calendar names no time zone"),
+                errors[0].message.starts_with("the calendar names no time zone"),
                 "{}",
                 errors[0].message
             );
             assert!(errors[0].message.contains("pass --timezone"));
-            assert!(errors[0]
-                .message
-                .contains("set [schedule] timezone in the config"));
+            assert!(errors[0].message.contains("set [schedule] timezone in the config"));
         }
         let unknown = calendar(
             "X-WR-TIMEZONE:Central Europe Standard Time\r\n",
@@ -1033,16 +996,7 @@ mod tests {
         assert_eq!(end("hack"), "2024-10-27T12:00:00+01:00");
         assert_eq!(end("week"), "2024-01-08T10:00:01+01:00");
         assert_eq!(duration_of("-PT5M"), Some((0, -300)));
-        for bad in [
-            "",
-            "P",
-            "PT",
-            "1H",
-            "PT1D",
-            "P1H",
-            "PT5",
-            "P99999999999999999999D",
-        ] {
+        for bad in ["", "P", "PT", "1H", "PT1D", "P1H", "PT5", "P99999999999999999999D"] {
             assert_eq!(duration_of(bad), None, "{bad:?}");
         }
     }
@@ -1056,18 +1010,9 @@ mod tests {
         let session = only(&loaded);
         assert_eq!(session.id, "AB3XYZ");
         assert_eq!(session.title, "Tables - a story, with commas");
-        assert_eq!(
-            speaker_names(&loaded, session),
-            ["Ada Example", "Bo Sample"]
-        );
-        assert_eq!(
-            pretalx_summary("Untitled -"),
-            ("Untitled".to_string(), vec![])
-        );
-        assert_eq!(
-            pretalx_summary("No speakers"),
-            ("No speakers".to_string(), vec![])
-        );
+        assert_eq!(speaker_names(&loaded, session), ["Ada Example", "Bo Sample"]);
+        assert_eq!(pretalx_summary("Untitled -"), ("Untitled".to_string(), vec![]));
+        assert_eq!(pretalx_summary("No speakers"), ("No speakers".to_string(), vec![]));
     }
 
     #[test]
@@ -1113,10 +1058,7 @@ mod tests {
         let session = only(&loaded);
         assert_eq!(session.track.as_deref(), Some("Keynote"));
         assert_eq!(session.kind, SessionKind::Keynote);
-        assert_eq!(
-            session.abstract_text.as_deref(),
-            Some("Hello & welcome\n\nTwo")
-        );
+        assert_eq!(session.abstract_text.as_deref(), Some("Hello & welcome\n\nTwo"));
         assert_eq!(session.url.as_deref(), Some("https://example.org/a"));
         assert_eq!(text_list("Main\\, big,,Other"), ["Main, big", "Other"]);
     }
@@ -1145,10 +1087,7 @@ mod tests {
                 "test.ics:30: warning: session 'gap': VEVENT \"In the gap\" skipped: 2024-03-31T02:30 does not exist in Europe/Berlin: the clocks jump forward over it; pick a time before or after the gap",
             ]
         );
-        assert!(loaded
-            .warnings
-            .iter()
-            .all(|w| w.severity == Severity::Warning));
+        assert!(loaded.warnings.iter().all(|w| w.severity == Severity::Warning));
     }
 
     #[test]
@@ -1173,10 +1112,7 @@ mod tests {
         let errors = errors_of(&text);
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].line, Some(5));
-        assert_eq!(
-            errors[1].message,
-            "no sessions could be read from this file"
-        );
+        assert_eq!(errors[1].message, "no sessions could be read from this file");
     }
 
     #[test]
@@ -1224,10 +1160,7 @@ mod tests {
         let opening = schedule.session("QX7RTA").unwrap();
         assert_eq!(opening.title, "Opening, with a comma");
         assert_eq!(rfc3339(&opening.start), "2025-03-29T10:00:00+01:00");
-        assert_eq!(
-            speaker_names(&loaded, opening),
-            ["Ada Example", "Bo Sample"]
-        );
+        assert_eq!(speaker_names(&loaded, opening), ["Ada Example", "Bo Sample"]);
         assert_eq!(opening.room.as_deref(), Some("Hall Ørsted"));
         assert_eq!(
             opening.abstract_text.as_deref(),
@@ -1248,10 +1181,7 @@ mod tests {
             Some("Från idé till kretskort: we take a breadboard prototype all the way to a manufactured board, with ünïcödé in the middle of a fold.")
         );
         let night = schedule.session("NGHT42").unwrap();
-        assert_eq!(
-            night.title,
-            "Night owls - a session across the clock change"
-        );
+        assert_eq!(night.title, "Night owls - a session across the clock change");
         assert_eq!(rfc3339(&night.start), "2025-03-30T01:30:00+01:00");
         assert_eq!(rfc3339(&night.end), "2025-03-30T03:30:00+02:00");
         assert_eq!(speaker_names(&loaded, night), ["Cy Owl"]);

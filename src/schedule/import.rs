@@ -2,9 +2,7 @@
 //! [`finish`] turns those into a [`Schedule`], giving speakers ids, making session ids
 //! unique, and reporting what it had to skip or change.
 
-use super::{
-    native, Conference, Diagnostic, Loaded, Schedule, ScheduleErrors, Session, SessionKind, Speaker,
-};
+use super::{native, Conference, Diagnostic, Loaded, Schedule, ScheduleErrors, Session, SessionKind, Speaker};
 use crate::text;
 use chrono::DateTime;
 use chrono_tz::Tz;
@@ -83,12 +81,8 @@ pub fn finish(draft: Draft, source: &str) -> Result<Loaded, ScheduleErrors> {
             if name.is_empty() {
                 continue;
             }
-            let given = person
-                .id
-                .filter(|id| !id.trim().is_empty() && id.trim() != "0");
-            let key = given
-                .clone()
-                .unwrap_or_else(|| format!("name:{}", text::fold(&name)));
+            let given = person.id.filter(|id| !id.trim().is_empty() && id.trim() != "0");
+            let key = given.clone().unwrap_or_else(|| format!("name:{}", text::fold(&name)));
             let position = *speaker_by_key.entry(key).or_insert_with(|| {
                 let base = given.unwrap_or_else(|| slug(&name));
                 let id = unique(&base, &mut used_speaker_ids);
@@ -182,10 +176,7 @@ pub fn kind_from_type(kind: &str, title: &str) -> SessionKind {
         || (kind.is_empty() && has(&title, &["lunch break", "coffee break"]))
     {
         SessionKind::Break
-    } else if has(
-        &kind,
-        &["social", "party", "meetup", "get-together", "concert"],
-    ) {
+    } else if has(&kind, &["social", "party", "meetup", "get-together", "concert"]) {
         SessionKind::Social
     } else if kind.is_empty()
         || has(
@@ -227,8 +218,9 @@ pub fn html_to_text(html: &str) -> String {
             .collect();
         match name.as_str() {
             "br" => out.push('\n'),
-            "p" | "div" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "blockquote"
-            | "pre" => out.push_str("\n\n"),
+            "p" | "div" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "blockquote" | "pre" => {
+                out.push_str("\n\n")
+            }
             "li" if !tag.starts_with('/') => out.push_str("\n- "),
             _ => {}
         }
@@ -240,9 +232,9 @@ pub fn html_to_text(html: &str) -> String {
 
 /// Where the next tag starts: a '<' followed by a letter, '/' or '!' ("a < b" is text).
 fn find_tag(s: &str) -> Option<usize> {
-    s.match_indices('<').map(|(i, _)| i).find(|&i| {
-        s[i + 1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!')
-    })
+    s.match_indices('<')
+        .map(|(i, _)| i)
+        .find(|&i| s[i + 1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!'))
 }
 
 /// Collapses spaces within lines and blank-line runs to one blank line.
@@ -326,14 +318,8 @@ mod tests {
             html_to_text("<p>Welcome to   FOSDEM&nbsp;2023!</p><p>Two<br/>lines &amp; more: <a href='x'>link</a></p>"),
             "Welcome to FOSDEM 2023!\n\nTwo\nlines & more: link"
         );
-        assert_eq!(
-            html_to_text("<ul><li>one</li><li>two</li></ul>"),
-            "- one\n- two"
-        );
-        assert_eq!(
-            html_to_text("if a < b > c then <b>yes</b>"),
-            "if a < b > c then yes"
-        );
+        assert_eq!(html_to_text("<ul><li>one</li><li>two</li></ul>"), "- one\n- two");
+        assert_eq!(html_to_text("if a < b > c then <b>yes</b>"), "if a < b > c then yes");
         assert_eq!(
             decode_entities("erz&#228;hlen &#xE4; &bogus; & so"),
             "erzählen ä &bogus; & so"

@@ -133,11 +133,7 @@ struct Index {
 impl Schedule {
     /// Orders the sessions and builds the indexes. Session ids must be unique and every
     /// speaker id must name a speaker: the formats check this before calling.
-    pub fn new(
-        conference: Conference,
-        mut sessions: Vec<Session>,
-        speakers: Vec<Speaker>,
-    ) -> Schedule {
+    pub fn new(conference: Conference, mut sessions: Vec<Session>, speakers: Vec<Speaker>) -> Schedule {
         sessions.sort_by(|a, b| (a.start, &a.room, &a.id).cmp(&(b.start, &b.room, &b.id)));
         let index = Index::build(&sessions, &speakers);
         Schedule {
@@ -198,11 +194,7 @@ impl Schedule {
 
     /// The distinct room names, sorted.
     pub fn rooms(&self) -> Vec<&str> {
-        let rooms: BTreeSet<&str> = self
-            .sessions
-            .iter()
-            .filter_map(|s| s.room.as_deref())
-            .collect();
+        let rooms: BTreeSet<&str> = self.sessions.iter().filter_map(|s| s.room.as_deref()).collect();
         rooms.into_iter().collect()
     }
 
@@ -229,9 +221,7 @@ impl Schedule {
 /// Two schedules are the same when their conference, sessions and speakers are.
 impl PartialEq for Schedule {
     fn eq(&self, other: &Schedule) -> bool {
-        self.conference == other.conference
-            && self.sessions == other.sessions
-            && self.speakers == other.speakers
+        self.conference == other.conference && self.sessions == other.sessions && self.speakers == other.speakers
     }
 }
 
@@ -249,11 +239,7 @@ impl Timeline {
 impl Index {
     fn build(sessions: &[Session], speakers: &[Speaker]) -> Index {
         let mut index = Index {
-            speaker_by_id: speakers
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.id.clone(), i))
-                .collect(),
+            speaker_by_id: speakers.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect(),
             folded_speaker_names: speakers.iter().map(|s| text::fold(&s.name)).collect(),
             ..Index::default()
         };
@@ -275,11 +261,7 @@ impl Index {
                 .collect();
             places.dedup();
             for place in places {
-                index
-                    .places
-                    .entry(place)
-                    .or_default()
-                    .push(position, session);
+                index.places.entry(place).or_default().push(position, session);
             }
             let title = match &session.subtitle {
                 Some(subtitle) => text::fold(&format!("{} {}", session.title, subtitle)),

@@ -1,10 +1,7 @@
 //! confbot's own schedule format: TOML with local times read in the conference's zone.
 //! See README.md, "The schedule format", for a complete example.
 
-use super::{
-    Conference, Diagnostic, LineIndex, Loaded, Schedule, ScheduleErrors, Session, SessionKind,
-    Speaker,
-};
+use super::{Conference, Diagnostic, LineIndex, Loaded, Schedule, ScheduleErrors, Session, SessionKind, Speaker};
 use crate::{duration, text, time};
 use chrono::{DateTime, TimeDelta};
 use chrono_tz::Tz;
@@ -62,11 +59,7 @@ struct RawSession {
 
 /// Reads a schedule in confbot's TOML format. `source` names the document in messages;
 /// `fallback_zone` is used only when the document names no zone.
-pub fn parse(
-    text: &str,
-    source: &str,
-    fallback_zone: Option<Tz>,
-) -> Result<Loaded, ScheduleErrors> {
+pub fn parse(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Loaded, ScheduleErrors> {
     let lines = LineIndex::new(text);
     let raw: RawDocument = toml::from_str(text).map_err(|err| {
         let line = err.span().map(|span| lines.line_of(span.start));
@@ -109,11 +102,7 @@ impl Reader<'_> {
             .push(Diagnostic::error(self.source, line, session, message));
     }
 
-    fn read(
-        mut self,
-        raw: RawDocument,
-        fallback_zone: Option<Tz>,
-    ) -> Result<Loaded, ScheduleErrors> {
+    fn read(mut self, raw: RawDocument, fallback_zone: Option<Tz>) -> Result<Loaded, ScheduleErrors> {
         let zone = self.zone(&raw.conference, fallback_zone);
         let speakers = self.speakers(raw.speakers);
         let known: HashMap<&str, ()> = speakers.iter().map(|s| (s.id.as_str(), ())).collect();
@@ -154,15 +143,11 @@ impl Reader<'_> {
         match name.get_ref().parse::<Tz>() {
             Ok(zone) => Some(zone),
             Err(_) => {
-                let hint = text::closest(
-                    name.get_ref(),
-                    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()),
-                )
-                .map(|zone| format!("did you mean \"{zone}\"?"))
-                .unwrap_or_else(|| {
-                    "use an IANA zone name such as \"Europe/Brussels\" or \"America/New_York\""
-                        .to_string()
-                });
+                let hint = text::closest(name.get_ref(), chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+                    .map(|zone| format!("did you mean \"{zone}\"?"))
+                    .unwrap_or_else(|| {
+                        "use an IANA zone name such as \"Europe/Brussels\" or \"America/New_York\"".to_string()
+                    });
                 self.error(
                     name,
                     None,
@@ -209,8 +194,7 @@ impl Reader<'_> {
                 self.error(
                     &session.id,
                     None,
-                    "id is empty: give every session a short stable id such as \"rheldevel\""
-                        .to_string(),
+                    "id is empty: give every session a short stable id such as \"rheldevel\"".to_string(),
                 );
             }
             if let Some(first) = first_line.get(id) {
@@ -289,11 +273,7 @@ impl Reader<'_> {
                         time::clock(&end),
                         time::clock(&start)
                     );
-                    let at = raw
-                        .end
-                        .as_ref()
-                        .or(raw.duration.as_ref())
-                        .unwrap_or(&raw.start);
+                    let at = raw.end.as_ref().or(raw.duration.as_ref()).unwrap_or(&raw.start);
                     self.error(at, Some(&id), message);
                     continue;
                 }
@@ -322,14 +302,16 @@ impl Reader<'_> {
                     .map(|&j| timed[j].start)
                     .find(|&start| start > this.start);
                 match next {
-                    Some(next) if next.date_naive() == this.start.date_naive() => {
-                        ends[i] = Some(next)
-                    }
+                    Some(next) if next.date_naive() == this.start.date_naive() => ends[i] = Some(next),
                     _ => {
                         let message = format!(
                             "has no end and is the last session of {} in {}: add end = \"{}\" or duration = \"25m\"",
                             this.start.date_naive(),
-                            this.raw.room.as_deref().map(|r| format!("room \"{r}\"")).unwrap_or_else(|| "its room".to_string()),
+                            this.raw
+                                .room
+                                .as_deref()
+                                .map(|r| format!("room \"{r}\""))
+                                .unwrap_or_else(|| "its room".to_string()),
                             (this.start + TimeDelta::hours(1)).format("%Y-%m-%dT%H:%M"),
                         );
                         let id = this.raw.id.get_ref().clone();
@@ -517,12 +499,7 @@ name = "Ada Lovelace"
     }
 
     fn errors(sessions: &str) -> Vec<String> {
-        read(sessions)
-            .unwrap_err()
-            .0
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        read(sessions).unwrap_err().0.iter().map(ToString::to_string).collect()
     }
 
     #[test]
@@ -639,12 +616,9 @@ duration = "25m"
             "{}",
             errs[0]
         );
-        let errs = errors("[[sessions]]\nid = \"a\"\ntitle = \"A\"\nkind = \"workshop\"\nstart = \"2023-02-03T09:00\"\n");
-        assert!(
-            errs[0].contains("unknown variant `workshop`"),
-            "{}",
-            errs[0]
-        );
+        let errs =
+            errors("[[sessions]]\nid = \"a\"\ntitle = \"A\"\nkind = \"workshop\"\nstart = \"2023-02-03T09:00\"\n");
+        assert!(errs[0].contains("unknown variant `workshop`"), "{}", errs[0]);
         assert!(errs[0].starts_with("test.toml:12:"), "{}", errs[0]);
     }
 
@@ -699,16 +673,12 @@ duration = "20m"
             .collect();
         assert_eq!(errs.len(), 2);
         assert!(
-            errs[0].starts_with(
-                "ny.toml:8: error: session 'twice': start: 2023-11-05T01:30 happens twice"
-            ),
+            errs[0].starts_with("ny.toml:8: error: session 'twice': start: 2023-11-05T01:30 happens twice"),
             "{}",
             errs[0]
         );
         assert!(
-            errs[1].starts_with(
-                "ny.toml:13: error: session 'never': start: 2023-03-12T02:30 does not exist"
-            ),
+            errs[1].starts_with("ny.toml:13: error: session 'never': start: 2023-03-12T02:30 does not exist"),
             "{}",
             errs[1]
         );
@@ -717,14 +687,8 @@ duration = "20m"
     #[test]
     fn writing_and_reading_back_gives_the_same_schedule() {
         for (name, text) in [
-            (
-                "centos",
-                include_str!("../../data/centos-connect-2023.toml"),
-            ),
-            (
-                "fall",
-                include_str!("../../tests/fixtures/fall-summit-2023.toml"),
-            ),
+            ("centos", include_str!("../../data/centos-connect-2023.toml")),
+            ("fall", include_str!("../../tests/fixtures/fall-summit-2023.toml")),
         ] {
             let first = parse(text, name, None).unwrap().schedule;
             let written = to_toml(&first);
@@ -740,13 +704,9 @@ duration = "20m"
             assert_eq!(first.speakers(), second.speakers(), "{name}");
         }
         let fall = to_toml(
-            &parse(
-                include_str!("../../tests/fixtures/fall-summit-2023.toml"),
-                "f",
-                None,
-            )
-            .unwrap()
-            .schedule,
+            &parse(include_str!("../../tests/fixtures/fall-summit-2023.toml"), "f", None)
+                .unwrap()
+                .schedule,
         );
         assert!(
             fall.contains("end = \"2023-11-05T01:00:00-05:00\""),

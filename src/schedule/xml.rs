@@ -10,24 +10,13 @@ use roxmltree::{Document, Node};
 
 /// Whether `text` is schedule XML or xCal, judged by its root element.
 pub fn looks_like(text: &str) -> bool {
-    let head: String = text
-        .trim_start_matches('\u{feff}')
-        .chars()
-        .take(4096)
-        .collect();
+    let head: String = text.trim_start_matches('\u{feff}').chars().take(4096).collect();
     let head = head.trim_start();
-    head.starts_with('<')
-        && (head.contains("<schedule")
-            || head.contains("<iCalendar")
-            || head.contains("<vcalendar"))
+    head.starts_with('<') && (head.contains("<schedule") || head.contains("<iCalendar") || head.contains("<vcalendar"))
 }
 
 /// Reads schedule XML or xCal. `fallback_zone` is used when the file names no zone.
-pub fn parse(
-    text: &str,
-    source: &str,
-    fallback_zone: Option<Tz>,
-) -> Result<Loaded, ScheduleErrors> {
+pub fn parse(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Loaded, ScheduleErrors> {
     let text = text.trim_start_matches('\u{feff}');
     let options = roxmltree::ParsingOptions {
         allow_dtd: true,
@@ -78,10 +67,7 @@ fn child_text(node: Node, name: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_string())
 }
 
-fn children<'a, 'input>(
-    node: Node<'a, 'input>,
-    name: &'a str,
-) -> impl Iterator<Item = Node<'a, 'input>> + 'a {
+fn children<'a, 'input>(node: Node<'a, 'input>, name: &'a str) -> impl Iterator<Item = Node<'a, 'input>> + 'a {
     node.children()
         .filter(move |c| c.is_element() && c.tag_name().name() == name)
 }
@@ -109,12 +95,7 @@ impl Reader<'_> {
         ));
     }
 
-    fn zone(
-        &self,
-        named: Option<String>,
-        fallback: Option<Tz>,
-        at: Node,
-    ) -> Result<Tz, ScheduleErrors> {
+    fn zone(&self, named: Option<String>, fallback: Option<Tz>, at: Node) -> Result<Tz, ScheduleErrors> {
         match named {
             Some(name) => name.parse::<Tz>().map_err(|_| {
                 self.fail(at, format!("time_zone_name \"{name}\" is not a known time zone: pass --timezone or set [schedule] timezone"))
@@ -132,11 +113,7 @@ impl Reader<'_> {
                 "<schedule> has no <conference>: expected <conference><title>…".to_string(),
             )
         })?;
-        let zone = self.zone(
-            child_text(conference_node, "time_zone_name"),
-            fallback,
-            conference_node,
-        )?;
+        let zone = self.zone(child_text(conference_node, "time_zone_name"), fallback, conference_node)?;
         let day_change = child_text(conference_node, "day_change").and_then(|t| parse_clock(&t));
         let venue = [
             child_text(conference_node, "venue"),
@@ -152,8 +129,7 @@ impl Reader<'_> {
                 .unwrap_or_else(|| self.source.to_string()),
             timezone: zone,
             venue: (!venue.is_empty()).then_some(venue),
-            url: child_text(conference_node, "base_url")
-                .or_else(|| child_text(conference_node, "url")),
+            url: child_text(conference_node, "base_url").or_else(|| child_text(conference_node, "url")),
         };
         let mut sessions = Vec::new();
         let mut skipped = Vec::new();
@@ -204,17 +180,12 @@ impl Reader<'_> {
         let start = match child_text(event, "date") {
             Some(date) => DateTime::parse_from_rfc3339(&date)
                 .map(|d| d.with_timezone(&zone))
-                .map_err(|_| {
-                    fail(format!(
-                        "<date> \"{date}\" is not an RFC 3339 date and time"
-                    ))
-                })?,
+                .map_err(|_| fail(format!("<date> \"{date}\" is not an RFC 3339 date and time")))?,
             None => {
-                let clock = child_text(event, "start")
-                    .ok_or_else(|| fail("it has no <start> and no <date>".to_string()))?;
-                let at = parse_clock(&clock).ok_or_else(|| {
-                    fail(format!("<start> \"{clock}\" is not a time of day (HH:MM)"))
-                })?;
+                let clock =
+                    child_text(event, "start").ok_or_else(|| fail("it has no <start> and no <date>".to_string()))?;
+                let at = parse_clock(&clock)
+                    .ok_or_else(|| fail(format!("<start> \"{clock}\" is not a time of day (HH:MM)")))?;
                 let day = day.ok_or_else(|| fail("its <day> has no date attribute".to_string()))?;
                 let day = match change {
                     Some(change) if at < change => day + TimeDelta::days(1),
@@ -225,18 +196,13 @@ impl Reader<'_> {
                     .map_err(|err| fail(err.to_string()))?
             }
         };
-        let length = child_text(event, "duration")
-            .ok_or_else(|| fail("it has no <duration>".to_string()))?;
+        let length = child_text(event, "duration").ok_or_else(|| fail("it has no <duration>".to_string()))?;
         let length = duration::parse(&length).map_err(|err| fail(format!("<duration>: {err}")))?;
-        let kind =
-            import::kind_from_type(child_text(event, "type").as_deref().unwrap_or(""), &title);
+        let kind = import::kind_from_type(child_text(event, "type").as_deref().unwrap_or(""), &title);
         let speakers = children(event, "persons")
             .flat_map(|persons| children(persons, "person"))
             .map(|person| DraftSpeaker {
-                id: person
-                    .attribute("id")
-                    .or(person.attribute("guid"))
-                    .map(str::to_string),
+                id: person.attribute("id").or(person.attribute("guid")).map(str::to_string),
                 name: person.text().unwrap_or("").trim().to_string(),
                 ..DraftSpeaker::default()
             })
@@ -438,10 +404,7 @@ mod tests {
         assert_eq!(opening.kind, crate::schedule::SessionKind::Talk);
         assert_eq!(opening.room.as_deref(), Some("Saal 1"));
         assert_eq!(loaded.schedule.speaker_names(opening), ["Ada", "Grace"]);
-        assert_eq!(
-            loaded.schedule.speakers()[0].id,
-            "5f1e7c2a-0000-4000-8000-000000000001"
-        );
+        assert_eq!(loaded.schedule.speakers()[0].id, "5f1e7c2a-0000-4000-8000-000000000001");
     }
 
     #[test]
@@ -466,12 +429,7 @@ mod tests {
 
     #[test]
     fn malformed_xml_names_the_line_and_never_panics() {
-        let errors = parse(
-            "<schedule>\n<conference>\n<title>x</titel>",
-            "bad.xml",
-            None,
-        )
-        .unwrap_err();
+        let errors = parse("<schedule>\n<conference>\n<title>x</titel>", "bad.xml", None).unwrap_err();
         assert!(
             messages(&errors.0)[0].starts_with("bad.xml:3: error: not well-formed XML"),
             "{:?}",

@@ -119,27 +119,15 @@ impl Peer {
             let tx = tx.clone();
             async move {
                 let (body, html, notice) = match &event.content.msgtype {
-                    MessageType::Text(t) => (
-                        t.body.clone(),
-                        t.formatted.as_ref().map(|f| f.body.clone()),
-                        false,
-                    ),
-                    MessageType::Notice(n) => (
-                        n.body.clone(),
-                        n.formatted.as_ref().map(|f| f.body.clone()),
-                        true,
-                    ),
+                    MessageType::Text(t) => (t.body.clone(), t.formatted.as_ref().map(|f| f.body.clone()), false),
+                    MessageType::Notice(n) => (n.body.clone(), n.formatted.as_ref().map(|f| f.body.clone()), true),
                     _ => return,
                 };
                 let in_reply_to = match &event.content.relates_to {
                     Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.clone()),
                     _ => None,
                 };
-                let mentions = event
-                    .content
-                    .mentions
-                    .as_ref()
-                    .map(|m| (m.room, m.user_ids.len()));
+                let mentions = event.content.mentions.as_ref().map(|m| (m.room, m.user_ids.len()));
                 let _ = tx.send(Received {
                     room: room.room_id().to_owned(),
                     event_id: event.event_id.clone(),
@@ -153,10 +141,7 @@ impl Peer {
                 });
             }
         });
-        client
-            .sync_once(SyncSettings::default())
-            .await
-            .expect("first sync");
+        client.sync_once(SyncSettings::default()).await.expect("first sync");
         let syncing = client.clone();
         let sync = tokio::spawn(async move {
             let settings = SyncSettings::default().timeout(Duration::from_secs(30));
@@ -189,14 +174,13 @@ impl Peer {
                     if event.sender == own {
                         return;
                     }
-                    let content =
-                        RoomMessageEventContent::notice_plain(format!("echo: {}", text.body))
-                            .add_mentions(matrix_sdk::ruma::events::Mentions::new())
-                            .make_reply_to(
-                                &event,
-                                matrix_sdk::ruma::events::room::message::ForwardThread::No,
-                                matrix_sdk::ruma::events::room::message::AddMentions::No,
-                            );
+                    let content = RoomMessageEventContent::notice_plain(format!("echo: {}", text.body))
+                        .add_mentions(matrix_sdk::ruma::events::Mentions::new())
+                        .make_reply_to(
+                            &event,
+                            matrix_sdk::ruma::events::room::message::ForwardThread::No,
+                            matrix_sdk::ruma::events::room::message::AddMentions::No,
+                        );
                     let _ = room.send(content).await;
                 }
             });
@@ -218,9 +202,7 @@ impl Peer {
         let deadline = Instant::now() + WAIT;
         loop {
             if let Ok(Some(member)) = room.get_member_no_sync(user).await {
-                if *member.membership()
-                    == matrix_sdk::ruma::events::room::member::MembershipState::Join
-                {
+                if *member.membership() == matrix_sdk::ruma::events::room::member::MembershipState::Join {
                     return;
                 }
             }
@@ -244,12 +226,7 @@ impl Peer {
     }
 
     /// The next message from `from` in `room` that replies to `to` (or any, with `None`).
-    pub async fn reply_from(
-        &self,
-        room: &Room,
-        from: &UserId,
-        to: Option<&OwnedEventId>,
-    ) -> Received {
+    pub async fn reply_from(&self, room: &Room, from: &UserId, to: Option<&OwnedEventId>) -> Received {
         let mut inbox = self.inbox.lock().await;
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
@@ -323,13 +300,7 @@ impl Bot {
             .open(self.dir.path().join("bot.log"))
             .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_confbot"))
-            .args([
-                "run",
-                "--config",
-                self.config_path().to_str().unwrap(),
-                "--now",
-                now,
-            ])
+            .args(["run", "--config", self.config_path().to_str().unwrap(), "--now", now])
             .env("CONFBOT_PASSWORD", &self.password)
             .env(
                 "RUST_LOG",
@@ -354,10 +325,7 @@ impl Bot {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!(
-                    "the bot did not stop within 20 s of SIGTERM:\n{}",
-                    self.log()
-                );
+                panic!("the bot did not stop within 20 s of SIGTERM:\n{}", self.log());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
