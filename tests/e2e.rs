@@ -259,3 +259,71 @@ async fn e2e_answers_as_fast_as_the_homeserver_delivers() {
     );
     assert_eq!(bot.stop(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_reminders_arrive_on_time_once_across_a_restart() {
+    use chrono::NaiveTime;
+    let alias = support::unique("announce");
+    let tail = format!(
+        "[rooms]\nannouncements = [\"#{alias}:localhost\"]\n[reminders]\nlead = [\"10m\", \"0m\"]\ngrace = \"2m\"\n\
+         [[announcements]]\ntext = \"Coffee is ready on the eighth floor\"\nroom = \"announcements\"\nat = \"2023-02-03T09:20\"\n"
+    );
+    let mut bot = Bot::register_with("", &tail).await;
+    let attendee = Peer::new("attendee").await;
+    let room = attendee.create_room_with_alias(&[&bot.user], false, Some(&alias)).await;
+
+    // Rehearse at 60× from 09:14: one real second is one minute of the conference.
+    let speed = 60.0;
+    let origin = NaiveTime::from_hms_opt(9, 14, 0).unwrap();
+    let started = std::time::Instant::now();
+    bot.start_at_speed("2023-02-03T09:14:00", speed);
+    attendee.wait_for_join(&room, &bot.user).await;
+    let due = |h: u32, m: u32, from: NaiveTime, at: std::time::Instant| {
+        let ahead = NaiveTime::from_hms_opt(h, m, 0).unwrap() - from;
+        at + Duration::from_secs_f64(ahead.num_milliseconds() as f64 / 1000.0 / speed)
+    };
+    let mut lateness = Vec::new();
+    for (h, m, text) in [
+        (9, 15, "In 10 minutes: AlmaLinux Build System and Project Updates — Jack Aboutboul · Pagoda room · 09:25–09:50 CET"),
+        (9, 20, "Coffee is ready on the eighth floor"),
+        (9, 25, "Starting now: AlmaLinux Build System and Project Updates — Jack Aboutboul · Pagoda room · 09:25–09:50 CET"),
+    ] {
+        let post = attendee.reply_from(&room, &bot.user, None).await;
+        assert_eq!(post.body.lines().next().unwrap(), text, "{}", bot.log());
+        assert!(post.notice && post.mentions == Some((false, 0)));
+        let late = post.at.duration_since(started).as_secs_f64() - due(h, m, origin, started).duration_since(started).as_secs_f64();
+        lateness.push(late);
+    }
+    assert_eq!(bot.stop(), Some(0));
+
+    // Restart at 09:41: the 09:40 reminder is a minute overdue (within the 2m grace).
+    let restart = NaiveTime::from_hms_opt(9, 41, 0).unwrap();
+    let restarted = std::time::Instant::now();
+    bot.start_at_speed("2023-02-03T09:41:00", speed);
+    let post = attendee.reply_from(&room, &bot.user, None).await;
+    assert_eq!(
+        post.body.lines().next().unwrap(),
+        "(late) In 10 minutes: One year on: Experiences using ebranch to bring over Fedora packages to EPEL — Michel Salim · Pagoda room · 09:50–10:15 CET"
+    );
+    let post = attendee.reply_from(&room, &bot.user, None).await;
+    assert!(post.body.starts_with("Starting now: One year on"), "{}", post.body);
+    let late = post.at.duration_since(restarted).as_secs_f64()
+        - due(9, 50, restart, restarted).duration_since(restarted).as_secs_f64();
+    lateness.push(late);
+    assert_eq!(bot.stop(), Some(0));
+    println!("reminder lateness at 60x, seconds (arrival at the attendee against the due instant): {lateness:?}");
+    for late in &lateness {
+        assert!(
+            *late > -0.5 && *late < 1.0,
+            "a reminder arrived {late:.3} s from its due instant"
+        );
+    }
+    let extra: Vec<_> = attendee
+        .drain()
+        .await
+        .into_iter()
+        .filter(|r| r.sender == bot.user)
+        .collect();
+    assert!(extra.is_empty(), "nothing was posted twice: {extra:?}");
+}

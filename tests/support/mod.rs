@@ -188,7 +188,13 @@ impl Peer {
 
     /// Creates a room (encrypted if asked) and invites `guests`.
     pub async fn create_room(&self, guests: &[&UserId], encrypted: bool) -> Room {
+        self.create_room_with_alias(guests, encrypted, None).await
+    }
+
+    /// Creates a room with the alias `#name:server` (when given) and invites `guests`.
+    pub async fn create_room_with_alias(&self, guests: &[&UserId], encrypted: bool, alias: Option<&str>) -> Room {
         let mut request = create_room::v3::Request::new();
+        request.room_alias_name = alias.map(str::to_string);
         request.invite = guests.iter().map(|u| u.to_owned().to_owned()).collect();
         let room = self.client.create_room(request).await.expect("create room");
         if encrypted {
@@ -266,6 +272,11 @@ impl Bot {
     /// Registers a bot user and writes its config (CentOS Connect schedule, invites from
     /// anyone on the test server) with `extra` TOML appended to `[matrix]`.
     pub async fn register(extra_matrix: &str) -> Bot {
+        Bot::register_with(extra_matrix, "").await
+    }
+
+    /// Like [`Bot::register`], with `tail` appended to the config (more sections).
+    pub async fn register_with(extra_matrix: &str, tail: &str) -> Bot {
         let name = unique("confbot");
         let password = "bot-password".to_string();
         let user = register(&name, &password).await;
@@ -273,7 +284,7 @@ impl Bot {
         let schedule = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/centos-connect-2023.toml");
         let config = format!(
             "[matrix]\nhomeserver = \"{}\"\nuser = \"{user}\"\nstate_dir = \"state\"\n{extra_matrix}\n\
-             [schedule]\nsource = \"{}\"\n\n[access]\ninvite = [\"{}\"]\n",
+             [schedule]\nsource = \"{}\"\n\n[access]\ninvite = [\"{}\"]\n{tail}\n",
             homeserver(),
             schedule.display(),
             user.server_name()
@@ -293,6 +304,11 @@ impl Bot {
 
     /// Starts `confbot run` with the rehearsal clock at `now`.
     pub fn start(&mut self, now: &str) {
+        self.start_at_speed(now, 1.0);
+    }
+
+    /// Starts `confbot run` with the rehearsal clock at `now`, running `speed` times faster.
+    pub fn start_at_speed(&mut self, now: &str, speed: f64) {
         assert!(self.child.is_none(), "the bot is running already");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -300,7 +316,15 @@ impl Bot {
             .open(self.dir.path().join("bot.log"))
             .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_confbot"))
-            .args(["run", "--config", self.config_path().to_str().unwrap(), "--now", now])
+            .args([
+                "run",
+                "--config",
+                self.config_path().to_str().unwrap(),
+                "--now",
+                now,
+                "--speed",
+                &speed.to_string(),
+            ])
             .env("CONFBOT_PASSWORD", &self.password)
             .env(
                 "RUST_LOG",
