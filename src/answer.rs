@@ -1,7 +1,9 @@
 //! What the bot answers to each command: pure, from the schedule, the command, `now` and
 //! the schedule room the command was sent from.
 
-use crate::command::{Command, COMMANDS};
+use crate::command::{AnnounceWhen, Command, Role, COMMANDS};
+use crate::config::RoomsConfig;
+use crate::delay::{self, Delay};
 use crate::message::Message;
 use crate::schedule::Schedule;
 use crate::{query, render, text, time};
@@ -11,11 +13,87 @@ use chrono_tz::Tz;
 /// How many sessions a list answer shows before "…and N more".
 const LIST_LIMIT: usize = 10;
 
-/// The answer to `command` at `now`. `here` is the schedule room or track the chat room is
-/// mapped to, if any.
+/// What the bot does about a command: reply, or act on its own state (the adapter does
+/// the storing and posting, then replies).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Reply(Message),
+    /// Store an announcement to post at `due` to the `[rooms]` name `room`.
+    Announce {
+        due: DateTime<Tz>,
+        room: String,
+        text: String,
+    },
+    ListAnnouncements,
+    Cancel(u64),
+    /// Store the delay, apply it, announce it.
+    Delay(Delay),
+    Status,
+}
+
+/// Decides about `command` from `role` at `now`. `here` is the schedule room or track the
+/// chat room is mapped to, if any.
+pub fn decide(
+    schedule: &Schedule,
+    rooms: &RoomsConfig,
+    command: &Command,
+    role: Role,
+    now: DateTime<Tz>,
+    here: Option<&str>,
+) -> Decision {
+    if command.role() > role {
+        return Decision::Reply(Message::plain(&format!(
+            "Sorry, {command} is for the conference organizers. Send !help for what you can use."
+        )));
+    }
+    match command {
+        Command::Help => Decision::Reply(help(role)),
+        Command::Announce { when, room, text } => {
+            let room = room.clone().unwrap_or_else(|| "announcements".to_string());
+            if rooms.targets(&room).is_empty() {
+                return Decision::Reply(Message::plain(&format!(
+                    "There is no room \"{room}\" in the bot's [rooms]: use announcements, moderators, speakers or a room of [rooms.map]."
+                )));
+            }
+            let due = match when {
+                AnnounceWhen::Now => now,
+                AnnounceWhen::In(after) => now + *after,
+                AnnounceWhen::At(at) => match at_time(at, now) {
+                    Ok(due) => due,
+                    Err(reply) => return Decision::Reply(Message::plain(&reply)),
+                },
+            };
+            Decision::Announce {
+                due,
+                room,
+                text: text.clone(),
+            }
+        }
+        Command::Announcements => Decision::ListAnnouncements,
+        Command::Cancel(id) => Decision::Cancel(*id),
+        Command::Status => Decision::Status,
+        Command::Delay { place, shift } => match delay::plan(schedule, place.as_deref().or(here), *shift, now) {
+            Ok(delay) => Decision::Delay(delay),
+            Err(reply) => Decision::Reply(Message::plain(&reply)),
+        },
+        attendee => Decision::Reply(answer(schedule, attendee, now, here)),
+    }
+}
+
+/// "14:30" (today, in the conference's zone) or a full local time or RFC 3339 instant.
+fn at_time(at: &str, now: DateTime<Tz>) -> Result<DateTime<Tz>, String> {
+    if let Ok(clock) = chrono::NaiveTime::parse_from_str(at, "%H:%M") {
+        let local = now.date_naive().and_time(clock);
+        return time::resolve_local(local, now.timezone(), at).map_err(|e| e.to_string());
+    }
+    time::parse_instant(at, now.timezone()).map_err(|e| e.to_string())
+}
+
+/// The answer to an attendee's `command` at `now`. `here` is the schedule room or track the
+/// chat room is mapped to, if any.
 pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: Option<&str>) -> Message {
     match command {
-        Command::Help => help(),
+        Command::Help => help(Role::Attendee),
         Command::Ping => Message::plain("pong"),
         Command::Now(place) | Command::Next(place) => {
             let place = place.as_deref().or(here);
@@ -93,6 +171,11 @@ pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: O
                 None => Message::plain("The schedule has no sessions."),
             }
         }
+        Command::Announce { .. }
+        | Command::Announcements
+        | Command::Cancel(_)
+        | Command::Delay { .. }
+        | Command::Status => Message::plain(&format!("{command} is for the conference organizers.")),
         Command::Search(words) => {
             let found = query::search(schedule, words);
             if found.is_empty() {
@@ -112,11 +195,11 @@ pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: O
     }
 }
 
-/// `!help`, generated from the command table.
-fn help() -> Message {
+/// `!help`: the commands `role` may use, generated from the command table.
+fn help(role: Role) -> Message {
     let mut message = Message::new();
     message.text("Commands:");
-    for spec in COMMANDS {
+    for spec in COMMANDS.iter().filter(|spec| spec.role <= role) {
         let args = if spec.args.is_empty() {
             String::new()
         } else {
@@ -268,10 +351,55 @@ mod tests {
     }
 
     #[test]
-    fn help_lists_every_command_from_the_table() {
-        let help = ask(&centos(), "!help", "2023-02-03T07:00", None);
+    fn help_lists_the_commands_of_the_users_role() {
+        let attendee = ask(&centos(), "!help", "2023-02-03T07:00", None);
         for spec in COMMANDS {
-            assert!(help.body().contains(&format!("!{}", spec.name)), "{}", spec.name);
+            let listed = attendee.body().contains(&format!("!{} ", spec.name))
+                || attendee.body().contains(&format!("!{}\u{20}—", spec.name));
+            assert_eq!(listed, spec.role == Role::Attendee, "{}", spec.name);
         }
+        let s = centos();
+        let now = time::parse_instant("2023-02-03T07:00", s.timezone()).unwrap();
+        let Decision::Reply(organizer) =
+            decide(&s, &RoomsConfig::default(), &Command::Help, Role::Organizer, now, None)
+        else {
+            panic!("help is a reply")
+        };
+        assert!(organizer.body().contains("!delay [ROOM] DURATION"));
+    }
+
+    #[test]
+    fn organizer_commands_are_refused_to_attendees_and_decided_for_organizers() {
+        let s = centos();
+        let now = time::parse_instant("2023-02-03T14:20", s.timezone()).unwrap();
+        let rooms = RoomsConfig {
+            announcements: vec!["#a:h".into()],
+            ..RoomsConfig::default()
+        };
+        let delay = Command::parse("!delay 10m").unwrap().unwrap();
+        let Decision::Reply(refusal) = decide(&s, &rooms, &delay, Role::Attendee, now, None) else {
+            panic!()
+        };
+        assert_eq!(
+            refusal.body(),
+            "Sorry, !delay is for the conference organizers. Send !help for what you can use."
+        );
+        assert!(matches!(
+            decide(&s, &rooms, &delay, Role::Organizer, now, Some("Pagoda room")),
+            Decision::Delay(_)
+        ));
+        let announce = Command::parse("!announce at 14:30 Coffee refill").unwrap().unwrap();
+        let Decision::Announce { due, room, text } = decide(&s, &rooms, &announce, Role::Organizer, now, None) else {
+            panic!()
+        };
+        assert_eq!(
+            (time::rfc3339(&due).as_str(), room.as_str(), text.as_str()),
+            ("2023-02-03T14:30:00+01:00", "announcements", "Coffee refill")
+        );
+        let nowhere = Command::parse("!announce to lobby hello").unwrap().unwrap();
+        assert!(matches!(
+            decide(&s, &rooms, &nowhere, Role::Organizer, now, None),
+            Decision::Reply(_)
+        ));
     }
 }

@@ -1,6 +1,8 @@
 //! The chat commands: one table that the parser and `!help` both read, one enum, one pure
 //! parser. Adding a command is one table row, one variant, one parse arm, one handler arm.
 
+use crate::duration;
+use chrono::TimeDelta;
 use std::fmt;
 
 /// A command an attendee (or, later, a moderator or organizer) sends.
@@ -16,6 +18,39 @@ pub enum Command {
     Today,
     Schedule(Option<String>),
     Search(String),
+    /// Organizers: post TEXT now, after a delay, or at a time, to a room named in `[rooms]`.
+    Announce {
+        when: AnnounceWhen,
+        room: Option<String>,
+        text: String,
+    },
+    /// Organizers: the pending announcements, with ids.
+    Announcements,
+    /// Organizers: cancel a pending announcement.
+    Cancel(u64),
+    /// Organizers: the session running in ROOM (or the next) and all later ones that day move.
+    Delay {
+        place: Option<String>,
+        shift: TimeDelta,
+    },
+    /// Organizers: the next posts due.
+    Status,
+}
+
+/// When an announcement from chat goes out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnnounceWhen {
+    Now,
+    In(TimeDelta),
+    /// A local time as written: "14:30" (today) or "2023-02-03T14:30".
+    At(String),
+}
+
+/// Who may use a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Attendee,
+    Organizer,
 }
 
 /// One row of the command table.
@@ -26,6 +61,7 @@ pub struct Spec {
     /// The arguments, as `!help` shows them: "[ROOM]", "NAME".
     pub args: &'static str,
     pub summary: &'static str,
+    pub role: Role,
 }
 
 /// Every command, in the order `!help` lists them.
@@ -35,54 +71,98 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[ROOM]",
         summary: "what is on now (here, or in ROOM)",
+        role: Role::Attendee,
     },
     Spec {
         name: "next",
         aliases: &[],
         args: "[ROOM]",
         summary: "what comes next (here, or in ROOM)",
+        role: Role::Attendee,
     },
     Spec {
         name: "today",
         aliases: &[],
         args: "",
         summary: "today's agenda",
+        role: Role::Attendee,
     },
     Spec {
         name: "schedule",
         aliases: &[],
         args: "[DATE | day N]",
         summary: "a day's agenda",
+        role: Role::Attendee,
     },
     Spec {
         name: "speaker",
         aliases: &[],
         args: "NAME",
         summary: "a speaker's sessions and bio",
+        role: Role::Attendee,
     },
     Spec {
         name: "session",
         aliases: &["talk"],
         args: "ID | WORDS",
         summary: "one session in full",
+        role: Role::Attendee,
     },
     Spec {
         name: "search",
         aliases: &[],
         args: "WORDS",
         summary: "sessions whose title, speakers or abstract match",
+        role: Role::Attendee,
     },
     Spec {
         name: "ping",
         aliases: &[],
         args: "",
         summary: "check that the bot is listening",
+        role: Role::Attendee,
     },
     Spec {
         name: "help",
         aliases: &[],
         args: "",
         summary: "this list",
+        role: Role::Attendee,
+    },
+    Spec {
+        name: "announce",
+        aliases: &[],
+        args: "[in DURATION | at TIME] [to ROOM] TEXT",
+        summary: "post TEXT now, later, or at a time (organizers)",
+        role: Role::Organizer,
+    },
+    Spec {
+        name: "announcements",
+        aliases: &[],
+        args: "",
+        summary: "the pending announcements (organizers)",
+        role: Role::Organizer,
+    },
+    Spec {
+        name: "cancel",
+        aliases: &[],
+        args: "ID",
+        summary: "cancel a pending announcement (organizers)",
+        role: Role::Organizer,
+    },
+    Spec {
+        name: "delay",
+        aliases: &[],
+        args: "[ROOM] DURATION",
+        summary: "the current session and the rest of the day move by DURATION (organizers)",
+        role: Role::Organizer,
+    },
+    Spec {
+        name: "status",
+        aliases: &[],
+        args: "",
+        summary: "the next posts due (organizers)",
+        role: Role::Organizer,
     },
 ];
 
@@ -137,6 +217,18 @@ impl Command {
             "speaker" => Command::Speaker(required()?),
             "session" => Command::Session(required()?),
             "search" => Command::Search(required()?),
+            "announce" => parse_announce(args, spec)?,
+            "announcements" => Command::Announcements,
+            "cancel" => {
+                let id = required()?;
+                Command::Cancel(
+                    id.trim_start_matches('#')
+                        .parse()
+                        .map_err(|_| UsageError::MissingArgument(spec))?,
+                )
+            }
+            "delay" => parse_delay(args, spec)?,
+            "status" => Command::Status,
             other => unreachable!("command {other} is in the table but has no parse arm"),
         };
         Ok(Some(command))
@@ -154,8 +246,71 @@ impl Command {
             Command::Today => "today",
             Command::Schedule(_) => "schedule",
             Command::Search(_) => "search",
+            Command::Announce { .. } => "announce",
+            Command::Announcements => "announcements",
+            Command::Cancel(_) => "cancel",
+            Command::Delay { .. } => "delay",
+            Command::Status => "status",
         }
     }
+}
+
+impl Command {
+    /// Who may use this command.
+    pub fn role(&self) -> Role {
+        COMMANDS
+            .iter()
+            .find(|s| s.name == self.name())
+            .map_or(Role::Organizer, |s| s.role)
+    }
+}
+
+/// `!announce [in DURATION | at TIME] [to ROOM] TEXT`.
+fn parse_announce(args: &[String], spec: &'static Spec) -> Result<Command, UsageError> {
+    let mut rest = args;
+    let mut when = AnnounceWhen::Now;
+    match rest {
+        [word, value, tail @ ..] if word.eq_ignore_ascii_case("in") => {
+            when = AnnounceWhen::In(duration::parse(value).map_err(|_| UsageError::MissingArgument(spec))?);
+            rest = tail;
+        }
+        [word, value, tail @ ..] if word.eq_ignore_ascii_case("at") => {
+            when = AnnounceWhen::At(value.clone());
+            rest = tail;
+        }
+        _ => {}
+    }
+    let mut room = None;
+    if let [word, value, tail @ ..] = rest {
+        if word.eq_ignore_ascii_case("to") {
+            room = Some(value.clone());
+            rest = tail;
+        }
+    }
+    if rest.is_empty() {
+        return Err(UsageError::MissingArgument(spec));
+    }
+    Ok(Command::Announce {
+        when,
+        room,
+        text: rest.join(" "),
+    })
+}
+
+/// `!delay [ROOM] DURATION`, DURATION possibly negative ("-5m").
+fn parse_delay(args: &[String], spec: &'static Spec) -> Result<Command, UsageError> {
+    let Some((last, place)) = args.split_last() else {
+        return Err(UsageError::MissingArgument(spec));
+    };
+    let (negative, written) = match last.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, last.trim_start_matches('+')),
+    };
+    let shift = duration::parse(written).map_err(|_| UsageError::MissingArgument(spec))?;
+    Ok(Command::Delay {
+        place: (!place.is_empty()).then(|| place.join(" ")),
+        shift: if negative { -shift } else { shift },
+    })
 }
 
 impl fmt::Display for Command {
@@ -206,10 +361,12 @@ mod tests {
     #[test]
     fn every_command_parses_and_names_itself() {
         for spec in COMMANDS {
-            let args = if spec.args.is_empty() || spec.args.starts_with('[') {
-                ""
-            } else {
-                " x"
+            let optional = spec.args.is_empty() || (spec.args.starts_with('[') && spec.args.ends_with(']'));
+            let args = match spec.name {
+                _ if optional => "",
+                "cancel" => " 1",
+                "delay" => " 5m",
+                _ => " x",
             };
             let command = Command::parse(&format!("!{}{args}", spec.name)).unwrap().unwrap();
             assert_eq!(command.name(), spec.name);
@@ -236,6 +393,45 @@ mod tests {
             Command::parse("!search 'it''s'"),
             Ok(Some(Command::Search("its".into())))
         );
+    }
+
+    #[test]
+    fn organizer_commands_parse_their_arguments() {
+        assert_eq!(
+            Command::parse("!announce in 15m to moderators Neil to the stage please"),
+            Ok(Some(Command::Announce {
+                when: AnnounceWhen::In(TimeDelta::minutes(15)),
+                room: Some("moderators".into()),
+                text: "Neil to the stage please".into()
+            }))
+        );
+        assert_eq!(
+            Command::parse("!announce at 12:55 Lunch ends in five minutes"),
+            Ok(Some(Command::Announce {
+                when: AnnounceWhen::At("12:55".into()),
+                room: None,
+                text: "Lunch ends in five minutes".into()
+            }))
+        );
+        assert_eq!(
+            Command::parse("!delay \"Pagoda room\" 10m"),
+            Ok(Some(Command::Delay {
+                place: Some("Pagoda room".into()),
+                shift: TimeDelta::minutes(10)
+            }))
+        );
+        assert_eq!(
+            Command::parse("!delay -5m"),
+            Ok(Some(Command::Delay {
+                place: None,
+                shift: TimeDelta::minutes(-5)
+            }))
+        );
+        assert_eq!(Command::parse("!cancel #3"), Ok(Some(Command::Cancel(3))));
+        assert_eq!(Command::parse("!status").unwrap().unwrap().role(), Role::Organizer);
+        assert_eq!(Command::parse("!next").unwrap().unwrap().role(), Role::Attendee);
+        assert!(Command::parse("!delay soon").is_err());
+        assert!(Command::parse("!announce in 5m").is_err());
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod clock;
 pub mod command;
 pub mod config;
+pub mod delay;
 pub mod duration;
 #[cfg(feature = "matrix")]
 pub mod matrix;

@@ -49,6 +49,24 @@ impl Reminder<'_> {
     }
 }
 
+/// An announcement an organizer scheduled from chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatAnnouncement {
+    pub id: i64,
+    pub due: DateTime<Tz>,
+    /// A room name from `[rooms]`.
+    pub room: String,
+    pub text: String,
+    pub author: String,
+}
+
+impl ChatAnnouncement {
+    /// Its exactly-once key among the posts.
+    pub fn key(&self) -> String {
+        format!("chat-announcement:{}", self.id)
+    }
+}
+
 /// Something to post at an instant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Post {
@@ -66,9 +84,16 @@ pub enum What {
     Announcement { text: String, room: String },
 }
 
-/// Every post falling due in `[from, until]`, in due order: the reminders of the schedule
-/// and the announcements of the config (cron ones once per occurrence).
-pub fn posts(schedule: &Schedule, config: &Config, from: DateTime<Tz>, until: DateTime<Tz>) -> Vec<Post> {
+/// Every post falling due in `[from, until]`, in due order: the reminders of the schedule,
+/// the announcements of the config (cron ones once per occurrence) and those organizers
+/// scheduled from chat.
+pub fn posts(
+    schedule: &Schedule,
+    config: &Config,
+    from_chat: &[ChatAnnouncement],
+    from: DateTime<Tz>,
+    until: DateTime<Tz>,
+) -> Vec<Post> {
     let mut posts: Vec<Post> = reminders(schedule, &config.reminders.lead, &config.reminders.skip_kinds)
         .into_iter()
         .filter(|r| r.due >= from && r.due <= until)
@@ -96,6 +121,16 @@ pub fn posts(schedule: &Schedule, config: &Config, from: DateTime<Tz>, until: Da
                 },
             });
         }
+    }
+    for announcement in from_chat.iter().filter(|a| a.due >= from && a.due <= until) {
+        posts.push(Post {
+            key: announcement.key(),
+            due: announcement.due,
+            what: What::Announcement {
+                text: announcement.text.clone(),
+                room: announcement.room.clone(),
+            },
+        });
     }
     posts.sort_by(|a, b| (a.due, &a.key).cmp(&(b.due, &b.key)));
     posts
@@ -361,7 +396,7 @@ end = "2023-02-03T10:00"
     fn a_nine_oclock_reminder_fires_at_nine_local_on_both_sides_of_the_clock_change() {
         let s = fall();
         let c = config("");
-        let due: Vec<String> = posts(&s, &c, at(&s, "2023-11-03T00:00"), at(&s, "2023-11-06T23:00"))
+        let due: Vec<String> = posts(&s, &c, &[], at(&s, "2023-11-03T00:00"), at(&s, "2023-11-06T23:00"))
             .iter()
             .filter(|p| matches!(&p.what, What::Reminder { lead, .. } if lead.is_zero()))
             .map(|p| time::rfc3339(&p.due))
@@ -396,7 +431,7 @@ end = "2023-02-03T10:00"
              [[announcements]]\ntext = \"Backstage\"\nroom = \"moderators\"\nbefore = \"15m\"\nsession = \"sunday\"\n\
              [[announcements]]\ntext = \"Hydrate\"\nroom = \"announcements\"\ncron = \"0 12 * * *\"\n",
         );
-        let found: Vec<String> = posts(&s, &c, at(&s, "2023-11-03T00:00"), at(&s, "2023-11-06T00:00"))
+        let found: Vec<String> = posts(&s, &c, &[], at(&s, "2023-11-03T00:00"), at(&s, "2023-11-06T00:00"))
             .iter()
             .filter_map(|p| match &p.what {
                 What::Announcement { text, .. } => Some(format!("{} {text}", time::rfc3339(&p.due))),

@@ -2,7 +2,11 @@
 //! matrix-sdk's stores: which commands it has answered and which reminders and
 //! announcements it has posted (so a restart repeats none and loses none).
 
+use crate::delay::Delay;
+use crate::plan::ChatAnnouncement;
 use anyhow::Context;
+use chrono::{DateTime, TimeDelta};
+use chrono_tz::Tz;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::Mutex;
@@ -23,6 +27,21 @@ impl Store {
                  CREATE TABLE IF NOT EXISTS answered (
                      event_id TEXT PRIMARY KEY,
                      answered_at_ms INTEGER NOT NULL
+                 );
+                 CREATE TABLE IF NOT EXISTS announcements (
+                     id INTEGER PRIMARY KEY AUTOINCREMENT,
+                     due TEXT NOT NULL,
+                     room TEXT NOT NULL,
+                     text TEXT NOT NULL,
+                     author TEXT NOT NULL,
+                     cancelled INTEGER NOT NULL DEFAULT 0
+                 );
+                 CREATE TABLE IF NOT EXISTS delays (
+                     id INTEGER PRIMARY KEY AUTOINCREMENT,
+                     place TEXT,
+                     day TEXT NOT NULL,
+                     from_instant TEXT NOT NULL,
+                     shift_seconds INTEGER NOT NULL
                  );
                  CREATE TABLE IF NOT EXISTS posts (
                      key TEXT PRIMARY KEY,
@@ -104,6 +123,106 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Stores an announcement from chat; returns its id.
+    pub fn add_announcement(&self, due: &DateTime<Tz>, room: &str, text: &str, author: &str) -> anyhow::Result<i64> {
+        let connection = self.connection();
+        connection.execute(
+            "INSERT INTO announcements (due, room, text, author) VALUES (?1, ?2, ?3, ?4)",
+            params![crate::time::rfc3339(due), room, text, author],
+        )?;
+        Ok(connection.last_insert_rowid())
+    }
+
+    /// The announcements from chat that are neither cancelled nor posted yet, by due time.
+    pub fn pending_announcements(&self, zone: Tz) -> anyhow::Result<Vec<ChatAnnouncement>> {
+        let connection = self.connection();
+        let mut statement = connection.prepare(
+            "SELECT id, due, room, text, author FROM announcements
+             WHERE cancelled = 0 AND ('chat-announcement:' || id) NOT IN (SELECT key FROM posts)
+             ORDER BY due, id",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })?;
+        let mut pending = Vec::new();
+        for row in rows {
+            let (id, due, room, text, author) = row?;
+            let due = DateTime::parse_from_rfc3339(&due)
+                .with_context(|| format!("announcement {id} has a damaged due time {due}"))?
+                .with_timezone(&zone);
+            pending.push(ChatAnnouncement {
+                id,
+                due,
+                room,
+                text,
+                author,
+            });
+        }
+        Ok(pending)
+    }
+
+    /// Cancels a pending announcement; false when there is none with that id.
+    pub fn cancel_announcement(&self, id: i64) -> anyhow::Result<bool> {
+        let changed = self.connection().execute(
+            "UPDATE announcements SET cancelled = 1
+             WHERE id = ?1 AND cancelled = 0 AND ('chat-announcement:' || id) NOT IN (SELECT key FROM posts)",
+            params![id],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Stores a delay.
+    pub fn add_delay(&self, delay: &Delay) -> anyhow::Result<()> {
+        self.connection().execute(
+            "INSERT INTO delays (place, day, from_instant, shift_seconds) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                delay.place,
+                delay.day.to_string(),
+                crate::time::rfc3339(&delay.from),
+                delay.shift.num_seconds()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every delay, in the order declared.
+    pub fn delays(&self, zone: Tz) -> anyhow::Result<Vec<Delay>> {
+        let connection = self.connection();
+        let mut statement =
+            connection.prepare("SELECT place, day, from_instant, shift_seconds FROM delays ORDER BY id")?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, Option<String>>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut delays = Vec::new();
+        for row in rows {
+            let (place, day, from, shift) = row?;
+            delays.push(Delay {
+                place,
+                day: day
+                    .parse()
+                    .with_context(|| format!("a stored delay has a damaged day {day}"))?,
+                from: DateTime::parse_from_rfc3339(&from)
+                    .with_context(|| format!("a stored delay has a damaged instant {from}"))?
+                    .with_timezone(&zone),
+                shift: TimeDelta::seconds(shift),
+            });
+        }
+        Ok(delays)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +239,43 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert!(store.was_answered("$a").unwrap());
         assert!(!store.was_answered("$b").unwrap());
+    }
+
+    #[test]
+    fn announcements_and_delays_are_kept() {
+        let store = Store::in_memory().unwrap();
+        let zone = chrono_tz::Europe::Brussels;
+        let due = crate::time::parse_instant("2023-02-03T12:55", zone).unwrap();
+        let id = store
+            .add_announcement(&due, "announcements", "Lunch ends soon", "@org:h")
+            .unwrap();
+        let pending = store.pending_announcements(zone).unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            (pending[0].id, pending[0].due, pending[0].text.as_str()),
+            (id, due, "Lunch ends soon")
+        );
+        store.record_post(&pending[0].key(), Outcome::Sent, 1).unwrap();
+        assert!(
+            store.pending_announcements(zone).unwrap().is_empty(),
+            "posted ones are no longer pending"
+        );
+        assert!(
+            !store.cancel_announcement(id).unwrap(),
+            "a posted announcement cannot be cancelled"
+        );
+        let other = store.add_announcement(&due, "moderators", "x", "@org:h").unwrap();
+        assert!(store.cancel_announcement(other).unwrap());
+        assert!(store.pending_announcements(zone).unwrap().is_empty());
+
+        let delay = Delay {
+            place: Some("Pagoda room".into()),
+            day: due.date_naive(),
+            from: due,
+            shift: TimeDelta::minutes(-5),
+        };
+        store.add_delay(&delay).unwrap();
+        assert_eq!(store.delays(zone).unwrap(), [delay]);
     }
 
     #[test]

@@ -327,3 +327,74 @@ async fn e2e_reminders_arrive_on_time_once_across_a_restart() {
         .collect();
     assert!(extra.is_empty(), "nothing was posted twice: {extra:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_organizers_delay_the_day_and_announce_attendees_cannot() {
+    let organizer = Peer::new("organizer").await;
+    let attendee = Peer::new("attendee").await;
+    let alias = support::unique("main");
+    let tail = format!(
+        "organizers = [\"{}\"]\n[rooms]\nannouncements = [\"#{alias}:localhost\"]\n[rooms.map]\n\"Pagoda room\" = \"#{alias}:localhost\"\n",
+        organizer.user
+    );
+    let mut bot = Bot::register_with("", &tail).await;
+    let room = organizer
+        .create_room_with_alias(&[&bot.user, &attendee.user], false, Some(&alias))
+        .await;
+    attendee
+        .client
+        .join_room_by_id(room.room_id())
+        .await
+        .expect("attendee joins");
+    bot.start("2023-02-03T14:20");
+    organizer.wait_for_join(&room, &bot.user).await;
+    let attendee_room = attendee.client.get_room(room.room_id()).expect("joined");
+
+    let (asked, _) = attendee.say(&attendee_room, "!delay 10m").await;
+    let reply = attendee.reply_from(&attendee_room, &bot.user, Some(&asked)).await;
+    assert_eq!(
+        reply.body,
+        "Sorry, !delay is for the conference organizers. Send !help for what you can use."
+    );
+
+    let (asked, _) = organizer.say(&room, "!delay 10m").await;
+    let reply = organizer.reply_from(&room, &bot.user, Some(&asked)).await;
+    assert!(
+        reply.body.starts_with("Schedule change in Pagoda room: from 14:15 on, sessions run 10m later.\n  14:25–14:50 CET  Network management"),
+        "{}\n{}",
+        reply.body,
+        bot.log()
+    );
+
+    let next = "Next, in 5 minutes:\n  14:25–14:50 CET  Network management in Enterprise Linux: present and future — Fernando Fernandez Mancera (Pagoda room)";
+    let (asked, _) = attendee.say(&attendee_room, "!next").await;
+    assert_eq!(
+        attendee.reply_from(&attendee_room, &bot.user, Some(&asked)).await.body,
+        next
+    );
+
+    // The delay survives a restart.
+    assert_eq!(bot.stop(), Some(0));
+    bot.start("2023-02-03T14:20");
+    let (asked, _) = attendee.say(&attendee_room, "!next").await;
+    assert_eq!(
+        attendee.reply_from(&attendee_room, &bot.user, Some(&asked)).await.body,
+        next
+    );
+
+    // An announcement from chat goes out once, to the announcements room.
+    let (asked, _) = organizer
+        .say(&room, "!announce Coffee is refilled on the eighth floor")
+        .await;
+    let reply = organizer.reply_from(&room, &bot.user, Some(&asked)).await;
+    assert!(
+        reply.body.starts_with("Announcement 1 will go to announcements now."),
+        "{}",
+        reply.body
+    );
+    let posted = organizer.reply_from(&room, &bot.user, None).await;
+    assert_eq!(posted.body, "Coffee is refilled on the eighth floor");
+    assert_eq!(posted.mentions, Some((false, 0)));
+    assert_eq!(bot.stop(), Some(0));
+}

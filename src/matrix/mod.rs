@@ -5,9 +5,9 @@
 mod posting;
 mod session;
 
-use crate::answer;
+use crate::answer::{self, Decision};
 use crate::clock::Clock;
-use crate::command::Command;
+use crate::command::{Command, Role};
 use crate::config::{AccessConfig, Config};
 use crate::message::Message;
 use crate::schedule::Loaded;
@@ -22,6 +22,7 @@ use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMember
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, RoomMessageEventContent,
 };
+use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, UInt, UserId};
 use matrix_sdk::{Client, Room, RoomState};
@@ -45,8 +46,40 @@ struct Bot {
     store: Arc<Store>,
     own_user: OwnedUserId,
     commands: mpsc::UnboundedSender<Incoming>,
-    /// Wakes the posting timer when the schedule changes.
+    /// Wakes the posting timer when the schedule or the announcements change.
     schedule_changed: Arc<Notify>,
+    /// The schedule as loaded, before delays; `schedule` is this with the delays applied.
+    base: Arc<RwLock<Loaded>>,
+}
+
+impl Bot {
+    /// The pending announcements organizers scheduled from chat.
+    fn chat_announcements(&self) -> Vec<crate::plan::ChatAnnouncement> {
+        let zone = self.zone();
+        self.store.pending_announcements(zone).unwrap_or_else(|err| {
+            warn!(error = %err, "reading the announcements");
+            Vec::new()
+        })
+    }
+
+    fn zone(&self) -> chrono_tz::Tz {
+        self.base.read().unwrap_or_else(|p| p.into_inner()).schedule.timezone()
+    }
+
+    /// Recomputes the running schedule: the loaded one with every stored delay applied.
+    fn apply_delays(&self) {
+        let base = self.base.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let delays = self.store.delays(base.schedule.timezone()).unwrap_or_else(|err| {
+            warn!(error = %err, "reading the delays");
+            Vec::new()
+        });
+        let effective = Loaded {
+            schedule: crate::delay::apply(&base.schedule, &delays),
+            warnings: base.warnings,
+        };
+        *self.schedule.write().unwrap_or_else(|p| p.into_inner()) = effective;
+        self.schedule_changed.notify_one();
+    }
 }
 
 /// A command to answer, queued by the sync handler for the answering task.
@@ -97,7 +130,9 @@ pub async fn run(
         own_user,
         commands,
         schedule_changed: Arc::new(Notify::new()),
+        base: Arc::new(RwLock::new(refresher.current().clone())),
     };
+    bot.apply_delays();
     client.add_event_handler_context(bot.clone());
     client.add_event_handler(on_invite);
     client.add_event_handler(on_message);
@@ -287,9 +322,24 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
         }
         let reply = match &incoming.command {
             Ok(command) => {
+                let role = if command.role() == Role::Organizer || matches!(command, Command::Help) {
+                    role_of(bot, &incoming.room.client(), &incoming.event.sender).await
+                } else {
+                    Role::Attendee
+                };
                 let here = place_of(&bot.config, &incoming.room);
-                let schedule = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
-                answer::answer(&schedule.schedule, command, bot.clock.now(), here.as_deref())
+                let decision = {
+                    let schedule = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
+                    answer::decide(
+                        &schedule.schedule,
+                        &bot.config.rooms,
+                        command,
+                        role,
+                        bot.clock.now(),
+                        here.as_deref(),
+                    )
+                };
+                act(bot, &incoming, decision).await
             }
             Err(usage) => Message::plain(&usage.to_string()),
         };
@@ -308,6 +358,167 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
             Err(err) => {
                 warn!(room = %incoming.room.room_id(), error = %err, "could not send the answer")
             }
+        }
+    }
+}
+
+/// Whether `user` is an organizer: listed in `[access] organizers`, or with at least
+/// `[access] organizer_power_level` in the moderators room.
+async fn role_of(bot: &Bot, client: &Client, user: &UserId) -> Role {
+    let access = &bot.config.access;
+    if access.organizers.iter().any(|o| o == user.as_str()) {
+        return Role::Organizer;
+    }
+    let Some(moderators) = &bot.config.rooms.moderators else {
+        return Role::Attendee;
+    };
+    let Some(room) = posting::Rooms::default().get(client, moderators).await else {
+        return Role::Attendee;
+    };
+    match room.get_user_power_level(user).await {
+        Ok(UserPowerLevel::Infinite) => Role::Organizer,
+        Ok(UserPowerLevel::Int(level)) if i64::from(level) >= access.organizer_power_level => Role::Organizer,
+        _ => Role::Attendee,
+    }
+}
+
+/// Carries out a decision that needs the store or a post, and says what was done.
+async fn act(bot: &Bot, incoming: &Incoming, decision: Decision) -> Message {
+    match decision {
+        Decision::Reply(message) => message,
+        Decision::Announce { due, room, text } => {
+            match bot
+                .store
+                .add_announcement(&due, &room, &text, incoming.event.sender.as_str())
+            {
+                Ok(id) => {
+                    bot.schedule_changed.notify_one();
+                    Message::plain(&format!(
+                        "Announcement {id} will go to {room} {}. Cancel it with !cancel {id}.",
+                        if due <= bot.clock.now() {
+                            "now".to_string()
+                        } else {
+                            format!("at {}", crate::render::instant(&due))
+                        }
+                    ))
+                }
+                Err(err) => {
+                    warn!(error = %err, "storing an announcement");
+                    Message::plain("Sorry, I could not store that announcement; see the bot's log.")
+                }
+            }
+        }
+        Decision::ListAnnouncements => {
+            let pending = bot.chat_announcements();
+            if pending.is_empty() {
+                return Message::plain("No announcements are pending.");
+            }
+            let mut message = Message::new();
+            message.text("Pending announcements:");
+            for a in pending {
+                message
+                    .line_break()
+                    .text(&format!(
+                        "  {} — {} to {}: ",
+                        a.id,
+                        crate::render::instant(&a.due),
+                        a.room
+                    ))
+                    .text(&a.text);
+            }
+            message
+        }
+        Decision::Cancel(id) => match bot.store.cancel_announcement(id as i64) {
+            Ok(true) => {
+                bot.schedule_changed.notify_one();
+                Message::plain(&format!("Announcement {id} is cancelled."))
+            }
+            Ok(false) => Message::plain(&format!(
+                "There is no pending announcement {id}. Send !announcements for the list."
+            )),
+            Err(err) => {
+                warn!(error = %err, "cancelling an announcement");
+                Message::plain("Sorry, I could not cancel that; see the bot's log.")
+            }
+        },
+        Decision::Status => {
+            let now = bot.clock.now();
+            let from_chat = bot.chat_announcements();
+            let loaded = bot.schedule.read().unwrap_or_else(|p| p.into_inner()).clone();
+            let next: Vec<crate::plan::Post> = crate::plan::posts(
+                &loaded.schedule,
+                &bot.config,
+                &from_chat,
+                now,
+                now + chrono::TimeDelta::days(400),
+            )
+            .into_iter()
+            .filter(|p| !bot.store.post_done(&p.key).unwrap_or(false))
+            .take(5)
+            .collect();
+            let mut message = Message::new();
+            message.text(&format!(
+                "It is {} on the bot's clock. Next posts:",
+                crate::render::instant(&now)
+            ));
+            if next.is_empty() {
+                message.line_break().text("  none");
+            }
+            for post in &next {
+                message
+                    .line_break()
+                    .text(&format!(
+                        "  {} ({}): ",
+                        crate::time::clock(&post.due),
+                        crate::render::relative(now, post.due)
+                    ))
+                    .text(&posting::describe(bot, post));
+            }
+            message
+        }
+        Decision::Delay(delay) => {
+            let before = bot.schedule.read().unwrap_or_else(|p| p.into_inner()).schedule.clone();
+            if let Err(err) = bot.store.add_delay(&delay) {
+                warn!(error = %err, "storing a delay");
+                return Message::plain("Sorry, I could not store that delay; see the bot's log.");
+            }
+            bot.apply_delays();
+            let after = bot.schedule.read().unwrap_or_else(|p| p.into_inner()).schedule.clone();
+            let announcement = crate::delay::announcement(&before, &after, &delay);
+            let mut targets = bot.config.rooms.announcements.clone();
+            if let Some(place) = &delay.place {
+                if let Some((_, room)) = bot
+                    .config
+                    .rooms
+                    .map
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(place))
+                {
+                    targets.push(room.clone());
+                }
+            }
+            let mut rooms = posting::Rooms::default();
+            let key = format!(
+                "delay:{}:{}:{}",
+                delay.place.as_deref().unwrap_or("*"),
+                crate::time::rfc3339(&delay.from),
+                delay.shift.num_seconds()
+            );
+            for target in targets {
+                if let Some(room) = rooms.get(&incoming.room.client(), &target).await {
+                    if let Err(err) = posting::send(
+                        &room,
+                        &announcement,
+                        bot.config.reminders.as_notice,
+                        &format!("{key}|{target}"),
+                    )
+                    .await
+                    {
+                        warn!(room = %target, error = %err, "announcing the delay");
+                    }
+                }
+            }
+            announcement
         }
     }
 }
@@ -342,8 +553,8 @@ async fn refresh_schedule(mut refresher: Refresher, bot: Bot, every: chrono::Tim
                     sessions = refresher.current().schedule.sessions().len(),
                     "the schedule changed; using the new one"
                 );
-                *bot.schedule.write().unwrap_or_else(|p| p.into_inner()) = refresher.current().clone();
-                bot.schedule_changed.notify_one();
+                *bot.base.write().unwrap_or_else(|p| p.into_inner()) = refresher.current().clone();
+                bot.apply_delays();
             }
             Refreshed::Unchanged => debug!("the schedule is unchanged"),
             Refreshed::Kept(err) => {

@@ -31,11 +31,13 @@ pub(super) async fn post_until(client: Client, bot: Bot, mut shutdown: watch::Re
             return;
         }
         let now = bot.clock.now();
+        let from_chat = bot.chat_announcements();
         let next = {
             let loaded = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
             plan::posts(
                 &loaded.schedule,
                 &bot.config,
+                &from_chat,
                 now - TimeDelta::seconds(1),
                 now + LOOK_AHEAD,
             )
@@ -69,9 +71,10 @@ pub(super) async fn post_until(client: Client, bot: Bot, mut shutdown: watch::Re
 /// Deals with every post that fell due while the bot was not running.
 async fn catch_up(client: &Client, bot: &Bot, rooms: &mut Rooms) {
     let now = bot.clock.now();
+    let from_chat = bot.chat_announcements();
     let overdue: Vec<Post> = {
         let loaded = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
-        plan::posts(&loaded.schedule, &bot.config, now - LOOK_BACK, now)
+        plan::posts(&loaded.schedule, &bot.config, &from_chat, now - LOOK_BACK, now)
             .into_iter()
             .filter(|post| !bot.store.post_done(&post.key).unwrap_or(false))
             .collect()
@@ -127,7 +130,7 @@ async fn skip(client: &Client, bot: &Bot, rooms: &mut Rooms, posts: &[Post]) {
     }
 }
 
-fn describe(bot: &Bot, post: &Post) -> String {
+pub(super) fn describe(bot: &Bot, post: &Post) -> String {
     match &post.what {
         What::Reminder { session, lead } => {
             let loaded = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
@@ -197,7 +200,7 @@ async fn send_post(client: &Client, bot: &Bot, rooms: &mut Rooms, post: &Post, o
     true
 }
 
-async fn send(room: &Room, message: &Message, as_notice: bool, key: &str) -> matrix_sdk::Result<()> {
+pub(super) async fn send(room: &Room, message: &Message, as_notice: bool, key: &str) -> matrix_sdk::Result<()> {
     let content = if as_notice {
         RoomMessageEventContent::notice_html(message.body(), message.html())
     } else {
@@ -224,12 +227,12 @@ fn now_ms() -> i64 {
 
 /// Matrix rooms by the id or alias the config names them with.
 #[derive(Default)]
-struct Rooms {
+pub(super) struct Rooms {
     resolved: HashMap<String, OwnedRoomId>,
 }
 
 impl Rooms {
-    async fn get(&mut self, client: &Client, name: &str) -> Option<Room> {
+    pub(super) async fn get(&mut self, client: &Client, name: &str) -> Option<Room> {
         if let Some(id) = self.resolved.get(name) {
             return client.get_room(id);
         }
