@@ -29,6 +29,7 @@ pub enum Decision {
     /// Store the delay, apply it, announce it.
     Delay(Delay),
     Status,
+    Reload,
 }
 
 /// Decides about `command` from `role` at `now`. `here` is the schedule room or track the
@@ -72,6 +73,7 @@ pub fn decide(
         Command::Announcements => Decision::ListAnnouncements,
         Command::Cancel(id) => Decision::Cancel(*id),
         Command::Status => Decision::Status,
+        Command::Reload => Decision::Reload,
         Command::Delay { place, shift } => match delay::plan(schedule, place.as_deref().or(here), *shift, now) {
             Ok(delay) => Decision::Delay(delay),
             Err(reply) => Decision::Reply(Message::plain(&reply)),
@@ -175,7 +177,8 @@ pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: O
         | Command::Announcements
         | Command::Cancel(_)
         | Command::Delay { .. }
-        | Command::Status => Message::plain(&format!("{command} is for the conference organizers.")),
+        | Command::Status
+        | Command::Reload => Message::plain(&format!("{command} is for the conference organizers.")),
         Command::Search(words) => {
             let found = query::search(schedule, words);
             if found.is_empty() {

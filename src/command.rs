@@ -35,6 +35,8 @@ pub enum Command {
     },
     /// Organizers: the next posts due.
     Status,
+    /// Organizers: read the schedule source again and announce what changed.
+    Reload,
 }
 
 /// When an announcement from chat goes out.
@@ -164,6 +166,13 @@ pub const COMMANDS: &[Spec] = &[
         summary: "the next posts due (organizers)",
         role: Role::Organizer,
     },
+    Spec {
+        name: "reload",
+        aliases: &[],
+        args: "",
+        summary: "read the schedule again and announce what changed (organizers)",
+        role: Role::Organizer,
+    },
 ];
 
 /// A command that could not be understood; `Display` is the reply.
@@ -229,6 +238,7 @@ impl Command {
             }
             "delay" => parse_delay(args, spec)?,
             "status" => Command::Status,
+            "reload" => Command::Reload,
             other => unreachable!("command {other} is in the table but has no parse arm"),
         };
         Ok(Some(command))
@@ -251,6 +261,7 @@ impl Command {
             Command::Cancel(_) => "cancel",
             Command::Delay { .. } => "delay",
             Command::Status => "status",
+            Command::Reload => "reload",
         }
     }
 }

@@ -91,6 +91,21 @@ pub struct RoomsConfig {
 }
 
 impl RoomsConfig {
+    /// Where a post about something in `places` (a session's room and track) goes: the
+    /// announcements rooms, and the Matrix room `[rooms.map]` gives each place.
+    pub fn post_targets<'a>(&self, places: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let mut targets = self.announcements.clone();
+        for place in places {
+            let mapped = self.map.iter().find(|(name, _)| name.eq_ignore_ascii_case(place));
+            if let Some((_, room)) = mapped {
+                if !targets.contains(room) {
+                    targets.push(room.clone());
+                }
+            }
+        }
+        targets
+    }
+
     /// The Matrix rooms a room name from the config stands for: "announcements" (all of
     /// them), "moderators", "speakers", or a key of `[rooms.map]`.
     pub fn targets(&self, name: &str) -> Vec<String> {
@@ -752,6 +767,20 @@ cron = "every morning"
             errs[1],
             "[reminders.templates] \"5m\": not one of the lead times in [reminders] lead"
         );
+    }
+
+    #[test]
+    fn posts_go_to_the_announcements_rooms_and_the_mapped_room() {
+        let config = Config::from_toml(
+            "[schedule]\nsource = \"s\"\n[rooms]\nannouncements = [\"#all:h\"]\n[rooms.map]\n\"Pagoda room\" = \"#pagoda:h\"\n",
+            "bot.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.rooms.post_targets(["pagoda ROOM", "Distros"]),
+            ["#all:h", "#pagoda:h"]
+        );
+        assert_eq!(config.rooms.post_targets(None), ["#all:h"]);
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! - [`clock`]: real or rehearsal time for the adapters.
 
 pub mod answer;
+pub mod changes;
 pub mod cli;
 pub mod clock;
 pub mod command;

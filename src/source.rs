@@ -136,6 +136,10 @@ impl Refresher {
         &self.current
     }
 
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
     /// Loads the source again; a failure leaves the current schedule in place.
     pub async fn refresh(&mut self) -> Refreshed {
         match self.source.load().await {

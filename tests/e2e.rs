@@ -398,3 +398,88 @@ async fn e2e_organizers_delay_the_day_and_announce_attendees_cannot() {
     assert_eq!(posted.mentions, Some((false, 0)));
     assert_eq!(bot.stop(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_a_changed_schedule_file_is_announced_and_a_broken_one_kept_out() {
+    let organizer = Peer::new("organizer").await;
+    let alias = support::unique("updates");
+    let tail = format!(
+        "organizers = [\"{}\"]\n[rooms]\nannouncements = [\"#{alias}:localhost\"]\n",
+        organizer.user
+    );
+    let mut bot = Bot::register_with("", &tail).await;
+    // The bot reads its own copy of the schedule, which the organizer then edits.
+    let original =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/centos-connect-2023.toml"))
+            .unwrap();
+    let copy = bot.dir.path().join("schedule.toml");
+    std::fs::write(&copy, &original).unwrap();
+    let config = std::fs::read_to_string(bot.config_path()).unwrap();
+    let config = config
+        .lines()
+        .map(|l| {
+            if l.starts_with("source = ") {
+                format!("source = \"{}\"", copy.display())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(bot.config_path(), config).unwrap();
+    let room = organizer
+        .create_room_with_alias(&[&bot.user], false, Some(&alias))
+        .await;
+    bot.start("2023-02-03T14:20");
+    organizer.wait_for_join(&room, &bot.user).await;
+
+    let moved = original.replace(
+        "start = \"2023-02-03T15:30\"\nroom = \"Pagoda room\"",
+        "start = \"2023-02-03T15:35\"\nroom = \"Pagoda room\"",
+    );
+    assert_ne!(moved, original);
+    std::fs::write(&copy, &moved).unwrap();
+    let update = organizer.reply_from(&room, &bot.user, None).await;
+    assert!(
+        update.body.starts_with("Schedule update:"),
+        "{}\n{}",
+        update.body,
+        bot.log()
+    );
+    assert!(
+        update
+            .body
+            .contains("moved from 15:30–16:00 CET: 15:35–16:00 CET  Kmods SIG Update"),
+        "{}",
+        update.body
+    );
+
+    std::fs::write(
+        &copy,
+        moved.replace("timezone = \"Europe/Brussels\"", "timezone = \"Europe/Brusels\""),
+    )
+    .unwrap();
+    let (asked, _) = organizer.say(&room, "!reload").await;
+    let reply = organizer.reply_from(&room, &bot.user, Some(&asked)).await;
+    assert!(
+        reply
+            .body
+            .starts_with("The schedule could not be reloaded; the current one stays in use:"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("did you mean \"Europe/Brussels\"?"),
+        "{}",
+        reply.body
+    );
+    let (asked, _) = organizer.say(&room, "!session kmods").await;
+    let reply = organizer.reply_from(&room, &bot.user, Some(&asked)).await;
+    assert!(
+        reply.body.contains("15:35–16:00 CET"),
+        "the good new schedule stays in use: {}",
+        reply.body
+    );
+    assert_eq!(bot.stop(), Some(0));
+}

@@ -11,7 +11,7 @@ use crate::command::{Command, Role};
 use crate::config::{AccessConfig, Config};
 use crate::message::Message;
 use crate::schedule::Loaded;
-use crate::source::{Location, Refreshed, Refresher};
+use crate::source::{Location, Refresher};
 use crate::store::Store;
 use anyhow::Context;
 use matrix_sdk::config::SyncSettings;
@@ -50,6 +50,8 @@ struct Bot {
     schedule_changed: Arc<Notify>,
     /// The schedule as loaded, before delays; `schedule` is this with the delays applied.
     base: Arc<RwLock<Loaded>>,
+    /// Where the schedule comes from, for `!reload`.
+    source: Arc<crate::source::Source>,
 }
 
 impl Bot {
@@ -64,6 +66,42 @@ impl Bot {
 
     fn zone(&self) -> chrono_tz::Tz {
         self.base.read().unwrap_or_else(|p| p.into_inner()).schedule.timezone()
+    }
+
+    /// Puts a newly loaded schedule in place (delays applied) and returns the announcement
+    /// of what attendees will see changed, if anything.
+    fn replace_schedule(&self, loaded: Loaded) -> Option<Message> {
+        let before = self.schedule.read().unwrap_or_else(|p| p.into_inner()).schedule.clone();
+        *self.base.write().unwrap_or_else(|p| p.into_inner()) = loaded;
+        self.apply_delays();
+        let after = self.schedule.read().unwrap_or_else(|p| p.into_inner()).schedule.clone();
+        let changes = crate::changes::diff(&before, &after);
+        info!(
+            changes = changes.len(),
+            sessions = after.sessions().len(),
+            "the schedule was reloaded"
+        );
+        crate::changes::announcement(&after, &changes)
+    }
+
+    /// Posts a schedule update to the announcements rooms, once.
+    async fn announce_update(&self, client: &Client, message: &Message) {
+        let key = format!("update:{}", message.body());
+        let mut rooms = posting::Rooms::default();
+        for target in &self.config.rooms.announcements {
+            if let Some(room) = rooms.get(client, target).await {
+                if let Err(err) = posting::send(
+                    &room,
+                    message,
+                    self.config.reminders.as_notice,
+                    &format!("{key}|{target}"),
+                )
+                .await
+                {
+                    warn!(room = %target, error = %err, "announcing the schedule update");
+                }
+            }
+        }
     }
 
     /// Recomputes the running schedule: the loaded one with every stored delay applied.
@@ -131,6 +169,7 @@ pub async fn run(
         commands,
         schedule_changed: Arc::new(Notify::new()),
         base: Arc::new(RwLock::new(refresher.current().clone())),
+        source: Arc::new(refresher.source().clone()),
     };
     bot.apply_delays();
     client.add_event_handler_context(bot.clone());
@@ -140,9 +179,11 @@ pub async fn run(
 
     let answering = tokio::spawn(answer_commands(bot.clone(), queue, shutdown.clone()));
     let posting = tokio::spawn(posting::post_until(client.clone(), bot.clone(), shutdown.clone()));
-    if let Location::Url(_) = bot.config.schedule.source {
-        tokio::spawn(refresh_schedule(refresher, bot.clone(), bot.config.schedule.refresh));
-    }
+    tokio::spawn(refresh_schedule(
+        client.clone(),
+        bot.clone(),
+        bot.config.schedule.refresh,
+    ));
     sync_until(&client, settings, &mut shutdown).await;
 
     info!("shutting down: finishing the replies under way");
@@ -476,6 +517,29 @@ async fn act(bot: &Bot, incoming: &Incoming, decision: Decision) -> Message {
             }
             message
         }
+        Decision::Reload => match bot.source.load().await {
+            Ok(loaded) => {
+                let warnings = loaded.warnings.len();
+                match bot.replace_schedule(loaded) {
+                    Some(update) => {
+                        bot.announce_update(&incoming.room.client(), &update).await;
+                        update
+                    }
+                    None => Message::plain(&format!(
+                        "Reloaded: nothing attendees see has changed ({warnings} warning{}).",
+                        if warnings == 1 { "" } else { "s" }
+                    )),
+                }
+            }
+            Err(err) => {
+                let mut message = Message::new();
+                message.text("The schedule could not be reloaded; the current one stays in use:");
+                for line in format!("{err:#}").lines() {
+                    message.line_break().text(line);
+                }
+                message
+            }
+        },
         Decision::Delay(delay) => {
             let before = bot.schedule.read().unwrap_or_else(|p| p.into_inner()).schedule.clone();
             if let Err(err) = bot.store.add_delay(&delay) {
@@ -485,18 +549,7 @@ async fn act(bot: &Bot, incoming: &Incoming, decision: Decision) -> Message {
             bot.apply_delays();
             let after = bot.schedule.read().unwrap_or_else(|p| p.into_inner()).schedule.clone();
             let announcement = crate::delay::announcement(&before, &after, &delay);
-            let mut targets = bot.config.rooms.announcements.clone();
-            if let Some(place) = &delay.place {
-                if let Some((_, room)) = bot
-                    .config
-                    .rooms
-                    .map
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(place))
-                {
-                    targets.push(room.clone());
-                }
-            }
+            let targets = bot.config.rooms.post_targets(delay.place.as_deref());
             let mut rooms = posting::Rooms::default();
             let key = format!(
                 "delay:{}:{}:{}",
@@ -540,26 +593,39 @@ fn place_of(config: &Config, room: &Room) -> Option<String> {
         .map(|(place, _)| place.clone())
 }
 
-async fn refresh_schedule(mut refresher: Refresher, bot: Bot, every: chrono::TimeDelta) {
-    let every = every
-        .to_std()
-        .unwrap_or(Duration::from_secs(600))
-        .max(Duration::from_secs(10));
+/// Reloads a URL source every `[schedule] refresh`, and a file source whenever the file
+/// changes (checked every few seconds); a broken new schedule keeps the running one.
+async fn refresh_schedule(client: Client, bot: Bot, every: chrono::TimeDelta) {
+    let is_file = matches!(bot.source.location, Location::File(_));
+    let every = if is_file {
+        Duration::from_secs(3)
+    } else {
+        every
+            .to_std()
+            .unwrap_or(Duration::from_secs(600))
+            .max(Duration::from_secs(10))
+    };
+    let modified = |bot: &Bot| match &bot.source.location {
+        Location::File(path) => std::fs::metadata(path).and_then(|m| m.modified()).ok(),
+        Location::Url(_) => None,
+    };
+    let mut seen = modified(&bot);
     loop {
         tokio::time::sleep(every).await;
-        match refresher.refresh().await {
-            Refreshed::Updated => {
-                info!(
-                    sessions = refresher.current().schedule.sessions().len(),
-                    "the schedule changed; using the new one"
-                );
-                *bot.base.write().unwrap_or_else(|p| p.into_inner()) = refresher.current().clone();
-                bot.apply_delays();
+        if is_file {
+            let now = modified(&bot);
+            if now == seen {
+                continue;
             }
-            Refreshed::Unchanged => debug!("the schedule is unchanged"),
-            Refreshed::Kept(err) => {
-                warn!(error = format!("{err:#}"), "keeping the last good schedule")
+            seen = now;
+        }
+        match bot.source.load().await {
+            Ok(loaded) => {
+                if let Some(update) = bot.replace_schedule(loaded) {
+                    bot.announce_update(&client, &update).await;
+                }
             }
+            Err(err) => warn!(error = format!("{err:#}"), "keeping the last good schedule"),
         }
     }
 }

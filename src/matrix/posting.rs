@@ -156,20 +156,11 @@ async fn send_post(client: &Client, bot: &Bot, rooms: &mut Rooms, post: &Post, o
             };
             let message =
                 plan::reminder_message(&loaded.schedule, session, *lead, &bot.config.reminders.templates, late);
-            let mut targets = bot.config.rooms.announcements.clone();
-            for place in [&session.room, &session.track].into_iter().flatten() {
-                if let Some((_, room)) = bot
-                    .config
-                    .rooms
-                    .map
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(place))
-                {
-                    if !targets.contains(room) {
-                        targets.push(room.clone());
-                    }
-                }
-            }
+            let places = [&session.room, &session.track]
+                .into_iter()
+                .flatten()
+                .map(String::as_str);
+            let targets = bot.config.rooms.post_targets(places);
             (message, targets)
         }
         What::Announcement { text, room } => {
