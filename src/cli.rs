@@ -4,7 +4,7 @@
 use crate::config::{Config, DEFAULT_LEAD};
 use crate::schedule::format::Format;
 use crate::schedule::{native, normalized, Loaded, Schedule, ScheduleErrors, SessionKind};
-use crate::{duration, plan, query, render, source, text, time};
+use crate::{duration, plan, query, render, source, time};
 use anyhow::{bail, Context};
 use chrono::{NaiveDate, TimeDelta};
 use chrono_tz::Tz;
@@ -144,7 +144,7 @@ fn load_inputs(args: &SourceArgs) -> anyhow::Result<Inputs> {
 
 fn parse_zone(name: &str) -> anyhow::Result<Tz> {
     name.parse::<Tz>().map_err(|_| {
-        let hint = text::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+        let hint = time::closest_zone(name)
             .map(|z| format!("did you mean {z}?"))
             .unwrap_or_else(|| "use an IANA zone name such as Europe/Brussels".to_string());
         anyhow::anyhow!("--timezone {name}: not a known time zone; {hint}")

@@ -386,7 +386,7 @@ impl Checker {
         let timezone = raw.schedule.timezone.as_deref().and_then(|name| {
             Tz::from_str(name)
                 .map_err(|_| {
-                    let hint = text::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+                    let hint = time::closest_zone(name)
                         .map(|z| format!("did you mean \"{z}\"?"))
                         .unwrap_or_else(|| "use an IANA zone name such as \"Europe/Brussels\"".to_string());
                     self.problems.push(format!(

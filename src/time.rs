@@ -71,6 +71,11 @@ pub fn resolve_local(local: NaiveDateTime, tz: Tz, shown: &str) -> Result<DateTi
     }
 }
 
+/// The IANA zone name closest to a mistyped one, for "did you mean" hints.
+pub fn closest_zone(name: &str) -> Option<&'static str> {
+    crate::text::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+}
+
 /// "09:00": the wall-clock time of an instant, in its own zone.
 pub fn clock(instant: &DateTime<Tz>) -> String {
     instant.format("%H:%M").to_string()

@@ -4,7 +4,7 @@
 
 use super::import::{self, Draft, DraftSession, DraftSpeaker};
 use super::{Conference, Diagnostic, LineIndex, Loaded, ScheduleErrors};
-use crate::{duration, text, time};
+use crate::{duration, time};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 use serde_json::Value;
@@ -121,7 +121,7 @@ fn zone(conference: &Value, source: &str, fallback: Option<Tz>) -> Result<(Tz, O
     if let Ok(zone) = name.parse::<Tz>() {
         return Ok((zone, None));
     }
-    let hint = text::closest(&name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+    let hint = time::closest_zone(&name)
         .map(|zone| format!(" (did you mean \"{zone}\"?)"))
         .unwrap_or_default();
     let unknown = format!("conference.time_zone_name \"{name}\" is not a known time zone{hint}");

@@ -143,7 +143,7 @@ impl Reader<'_> {
         match name.get_ref().parse::<Tz>() {
             Ok(zone) => Some(zone),
             Err(_) => {
-                let hint = text::closest(name.get_ref(), chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+                let hint = time::closest_zone(name.get_ref())
                     .map(|zone| format!("did you mean \"{zone}\"?"))
                     .unwrap_or_else(|| {
                         "use an IANA zone name such as \"Europe/Brussels\" or \"America/New_York\"".to_string()
