@@ -30,6 +30,18 @@ pub enum Decision {
     Delay(Delay),
     Status,
     Reload,
+    /// Remind the sender by direct message before this session (its id).
+    Remind(String),
+    /// List the sender's personal reminders.
+    ListReminders,
+    /// Cancel the sender's reminder for this session (its id).
+    Forget(String),
+    /// Show the sender's zone setting.
+    ShowZone,
+    /// Store the sender's zone (`None` clears it).
+    SetZone(Option<Tz>),
+    /// A question command, for the question flow.
+    Question(Command),
 }
 
 /// Decides about `command` from `role` at `now`. `here` is the schedule room or track the
@@ -43,8 +55,12 @@ pub fn decide(
     here: Option<&str>,
 ) -> Decision {
     if command.role() > role {
+        let who = match command.role() {
+            Role::Moderator => "moderators",
+            _ => "the conference organizers",
+        };
         return Decision::Reply(Message::plain(&format!(
-            "Sorry, {command} is for the conference organizers. Send !help for what you can use."
+            "Sorry, {command} is for {who}. Send !help for what you can use."
         )));
     }
     match command {
@@ -78,7 +94,51 @@ pub fn decide(
             Ok(delay) => Decision::Delay(delay),
             Err(reply) => Decision::Reply(Message::plain(&reply)),
         },
+        Command::Remind(words) | Command::Forget(words) => match one_session(schedule, words) {
+            Ok(id) if matches!(command, Command::Remind(_)) => Decision::Remind(id),
+            Ok(id) => Decision::Forget(id),
+            Err(reply) => Decision::Reply(reply),
+        },
+        Command::Reminders => Decision::ListReminders,
+        Command::Tz(None) => Decision::ShowZone,
+        Command::Tz(Some(name)) if ["off", "none", "clear"].contains(&name.to_lowercase().as_str()) => {
+            Decision::SetZone(None)
+        }
+        Command::Tz(Some(name)) => match time::zone(name) {
+            Some(zone) => Decision::SetZone(Some(zone)),
+            None => {
+                let hint = time::closest_zone(name)
+                    .map(|z| format!(" Did you mean {z}?"))
+                    .unwrap_or_default();
+                Decision::Reply(Message::plain(&format!(
+                    "\"{name}\" is not a time zone I know.{hint} Write a zone of the tz database, like Europe/Paris or America/Chicago."
+                )))
+            }
+        },
+        Command::Ask { .. }
+        | Command::Upvote(_)
+        | Command::Approve(_)
+        | Command::Reject { .. }
+        | Command::Answered(_)
+        | Command::Questions(_) => Decision::Question(command.clone()),
         attendee => Decision::Reply(answer(schedule, attendee, now, here)),
+    }
+}
+
+/// The one session `words` names (an id or words of its title), or the reply that says why not.
+pub fn one_session(schedule: &Schedule, words: &str) -> Result<String, Message> {
+    let found = query::find_sessions(schedule, words);
+    match found.as_slice() {
+        [one] => Ok(one.id.clone()),
+        [] => Err(Message::plain(&format!(
+            "No session matches \"{words}\". Try !search {words}"
+        ))),
+        many => Err(render::session_list(
+            schedule,
+            &format!("{} sessions match \"{words}\"; name one by its ID:", many.len()),
+            many,
+            LIST_LIMIT,
+        )),
     }
 }
 
@@ -178,7 +238,19 @@ pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: O
         | Command::Cancel(_)
         | Command::Delay { .. }
         | Command::Status
-        | Command::Reload => Message::plain(&format!("{command} is for the conference organizers.")),
+        | Command::Reload
+        | Command::Remind(_)
+        | Command::Reminders
+        | Command::Forget(_)
+        | Command::Tz(_)
+        | Command::Ask { .. }
+        | Command::Upvote(_)
+        | Command::Approve(_)
+        | Command::Reject { .. }
+        | Command::Answered(_)
+        | Command::Questions(_) => {
+            Message::plain(&format!("{command} needs the bot's store; it is answered by decide()."))
+        }
         Command::Search(words) => {
             let found = query::search(schedule, words);
             if found.is_empty() {

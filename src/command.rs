@@ -37,6 +37,32 @@ pub enum Command {
     Status,
     /// Organizers: read the schedule source again and announce what changed.
     Reload,
+    /// A direct message to this attendee before the session (ID or words).
+    Remind(String),
+    /// This attendee's personal reminders.
+    Reminders,
+    /// Cancel a personal reminder.
+    Forget(String),
+    /// Show answers also in this zone; `None` shows the setting, "off" clears it.
+    Tz(Option<String>),
+    /// A question for the speaker, as typed; `session` when written `!ask #ID QUESTION`.
+    Ask {
+        session: Option<String>,
+        text: String,
+    },
+    /// One vote for question N.
+    Upvote(u64),
+    /// Moderators: pass question N on to the speakers.
+    Approve(u64),
+    /// Moderators: turn question N down, with an optional reason for the asker.
+    Reject {
+        number: u64,
+        reason: Option<String>,
+    },
+    /// Moderators: question N was answered.
+    Answered(u64),
+    /// Moderators: the open questions of the current session, or of SESSION.
+    Questions(Option<String>),
 }
 
 /// When an announcement from chat goes out.
@@ -52,6 +78,8 @@ pub enum AnnounceWhen {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     Attendee,
+    /// Triage questions; organizers are moderators too.
+    Moderator,
     Organizer,
 }
 
@@ -118,6 +146,48 @@ pub const COMMANDS: &[Spec] = &[
         role: Role::Attendee,
     },
     Spec {
+        name: "ask",
+        aliases: &["q"],
+        args: "[#SESSION] QUESTION",
+        summary: "a question for the speaker, through the moderators",
+        role: Role::Attendee,
+    },
+    Spec {
+        name: "upvote",
+        aliases: &["vote"],
+        args: "Q-NUMBER",
+        summary: "one vote for a question (or react 👍 to its receipt)",
+        role: Role::Attendee,
+    },
+    Spec {
+        name: "remind",
+        aliases: &[],
+        args: "SESSION",
+        summary: "a direct message to you before SESSION starts",
+        role: Role::Attendee,
+    },
+    Spec {
+        name: "reminders",
+        aliases: &[],
+        args: "",
+        summary: "your personal reminders",
+        role: Role::Attendee,
+    },
+    Spec {
+        name: "forget",
+        aliases: &[],
+        args: "SESSION",
+        summary: "cancel your reminder for SESSION",
+        role: Role::Attendee,
+    },
+    Spec {
+        name: "tz",
+        aliases: &["timezone"],
+        args: "[ZONE | off]",
+        summary: "also show times in your zone (Europe/Paris, America/Chicago…)",
+        role: Role::Attendee,
+    },
+    Spec {
         name: "ping",
         aliases: &[],
         args: "",
@@ -130,6 +200,34 @@ pub const COMMANDS: &[Spec] = &[
         args: "",
         summary: "this list",
         role: Role::Attendee,
+    },
+    Spec {
+        name: "questions",
+        aliases: &[],
+        args: "[SESSION]",
+        summary: "the open questions of the current session, or SESSION, by votes (moderators)",
+        role: Role::Moderator,
+    },
+    Spec {
+        name: "approve",
+        aliases: &[],
+        args: "Q-NUMBER",
+        summary: "pass a question on to the speakers, or react ✅ (moderators)",
+        role: Role::Moderator,
+    },
+    Spec {
+        name: "reject",
+        aliases: &[],
+        args: "Q-NUMBER [REASON]",
+        summary: "turn a question down, or react ❌ (moderators)",
+        role: Role::Moderator,
+    },
+    Spec {
+        name: "answered",
+        aliases: &[],
+        args: "Q-NUMBER",
+        summary: "mark a question answered, or react 💬 (moderators)",
+        role: Role::Moderator,
     },
     Spec {
         name: "announce",
@@ -203,6 +301,12 @@ impl Command {
         let Some(rest) = message.trim_start().strip_prefix('!') else {
             return Ok(None);
         };
+        let name = rest.split_whitespace().next().unwrap_or("").to_lowercase();
+        if name == "ask" || name == "q" {
+            // A question is kept as typed: quotes and apostrophes are text, not syntax.
+            let spec = COMMANDS.iter().find(|s| s.name == "ask").expect("ask is in the table");
+            return parse_ask(rest.trim_start()[name.len()..].trim(), spec).map(Some);
+        }
         let words = split_words(rest)?;
         let Some((name, args)) = words.split_first() else {
             return Ok(None);
@@ -239,6 +343,18 @@ impl Command {
             "delay" => parse_delay(args, spec)?,
             "status" => Command::Status,
             "reload" => Command::Reload,
+            "remind" => Command::Remind(required()?),
+            "reminders" => Command::Reminders,
+            "forget" => Command::Forget(required()?),
+            "tz" => Command::Tz(joined),
+            "upvote" => Command::Upvote(question_number(args.first(), spec)?),
+            "approve" => Command::Approve(question_number(args.first(), spec)?),
+            "answered" => Command::Answered(question_number(args.first(), spec)?),
+            "reject" => Command::Reject {
+                number: question_number(args.first(), spec)?,
+                reason: (args.len() > 1).then(|| args[1..].join(" ")),
+            },
+            "questions" => Command::Questions(joined),
             other => unreachable!("command {other} is in the table but has no parse arm"),
         };
         Ok(Some(command))
@@ -262,6 +378,16 @@ impl Command {
             Command::Delay { .. } => "delay",
             Command::Status => "status",
             Command::Reload => "reload",
+            Command::Remind(_) => "remind",
+            Command::Reminders => "reminders",
+            Command::Forget(_) => "forget",
+            Command::Tz(_) => "tz",
+            Command::Ask { .. } => "ask",
+            Command::Upvote(_) => "upvote",
+            Command::Approve(_) => "approve",
+            Command::Reject { .. } => "reject",
+            Command::Answered(_) => "answered",
+            Command::Questions(_) => "questions",
         }
     }
 }
@@ -306,6 +432,31 @@ fn parse_announce(args: &[String], spec: &'static Spec) -> Result<Command, Usage
         room,
         text: rest.join(" "),
     })
+}
+
+/// `!ask [#SESSION] QUESTION`, from the text after the command name, as typed.
+fn parse_ask(rest: &str, spec: &'static Spec) -> Result<Command, UsageError> {
+    let (session, text) = match rest.strip_prefix('#') {
+        Some(tail) => {
+            let (id, text) = tail.split_once(char::is_whitespace).unwrap_or((tail, ""));
+            (Some(id.to_string()), text.trim())
+        }
+        None => (None, rest),
+    };
+    if text.is_empty() || session.as_deref() == Some("") {
+        return Err(UsageError::MissingArgument(spec));
+    }
+    Ok(Command::Ask {
+        session,
+        text: text.to_string(),
+    })
+}
+
+/// "Q12", "q12", "#12" or "12".
+pub fn question_number(word: Option<&String>, spec: &'static Spec) -> Result<u64, UsageError> {
+    word.map(|w| w.trim_start_matches(['Q', 'q', '#']))
+        .and_then(|n| n.parse().ok())
+        .ok_or(UsageError::MissingArgument(spec))
 }
 
 /// `!delay [ROOM] DURATION`, DURATION possibly negative ("-5m").
@@ -375,7 +526,7 @@ mod tests {
             let optional = spec.args.is_empty() || (spec.args.starts_with('[') && spec.args.ends_with(']'));
             let args = match spec.name {
                 _ if optional => "",
-                "cancel" => " 1",
+                "cancel" | "upvote" | "approve" | "reject" | "answered" => " 1",
                 "delay" => " 5m",
                 _ => " x",
             };
@@ -443,6 +594,63 @@ mod tests {
         assert_eq!(Command::parse("!next").unwrap().unwrap().role(), Role::Attendee);
         assert!(Command::parse("!delay soon").is_err());
         assert!(Command::parse("!announce in 5m").is_err());
+    }
+
+    #[test]
+    fn a_question_is_kept_as_typed() {
+        assert_eq!(
+            Command::parse("!ask What's \"new\" in   <b>RHEL</b> @room?"),
+            Ok(Some(Command::Ask {
+                session: None,
+                text: "What's \"new\" in   <b>RHEL</b> @room?".into()
+            }))
+        );
+        assert_eq!(
+            Command::parse("!ASK #rocky Is 9.2 out?"),
+            Ok(Some(Command::Ask {
+                session: Some("rocky".into()),
+                text: "Is 9.2 out?".into()
+            }))
+        );
+        assert_eq!(
+            Command::parse("!ask").unwrap_err().to_string(),
+            "Usage: !ask [#SESSION] QUESTION — a question for the speaker, through the moderators"
+        );
+        assert!(Command::parse("!ask #rocky").is_err());
+        assert!(Command::parse("!asking").is_err());
+    }
+
+    #[test]
+    fn question_commands_take_q_numbers() {
+        assert_eq!(Command::parse("!upvote Q12"), Ok(Some(Command::Upvote(12))));
+        assert_eq!(Command::parse("!approve q3"), Ok(Some(Command::Approve(3))));
+        assert_eq!(Command::parse("!answered #4"), Ok(Some(Command::Answered(4))));
+        assert_eq!(
+            Command::parse("!reject Q5 asked already"),
+            Ok(Some(Command::Reject {
+                number: 5,
+                reason: Some("asked already".into())
+            }))
+        );
+        assert_eq!(
+            Command::parse("!reject 5"),
+            Ok(Some(Command::Reject {
+                number: 5,
+                reason: None
+            }))
+        );
+        assert!(Command::parse("!approve twelve").is_err());
+        assert_eq!(Command::parse("!approve 1").unwrap().unwrap().role(), Role::Moderator);
+        assert_eq!(Command::parse("!questions").unwrap().unwrap().role(), Role::Moderator);
+        assert_eq!(Command::parse("!upvote 1").unwrap().unwrap().role(), Role::Attendee);
+        assert_eq!(
+            Command::parse("!tz Europe/Paris"),
+            Ok(Some(Command::Tz(Some("Europe/Paris".into()))))
+        );
+        assert_eq!(
+            Command::parse("!remind rocky"),
+            Ok(Some(Command::Remind("rocky".into())))
+        );
     }
 
     #[test]

@@ -71,6 +71,15 @@ pub fn resolve_local(local: NaiveDateTime, tz: Tz, shown: &str) -> Result<DateTi
     }
 }
 
+/// The IANA zone named `name`, in any letter case ("europe/paris", "UTC").
+pub fn zone(name: &str) -> Option<Tz> {
+    let name = name.trim();
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|tz| tz.name().eq_ignore_ascii_case(name))
+        .copied()
+}
+
 /// The IANA zone name closest to a mistyped one, for "did you mean" hints.
 pub fn closest_zone(name: &str) -> Option<&'static str> {
     crate::text::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))

@@ -517,6 +517,12 @@ async fn act(bot: &Bot, incoming: &Incoming, decision: Decision) -> Message {
             }
             message
         }
+        Decision::Remind(_)
+        | Decision::ListReminders
+        | Decision::Forget(_)
+        | Decision::ShowZone
+        | Decision::SetZone(_)
+        | Decision::Question(_) => Message::plain("Not yet."),
         Decision::Reload => match bot.source.load().await {
             Ok(loaded) => {
                 let warnings = loaded.warnings.len();
