@@ -53,6 +53,7 @@ pub fn decide(
     role: Role,
     now: DateTime<Tz>,
     here: Option<&str>,
+    zone: Option<Tz>,
 ) -> Decision {
     if command.role() > role {
         let who = match command.role() {
@@ -95,8 +96,15 @@ pub fn decide(
             Err(reply) => Decision::Reply(Message::plain(&reply)),
         },
         Command::Remind(words) | Command::Forget(words) => match one_session(schedule, words) {
-            Ok(id) if matches!(command, Command::Remind(_)) => Decision::Remind(id),
-            Ok(id) => Decision::Forget(id),
+            Ok(id) if matches!(command, Command::Forget(_)) => Decision::Forget(id),
+            Ok(id) => match schedule.session(&id) {
+                Some(session) if session.start <= now => Decision::Reply(Message::plain(&format!(
+                    "\"{}\" started {}; there is nothing to remind you of.",
+                    session.title,
+                    render::relative(now, session.start)
+                ))),
+                _ => Decision::Remind(id),
+            },
             Err(reply) => Decision::Reply(reply),
         },
         Command::Reminders => Decision::ListReminders,
@@ -121,7 +129,7 @@ pub fn decide(
         | Command::Reject { .. }
         | Command::Answered(_)
         | Command::Questions(_) => Decision::Question(command.clone()),
-        attendee => Decision::Reply(answer(schedule, attendee, now, here)),
+        attendee => Decision::Reply(answer(schedule, attendee, now, here, zone)),
     }
 }
 
@@ -138,6 +146,7 @@ pub fn one_session(schedule: &Schedule, words: &str) -> Result<String, Message> 
             &format!("{} sessions match \"{words}\"; name one by its ID:", many.len()),
             many,
             LIST_LIMIT,
+            None,
         )),
     }
 }
@@ -152,8 +161,14 @@ fn at_time(at: &str, now: DateTime<Tz>) -> Result<DateTime<Tz>, String> {
 }
 
 /// The answer to an attendee's `command` at `now`. `here` is the schedule room or track the
-/// chat room is mapped to, if any.
-pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: Option<&str>) -> Message {
+/// chat room is mapped to, if any; `zone` the attendee's own zone, if they set one.
+pub fn answer(
+    schedule: &Schedule,
+    command: &Command,
+    now: DateTime<Tz>,
+    here: Option<&str>,
+    zone: Option<Tz>,
+) -> Message {
     match command {
         Command::Help => help(Role::Attendee),
         Command::Ping => Message::plain("pong"),
@@ -181,15 +196,15 @@ pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: O
                 message.text(&format!("Next, {}:", render::relative(now, on.next[0].start)));
                 for session in &on.next {
                     message.line_break().text("  ");
-                    render::session_line(&mut message, schedule, session);
+                    render::session_line(&mut message, schedule, session, zone);
                 }
                 return message;
             }
-            render::whats_on(schedule, &on, now, place)
+            render::whats_on(schedule, &on, now, place, zone)
         }
         Command::Speaker(name) => {
             let found = query::find_speakers(schedule, name);
-            let mut message = render::speakers(schedule, &found, name);
+            let mut message = render::speakers(schedule, &found, name, zone);
             if found.is_empty() {
                 let suggestions = closest_speakers(schedule, name);
                 if !suggestions.is_empty() {
@@ -204,7 +219,7 @@ pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: O
                 [] => Message::plain(&format!(
                     "No session matches \"{query_text}\". Try !search {query_text}"
                 )),
-                [one] => render::session_detail(schedule, one, now),
+                [one] => render::session_detail(schedule, one, now, zone),
                 many => render::session_list(
                     schedule,
                     &format!(
@@ -213,11 +228,12 @@ pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: O
                     ),
                     many,
                     LIST_LIMIT,
+                    zone,
                 ),
             }
         }
         Command::Today => match query::current_day(schedule, now) {
-            Some(day) => render::agenda(schedule, day, &query::agenda(schedule, day, here)),
+            Some(day) => render::agenda(schedule, day, &query::agenda(schedule, day, here), zone),
             None => Message::plain("The schedule has no sessions."),
         },
         Command::Schedule(day) => {
@@ -229,7 +245,7 @@ pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: O
                 },
             };
             match day {
-                Some(day) => render::agenda(schedule, day, &query::agenda(schedule, day, None)),
+                Some(day) => render::agenda(schedule, day, &query::agenda(schedule, day, None), zone),
                 None => Message::plain("The schedule has no sessions."),
             }
         }
@@ -265,6 +281,7 @@ pub fn answer(schedule: &Schedule, command: &Command, now: DateTime<Tz>, here: O
                 ),
                 &found,
                 LIST_LIMIT,
+                zone,
             )
         }
     }
@@ -350,7 +367,7 @@ mod tests {
 
     fn ask(s: &Schedule, command: &str, at: &str, here: Option<&str>) -> Message {
         let now = time::parse_instant(at, s.timezone()).unwrap();
-        answer(s, &Command::parse(command).unwrap().unwrap(), now, here)
+        answer(s, &Command::parse(command).unwrap().unwrap(), now, here, None)
     }
 
     #[test]
@@ -435,9 +452,15 @@ mod tests {
         }
         let s = centos();
         let now = time::parse_instant("2023-02-03T07:00", s.timezone()).unwrap();
-        let Decision::Reply(organizer) =
-            decide(&s, &RoomsConfig::default(), &Command::Help, Role::Organizer, now, None)
-        else {
+        let Decision::Reply(organizer) = decide(
+            &s,
+            &RoomsConfig::default(),
+            &Command::Help,
+            Role::Organizer,
+            now,
+            None,
+            None,
+        ) else {
             panic!("help is a reply")
         };
         assert!(organizer.body().contains("!delay [ROOM] DURATION"));
@@ -452,7 +475,7 @@ mod tests {
             ..RoomsConfig::default()
         };
         let delay = Command::parse("!delay 10m").unwrap().unwrap();
-        let Decision::Reply(refusal) = decide(&s, &rooms, &delay, Role::Attendee, now, None) else {
+        let Decision::Reply(refusal) = decide(&s, &rooms, &delay, Role::Attendee, now, None, None) else {
             panic!()
         };
         assert_eq!(
@@ -460,11 +483,12 @@ mod tests {
             "Sorry, !delay is for the conference organizers. Send !help for what you can use."
         );
         assert!(matches!(
-            decide(&s, &rooms, &delay, Role::Organizer, now, Some("Pagoda room")),
+            decide(&s, &rooms, &delay, Role::Organizer, now, Some("Pagoda room"), None),
             Decision::Delay(_)
         ));
         let announce = Command::parse("!announce at 14:30 Coffee refill").unwrap().unwrap();
-        let Decision::Announce { due, room, text } = decide(&s, &rooms, &announce, Role::Organizer, now, None) else {
+        let Decision::Announce { due, room, text } = decide(&s, &rooms, &announce, Role::Organizer, now, None, None)
+        else {
             panic!()
         };
         assert_eq!(
@@ -473,7 +497,7 @@ mod tests {
         );
         let nowhere = Command::parse("!announce to lobby hello").unwrap().unwrap();
         assert!(matches!(
-            decide(&s, &rooms, &nowhere, Role::Organizer, now, None),
+            decide(&s, &rooms, &nowhere, Role::Organizer, now, None, None),
             Decision::Reply(_)
         ));
     }

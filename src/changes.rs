@@ -53,12 +53,12 @@ pub fn announcement(new: &Schedule, changes: &[Change<'_>]) -> Option<Message> {
         match change {
             Change::Moved { old, new: session } => {
                 message.text(&format!("moved from {}: ", render::when(old)));
-                render::session_line(&mut message, new, session);
+                render::session_line(&mut message, new, session, None);
             }
             Change::NewRoom { old, new: session } => {
                 let from = old.room.as_deref().unwrap_or("no room");
                 message.text(&format!("new room (was {from}): "));
-                render::session_line(&mut message, new, session);
+                render::session_line(&mut message, new, session, None);
             }
             Change::Cancelled(session) => {
                 message
@@ -68,7 +68,7 @@ pub fn announcement(new: &Schedule, changes: &[Change<'_>]) -> Option<Message> {
             }
             Change::Added(session) => {
                 message.text("new: ");
-                render::session_line(&mut message, new, session);
+                render::session_line(&mut message, new, session, None);
             }
         }
     }

@@ -192,6 +192,9 @@ fn check(args: &SourceArgs) -> anyhow::Result<ExitCode> {
         ),
     };
     print!("{}", reminder_plan(schedule, &leads, &skip));
+    if let Some(config) = inputs.config.as_ref().filter(|c| !c.announcements.is_empty()) {
+        print!("{}", announcement_plan(schedule, config));
+    }
     if problems.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
@@ -254,6 +257,37 @@ fn reminder_plan(schedule: &Schedule, leads: &[TimeDelta], skip: &[SessionKind])
     out
 }
 
+/// The config's announcements as they fall due over the conference's days.
+fn announcement_plan(schedule: &Schedule, config: &crate::config::Config) -> String {
+    let zone = schedule.timezone();
+    let days = schedule.days();
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return String::new();
+    };
+    let midnight = |day: chrono::NaiveDate| {
+        (0..24).find_map(|hour| time::resolve_local(day.and_hms_opt(hour, 0, 0)?, zone, "midnight").ok())
+    };
+    let (Some(from), Some(until)) = (midnight(*first), midnight(last.succ_opt().unwrap_or(*last))) else {
+        return String::new();
+    };
+    let posts: Vec<plan::Post> = plan::posts(schedule, config, &plan::FromChat::default(), from, until)
+        .into_iter()
+        .filter(|post| matches!(post.what, plan::What::Announcement { .. }))
+        .collect();
+    let mut out = format!("{} over the conference's days:\n", count(posts.len(), "announcement"));
+    for post in posts {
+        if let plan::What::Announcement { text, room } = &post.what {
+            out.push_str(&format!(
+                "  {} {}  to {room}: {}\n",
+                post.due.format("%a %-d %b %H:%M"),
+                time::zone_abbreviation(&post.due),
+                text.lines().next().unwrap_or_default()
+            ));
+        }
+    }
+    out
+}
+
 fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
     let inputs = load_inputs(&args.source)?;
     let schedule = &inputs.loaded.schedule;
@@ -276,7 +310,7 @@ fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
     if let Some(at) = &args.at {
         let now = time::parse_instant(at, schedule.timezone()).map_err(|err| anyhow::anyhow!("--at: {err}"))?;
         let on = query::whats_on(schedule, now, place);
-        println!("{}", render::whats_on(schedule, &on, now, place).body());
+        println!("{}", render::whats_on(schedule, &on, now, place, None).body());
         return Ok(ExitCode::SUCCESS);
     }
     let days: Vec<NaiveDate> = match &args.day {
@@ -286,7 +320,7 @@ fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
     let agendas: Vec<String> = days
         .iter()
         .map(|&day| {
-            render::agenda(schedule, day, &query::agenda(schedule, day, place))
+            render::agenda(schedule, day, &query::agenda(schedule, day, place), None)
                 .body()
                 .to_string()
         })

@@ -93,7 +93,7 @@ pub fn announcement(before: &Schedule, after: &Schedule, delay: &Delay) -> Messa
     for old in moved.iter().take(10) {
         if let Some(new) = after.session(&old.id) {
             message.line_break().text("  ");
-            render::session_line(&mut message, after, new);
+            render::session_line(&mut message, after, new, None);
         }
     }
     if moved.len() > 10 {

@@ -67,6 +67,48 @@ impl ChatAnnouncement {
     }
 }
 
+/// An attendee's `!remind SESSION`: a direct message before the session starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonalReminder {
+    /// The attendee's Matrix ID.
+    pub user: String,
+    pub session: String,
+    /// When they asked, on the bot's clock: the reminder is never due before that.
+    pub asked_at: DateTime<Tz>,
+}
+
+impl PersonalReminder {
+    /// When it falls due: `lead` before the session starts, or at once if asked later than
+    /// that; `None` once the session has started or if it is no longer in the schedule.
+    pub fn due(&self, schedule: &Schedule, lead: TimeDelta) -> Option<DateTime<Tz>> {
+        let session = schedule.session(&self.session)?;
+        (self.asked_at < session.start).then(|| (session.start - lead).max(self.asked_at))
+    }
+
+    /// The exactly-once key: the attendee, the session and the start it was computed for.
+    pub fn key(&self, session: &Session) -> String {
+        format!(
+            "personal:{}:{}:{}",
+            self.user,
+            session.id,
+            time::rfc3339(&session.start)
+        )
+    }
+}
+
+/// What people asked for in chat and the store keeps: organizers' announcements and
+/// attendees' own reminders.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FromChat {
+    pub announcements: Vec<ChatAnnouncement>,
+    pub personal: Vec<PersonalReminder>,
+}
+
+/// The lead time of personal reminders: the first one configured.
+pub fn personal_lead(config: &Config) -> TimeDelta {
+    config.reminders.lead.first().copied().unwrap_or_default()
+}
+
 /// Something to post at an instant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Post {
@@ -82,15 +124,17 @@ pub enum What {
     Reminder { session: String, lead: TimeDelta },
     /// An organizer's announcement from the config, to a room named in `[rooms]`.
     Announcement { text: String, room: String },
+    /// A direct message to `user` before `session`.
+    Personal { user: String, session: String },
 }
 
 /// Every post falling due in `[from, until]`, in due order: the reminders of the schedule,
-/// the announcements of the config (cron ones once per occurrence) and those organizers
-/// scheduled from chat.
+/// the announcements of the config (cron ones once per occurrence), those organizers
+/// scheduled from chat and the attendees' own reminders.
 pub fn posts(
     schedule: &Schedule,
     config: &Config,
-    from_chat: &[ChatAnnouncement],
+    from_chat: &FromChat,
     from: DateTime<Tz>,
     until: DateTime<Tz>,
 ) -> Vec<Post> {
@@ -122,7 +166,27 @@ pub fn posts(
             });
         }
     }
-    for announcement in from_chat.iter().filter(|a| a.due >= from && a.due <= until) {
+    let lead = personal_lead(config);
+    for personal in &from_chat.personal {
+        let (Some(due), Some(session)) = (personal.due(schedule, lead), schedule.session(&personal.session)) else {
+            continue;
+        };
+        if due >= from && due <= until {
+            posts.push(Post {
+                key: personal.key(session),
+                due,
+                what: What::Personal {
+                    user: personal.user.clone(),
+                    session: personal.session.clone(),
+                },
+            });
+        }
+    }
+    for announcement in from_chat
+        .announcements
+        .iter()
+        .filter(|a| a.due >= from && a.due <= until)
+    {
         posts.push(Post {
             key: announcement.key(),
             due: announcement.due,
@@ -283,6 +347,58 @@ pub fn reminder_message(
     message
 }
 
+/// The direct message of a personal reminder, sent at `at`, with the times also in the
+/// attendee's own zone when they set one.
+pub fn personal_message(
+    schedule: &Schedule,
+    session: &Session,
+    at: DateTime<Tz>,
+    zone: Option<Tz>,
+    late: bool,
+) -> Message {
+    let mut message = Message::new();
+    if late {
+        message.em("(late) ");
+    }
+    message
+        .text(&format!("Your reminder: {}, ", render::relative(at, session.start)))
+        .strong(&session.title);
+    let speakers = schedule.speaker_names(session);
+    if !speakers.is_empty() {
+        message.text(&format!(" — {}", speakers.join(", ")));
+    }
+    message.text(" · ");
+    if let Some(room) = &session.room {
+        message.text(&format!("{room} · "));
+    }
+    message.text(&render::when_for(session, zone));
+    if let Some(url) = &session.url {
+        message.line_break().link(url, url);
+    }
+    message
+}
+
+/// `!reminders`: an attendee's own reminders, by start, with when each will be sent.
+pub fn personal_list(schedule: &Schedule, mine: &[PersonalReminder], lead: TimeDelta, zone: Option<Tz>) -> Message {
+    let mut upcoming: Vec<(&Session, DateTime<Tz>)> = mine
+        .iter()
+        .filter_map(|p| Some((schedule.session(&p.session)?, p.due(schedule, lead)?)))
+        .collect();
+    upcoming.sort_by_key(|(session, _)| session.start);
+    let mut message = Message::new();
+    if upcoming.is_empty() {
+        message.text("You have no reminders. Send !remind SESSION for a direct message before it starts.");
+        return message;
+    }
+    message.text("Your reminders:");
+    for (session, due) in upcoming {
+        message.line_break().text("  ");
+        render::session_line(&mut message, schedule, session, zone);
+        message.text(&format!(" — I will write at {} [{}]", time::clock(&due), session.id));
+    }
+    message
+}
+
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
@@ -396,11 +512,17 @@ end = "2023-02-03T10:00"
     fn a_nine_oclock_reminder_fires_at_nine_local_on_both_sides_of_the_clock_change() {
         let s = fall();
         let c = config("");
-        let due: Vec<String> = posts(&s, &c, &[], at(&s, "2023-11-03T00:00"), at(&s, "2023-11-06T23:00"))
-            .iter()
-            .filter(|p| matches!(&p.what, What::Reminder { lead, .. } if lead.is_zero()))
-            .map(|p| time::rfc3339(&p.due))
-            .collect();
+        let due: Vec<String> = posts(
+            &s,
+            &c,
+            &FromChat::default(),
+            at(&s, "2023-11-03T00:00"),
+            at(&s, "2023-11-06T23:00"),
+        )
+        .iter()
+        .filter(|p| matches!(&p.what, What::Reminder { lead, .. } if lead.is_zero()))
+        .map(|p| time::rfc3339(&p.due))
+        .collect();
         assert!(due.contains(&"2023-11-03T09:00:00-04:00".to_string()), "{due:?}");
         assert!(due.contains(&"2023-11-05T09:00:00-05:00".to_string()), "{due:?}");
     }
@@ -431,13 +553,19 @@ end = "2023-02-03T10:00"
              [[announcements]]\ntext = \"Backstage\"\nroom = \"moderators\"\nbefore = \"15m\"\nsession = \"sunday\"\n\
              [[announcements]]\ntext = \"Hydrate\"\nroom = \"announcements\"\ncron = \"0 12 * * *\"\n",
         );
-        let found: Vec<String> = posts(&s, &c, &[], at(&s, "2023-11-03T00:00"), at(&s, "2023-11-06T00:00"))
-            .iter()
-            .filter_map(|p| match &p.what {
-                What::Announcement { text, .. } => Some(format!("{} {text}", time::rfc3339(&p.due))),
-                _ => None,
-            })
-            .collect();
+        let found: Vec<String> = posts(
+            &s,
+            &c,
+            &FromChat::default(),
+            at(&s, "2023-11-03T00:00"),
+            at(&s, "2023-11-06T00:00"),
+        )
+        .iter()
+        .filter_map(|p| match &p.what {
+            What::Announcement { text, .. } => Some(format!("{} {text}", time::rfc3339(&p.due))),
+            _ => None,
+        })
+        .collect();
         assert_eq!(
             found,
             [
@@ -480,5 +608,60 @@ end = "2023-02-03T10:00"
             reminder_message(&s, s.session("okd").unwrap(), TimeDelta::zero(), &templates, false).body(),
             "Introducing CentOS Stream CoreOS and OKD Streams with Christian Glombek, Alessandro Di Stefano, 13:50–14:15 CET {now}"
         );
+    }
+
+    #[test]
+    fn a_personal_reminder_comes_at_the_first_lead_or_at_once_and_never_after_the_start() {
+        let s = native::parse(include_str!("../data/centos-connect-2023.toml"), "c", None)
+            .unwrap()
+            .schedule;
+        let c = config("[reminders]\nlead = [\"10m\", \"0m\"]\n");
+        let asked = |at_: &str| PersonalReminder {
+            user: "@ann:example.org".into(),
+            session: "rocky".into(),
+            asked_at: at(&s, at_),
+        };
+        let chat = FromChat {
+            announcements: Vec::new(),
+            personal: vec![asked("2023-02-03T09:00")],
+        };
+        let personal: Vec<(String, String)> =
+            posts(&s, &c, &chat, at(&s, "2023-02-03T00:00"), at(&s, "2023-02-04T00:00"))
+                .into_iter()
+                .filter(|p| matches!(p.what, What::Personal { .. }))
+                .map(|p| (time::clock(&p.due), p.key))
+                .collect();
+        assert_eq!(
+            personal,
+            [(
+                "14:30".to_string(),
+                "personal:@ann:example.org:rocky:2023-02-03T14:40:00+01:00".to_string()
+            )]
+        );
+        let lead = personal_lead(&c);
+        assert_eq!(time::clock(&asked("2023-02-03T14:35").due(&s, lead).unwrap()), "14:35");
+        assert_eq!(asked("2023-02-03T14:40").due(&s, lead), None);
+
+        let rocky = s.session("rocky").unwrap();
+        assert_eq!(
+            personal_message(&s, rocky, at(&s, "2023-02-03T14:30"), Some(chrono_tz::America::New_York), false).body(),
+            "Your reminder: in 10 minutes, Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux — Neil Hanlon · Pagoda room · 14:40–15:05 CET (08:40–09:05 EST)\nhttps://connect.centos.org/#rocky"
+        );
+        let listed = personal_list(&s, &[asked("2023-02-03T09:00")], lead, None);
+        assert!(
+            listed
+                .body()
+                .starts_with("Your reminders:\n  14:40–15:05 CET  Introduction to Rocky Linux"),
+            "{}",
+            listed.body()
+        );
+        assert!(
+            listed.body().ends_with("— I will write at 14:30 [rocky]"),
+            "{}",
+            listed.body()
+        );
+        assert!(personal_list(&s, &[], lead, None)
+            .body()
+            .starts_with("You have no reminders."));
     }
 }

@@ -27,6 +27,62 @@ pub fn when(session: &Session) -> String {
     }
 }
 
+/// `when(session)` and, for a reader with their own zone that differs, the same span there:
+/// "09:00–09:25 CET (03:00–03:25 EST)".
+pub fn when_for(session: &Session, zone: Option<Tz>) -> String {
+    let shown = when(session);
+    match zone {
+        Some(zone) if differs(&session.start, zone) => {
+            let (start, end) = (session.start.with_timezone(&zone), session.end.with_timezone(&zone));
+            let end_day = if start.date_naive() == end.date_naive() {
+                String::new()
+            } else {
+                format!("{} ", end.format("%a"))
+            };
+            let start_day = if start.date_naive() == session.start.date_naive() {
+                String::new()
+            } else {
+                format!("{} ", start.format("%a"))
+            };
+            format!(
+                "{shown} ({start_day}{}–{end_day}{} {})",
+                time::clock(&start),
+                time::clock(&end),
+                time::zone_abbreviation(&end)
+            )
+        }
+        _ => shown,
+    }
+}
+
+/// Whether a reader in `zone` sees `at` on a different clock than the conference's.
+fn differs(at: &DateTime<Tz>, zone: Tz) -> bool {
+    at.with_timezone(&zone).naive_local() != at.naive_local()
+        || time::zone_abbreviation(&at.with_timezone(&zone)) != time::zone_abbreviation(at)
+}
+
+/// `instant(at)` and, for a reader with their own zone that differs, the time there:
+/// "Friday 3 February 2023 at 09:00 CET (03:00 EST)".
+pub fn instant_for(at: &DateTime<Tz>, zone: Option<Tz>) -> String {
+    match zone {
+        Some(zone) if differs(at, zone) => {
+            let local = at.with_timezone(&zone);
+            let day = if local.date_naive() == at.date_naive() {
+                String::new()
+            } else {
+                format!("{} ", short_day(local.date_naive()))
+            };
+            format!(
+                "{} ({day}{} {})",
+                instant(at),
+                time::clock(&local),
+                time::zone_abbreviation(&local)
+            )
+        }
+        _ => instant(at),
+    }
+}
+
 /// "Friday 3 February 2023".
 pub fn day(date: NaiveDate) -> String {
     date.format("%A %-d %B %Y").to_string()
@@ -71,8 +127,11 @@ pub fn relative(now: DateTime<Tz>, at: DateTime<Tz>) -> String {
 }
 
 /// "09:00–09:25 CET  **Title** — Speaker, Speaker (Room)".
-pub fn session_line(message: &mut Message, schedule: &Schedule, session: &Session) {
-    message.text(&format!("{}  ", when(session))).strong(&session.title);
+/// `zone` is the reader's own zone, if they set one.
+pub fn session_line(message: &mut Message, schedule: &Schedule, session: &Session, zone: Option<Tz>) {
+    message
+        .text(&format!("{}  ", when_for(session, zone)))
+        .strong(&session.title);
     let speakers = schedule.speaker_names(session);
     if !speakers.is_empty() {
         message.text(&format!(" — {}", speakers.join(", ")));
@@ -82,26 +141,32 @@ pub fn session_line(message: &mut Message, schedule: &Schedule, session: &Sessio
     }
 }
 
-fn session_lines(message: &mut Message, schedule: &Schedule, sessions: &[&Session]) {
+fn session_lines(message: &mut Message, schedule: &Schedule, sessions: &[&Session], zone: Option<Tz>) {
     for session in sessions {
         message.line_break().text("  ");
-        session_line(message, schedule, session);
+        session_line(message, schedule, session, zone);
     }
 }
 
 /// A day's agenda: a heading, then one line a session.
-pub fn agenda(schedule: &Schedule, date: NaiveDate, sessions: &[&Session]) -> Message {
+pub fn agenda(schedule: &Schedule, date: NaiveDate, sessions: &[&Session], zone: Option<Tz>) -> Message {
     let mut message = Message::new();
     message.strong(&day(date));
     if sessions.is_empty() {
         message.line_break().text("  nothing scheduled");
     }
-    session_lines(&mut message, schedule, sessions);
+    session_lines(&mut message, schedule, sessions, zone);
     message
 }
 
 /// What is on and what is next at `now`, or where the conference stands.
-pub fn whats_on(schedule: &Schedule, on: &WhatsOn<'_>, now: DateTime<Tz>, place: Option<&str>) -> Message {
+pub fn whats_on(
+    schedule: &Schedule,
+    on: &WhatsOn<'_>,
+    now: DateTime<Tz>,
+    place: Option<&str>,
+    zone: Option<Tz>,
+) -> Message {
     let name = &schedule.conference().name;
     let mut message = Message::new();
     match on.phase {
@@ -115,20 +180,20 @@ pub fn whats_on(schedule: &Schedule, on: &WhatsOn<'_>, now: DateTime<Tz>, place:
         Phase::NotStarted { starts } => {
             message.text(&format!(
                 "{name} starts on {}, {}.",
-                instant(&starts),
+                instant_for(&starts, zone),
                 relative(now, starts)
             ));
         }
         Phase::Over { ended } => {
             message.text(&format!(
                 "{name} is over: the last session ended on {}. Thank you for coming!",
-                instant(&ended)
+                instant_for(&ended, zone)
             ));
             return message;
         }
         Phase::Running => {
             message.text("Now:");
-            session_lines(&mut message, schedule, &on.now);
+            session_lines(&mut message, schedule, &on.now, zone);
         }
         Phase::Between => {
             message.text("Nothing is on right now.");
@@ -136,7 +201,7 @@ pub fn whats_on(schedule: &Schedule, on: &WhatsOn<'_>, now: DateTime<Tz>, place:
         Phase::DayOver { next_starts } => {
             message.text(&format!(
                 "That's all for today. Sessions resume on {}.",
-                instant(&next_starts)
+                instant_for(&next_starts, zone)
             ));
         }
     }
@@ -146,13 +211,13 @@ pub fn whats_on(schedule: &Schedule, on: &WhatsOn<'_>, now: DateTime<Tz>, place:
             _ => format!("Next, {}:", relative(now, first.start)),
         };
         message.line_break().text(&heading);
-        session_lines(&mut message, schedule, &on.next);
+        session_lines(&mut message, schedule, &on.next, zone);
     }
     message
 }
 
 /// A speaker with their sessions, or the list of speakers that matched.
-pub fn speakers(schedule: &Schedule, found: &[SpeakerMatch<'_>], query: &str) -> Message {
+pub fn speakers(schedule: &Schedule, found: &[SpeakerMatch<'_>], query: &str, zone: Option<Tz>) -> Message {
     let mut message = Message::new();
     match found {
         [] => {
@@ -170,7 +235,7 @@ pub fn speakers(schedule: &Schedule, found: &[SpeakerMatch<'_>], query: &str) ->
                 message
                     .line_break()
                     .text(&format!("  {}, ", short_day(session.start.date_naive())));
-                session_line(&mut message, schedule, session);
+                session_line(&mut message, schedule, session, zone);
             }
         }
         many => {
@@ -188,7 +253,7 @@ pub fn speakers(schedule: &Schedule, found: &[SpeakerMatch<'_>], query: &str) ->
 }
 
 /// One session in full: title, time, room, speakers, abstract (shortened), link.
-pub fn session_detail(schedule: &Schedule, session: &Session, now: DateTime<Tz>) -> Message {
+pub fn session_detail(schedule: &Schedule, session: &Session, now: DateTime<Tz>, zone: Option<Tz>) -> Message {
     let mut message = Message::new();
     message.strong(&session.title);
     if let Some(subtitle) = &session.subtitle {
@@ -197,7 +262,7 @@ pub fn session_detail(schedule: &Schedule, session: &Session, now: DateTime<Tz>)
     message.line_break().text(&format!(
         "{}, {} ({})",
         short_day(session.start.date_naive()),
-        when(session),
+        when_for(session, zone),
         relative(now, session.start)
     ));
     if let Some(room) = &session.room {
@@ -217,14 +282,20 @@ pub fn session_detail(schedule: &Schedule, session: &Session, now: DateTime<Tz>)
 }
 
 /// A list of sessions, at most `limit`, with a count of the rest.
-pub fn session_list(schedule: &Schedule, heading: &str, sessions: &[&Session], limit: usize) -> Message {
+pub fn session_list(
+    schedule: &Schedule,
+    heading: &str,
+    sessions: &[&Session],
+    limit: usize,
+    zone: Option<Tz>,
+) -> Message {
     let mut message = Message::new();
     message.text(heading);
     for session in sessions.iter().take(limit) {
         message
             .line_break()
             .text(&format!("  {}, ", short_day(session.start.date_naive())));
-        session_line(&mut message, schedule, session);
+        session_line(&mut message, schedule, session, zone);
         message.text(&format!(" [{}]", session.id));
     }
     if sessions.len() > limit {
@@ -299,7 +370,7 @@ room = "Room A"
     fn lines_show_times_in_the_conference_zone() {
         let s = schedule();
         let mut m = Message::new();
-        session_line(&mut m, &s, &s.sessions()[0]);
+        session_line(&mut m, &s, &s.sessions()[0], None);
         assert_eq!(
             m.body(),
             "10:00–10:50 EDT  Multi-Arch Container Layered Image Build System — Adam Miller (Room A)"
@@ -315,7 +386,7 @@ room = "Room A"
         let tz = s.timezone();
         let text = |at: &str| {
             let now = parse_instant(at, tz).unwrap();
-            whats_on(&s, &query::whats_on(&s, now, None), now, None)
+            whats_on(&s, &query::whats_on(&s, now, None), now, None, None)
                 .body()
                 .to_string()
         };
@@ -351,8 +422,35 @@ room = "Room A"
         let s = schedule();
         let found = query::find_speakers(&s, "miller");
         assert_eq!(
-            speakers(&s, &found, "miller").body(),
+            speakers(&s, &found, "miller", None).body(),
             "Adam Miller\nPackager, release engineer.\n  Tue 29 Aug, 10:00–10:50 EDT  Multi-Arch Container Layered Image Build System — Adam Miller (Room A)"
+        );
+    }
+
+    #[test]
+    fn a_reader_with_their_own_zone_sees_both_clocks() {
+        let s = schedule();
+        let first = &s.sessions()[0];
+        assert_eq!(when_for(first, None), "10:00–10:50 EDT");
+        assert_eq!(when_for(first, Some(chrono_tz::America::New_York)), "10:00–10:50 EDT");
+        assert_eq!(
+            when_for(first, Some(chrono_tz::Europe::Brussels)),
+            "10:00–10:50 EDT (16:00–16:50 CEST)"
+        );
+        assert_eq!(
+            when_for(first, Some(chrono_tz::Asia::Tokyo)),
+            "10:00–10:50 EDT (23:00–23:50 JST)"
+        );
+        assert_eq!(
+            instant_for(&first.start, Some(chrono_tz::Australia::Sydney)),
+            "Tuesday 29 August 2017 at 10:00 EDT (Wed 30 Aug 00:00 AEST)"
+        );
+        let mut m = Message::new();
+        session_line(&mut m, &s, first, Some(chrono_tz::America::Chicago));
+        assert!(
+            m.body().starts_with("10:00–10:50 EDT (09:00–09:50 CDT)  Multi-Arch"),
+            "{}",
+            m.body()
         );
     }
 

@@ -3,7 +3,7 @@
 //! announcements it has posted (so a restart repeats none and loses none).
 
 use crate::delay::Delay;
-use crate::plan::ChatAnnouncement;
+use crate::plan::{ChatAnnouncement, PersonalReminder};
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta};
 use chrono_tz::Tz;
@@ -50,6 +50,24 @@ impl Store {
                  );",
             )
             .with_context(|| format!("preparing the bot's store {}", path.display()))?;
+        connection
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS personal_reminders (
+                     user TEXT NOT NULL,
+                     session_id TEXT NOT NULL,
+                     asked_at TEXT NOT NULL,
+                     PRIMARY KEY (user, session_id)
+                 );
+                 CREATE TABLE IF NOT EXISTS zones (
+                     user TEXT PRIMARY KEY,
+                     zone TEXT NOT NULL
+                 );
+                 CREATE TABLE IF NOT EXISTS direct_rooms (
+                     user TEXT PRIMARY KEY,
+                     room_id TEXT NOT NULL
+                 );",
+            )
+            .with_context(|| format!("preparing the attendees' tables in {}", path.display()))?;
         Ok(Store {
             connection: Mutex::new(connection),
         })
@@ -223,6 +241,104 @@ impl Store {
     }
 }
 
+/// What attendees asked the bot to keep for them.
+impl Store {
+    /// Stores `!remind SESSION`; false if this attendee already has that reminder.
+    pub fn add_personal_reminder(&self, reminder: &PersonalReminder) -> anyhow::Result<bool> {
+        let inserted = self.connection().execute(
+            "INSERT OR IGNORE INTO personal_reminders (user, session_id, asked_at) VALUES (?1, ?2, ?3)",
+            params![
+                reminder.user,
+                reminder.session,
+                crate::time::rfc3339(&reminder.asked_at)
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    /// Removes a personal reminder; false if there was none.
+    pub fn forget_personal_reminder(&self, user: &str, session: &str) -> anyhow::Result<bool> {
+        let deleted = self.connection().execute(
+            "DELETE FROM personal_reminders WHERE user = ?1 AND session_id = ?2",
+            params![user, session],
+        )?;
+        Ok(deleted == 1)
+    }
+
+    /// Every attendee's reminders (`user: None`) or one attendee's, in the order asked.
+    pub fn personal_reminders(&self, user: Option<&str>, zone: Tz) -> anyhow::Result<Vec<PersonalReminder>> {
+        let connection = self.connection();
+        let mut statement = connection.prepare(
+            "SELECT user, session_id, asked_at FROM personal_reminders
+             WHERE ?1 IS NULL OR user = ?1 ORDER BY rowid",
+        )?;
+        let rows = statement.query_map(params![user], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (user, session, asked_at) = row?;
+            found.push(PersonalReminder {
+                asked_at: DateTime::parse_from_rfc3339(&asked_at)
+                    .with_context(|| format!("a reminder of {user} has a damaged time {asked_at}"))?
+                    .with_timezone(&zone),
+                user,
+                session,
+            });
+        }
+        Ok(found)
+    }
+
+    /// Sets (or with `None` clears) an attendee's own time zone.
+    pub fn set_zone(&self, user: &str, zone: Option<Tz>) -> anyhow::Result<()> {
+        let connection = self.connection();
+        match zone {
+            Some(zone) => connection.execute(
+                "INSERT INTO zones (user, zone) VALUES (?1, ?2) ON CONFLICT (user) DO UPDATE SET zone = ?2",
+                params![user, zone.name()],
+            )?,
+            None => connection.execute("DELETE FROM zones WHERE user = ?1", params![user])?,
+        };
+        Ok(())
+    }
+
+    /// An attendee's own time zone, if they set one.
+    pub fn zone(&self, user: &str) -> anyhow::Result<Option<Tz>> {
+        let name: Option<String> = self
+            .connection()
+            .query_row("SELECT zone FROM zones WHERE user = ?1", params![user], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        Ok(name.and_then(|name| crate::time::zone(&name)))
+    }
+
+    /// Remembers the room the bot shares with only this attendee.
+    pub fn set_direct_room(&self, user: &str, room_id: &str) -> anyhow::Result<()> {
+        self.connection().execute(
+            "INSERT INTO direct_rooms (user, room_id) VALUES (?1, ?2) ON CONFLICT (user) DO UPDATE SET room_id = ?2",
+            params![user, room_id],
+        )?;
+        Ok(())
+    }
+
+    /// The room the bot shares with only this attendee, if it knows one.
+    pub fn direct_room(&self, user: &str) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .connection()
+            .query_row(
+                "SELECT room_id FROM direct_rooms WHERE user = ?1",
+                params![user],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +401,41 @@ mod tests {
         assert!(store.record_post("reminder:a:600:x", Outcome::Sent, 1).unwrap());
         assert!(!store.record_post("reminder:a:600:x", Outcome::Skipped, 2).unwrap());
         assert!(store.post_done("reminder:a:600:x").unwrap());
+    }
+
+    #[test]
+    fn attendees_reminders_zones_and_direct_rooms_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("confbot.sqlite");
+        let zone = chrono_tz::Europe::Brussels;
+        let asked_at = crate::time::parse_instant("2023-02-03T09:00", zone).unwrap();
+        let reminder = |user: &str, session: &str| PersonalReminder {
+            user: user.into(),
+            session: session.into(),
+            asked_at,
+        };
+        let store = Store::open(&path).unwrap();
+        assert!(store.add_personal_reminder(&reminder("@ann:h", "rocky")).unwrap());
+        assert!(!store.add_personal_reminder(&reminder("@ann:h", "rocky")).unwrap());
+        assert!(store.add_personal_reminder(&reminder("@ann:h", "okd")).unwrap());
+        assert!(store.add_personal_reminder(&reminder("@bob:h", "rocky")).unwrap());
+        assert!(store.forget_personal_reminder("@ann:h", "okd").unwrap());
+        assert!(!store.forget_personal_reminder("@ann:h", "okd").unwrap());
+        store.set_zone("@ann:h", Some(chrono_tz::America::New_York)).unwrap();
+        store.set_zone("@bob:h", Some(chrono_tz::Asia::Tokyo)).unwrap();
+        store.set_zone("@bob:h", None).unwrap();
+        store.set_direct_room("@ann:h", "!dm:h").unwrap();
+        drop(store);
+
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.personal_reminders(Some("@ann:h"), zone).unwrap(),
+            [reminder("@ann:h", "rocky")]
+        );
+        assert_eq!(store.personal_reminders(None, zone).unwrap().len(), 2);
+        assert_eq!(store.zone("@ann:h").unwrap(), Some(chrono_tz::America::New_York));
+        assert_eq!(store.zone("@bob:h").unwrap(), None);
+        assert_eq!(store.direct_room("@ann:h").unwrap().as_deref(), Some("!dm:h"));
+        assert_eq!(store.direct_room("@bob:h").unwrap(), None);
     }
 }

@@ -144,6 +144,18 @@ fn check_accepts_the_example_config_and_prints_the_plan() {
         text.contains("Fri 3 Feb 17:00 CET    0m before  CentOS Board AMA"),
         "{text}"
     );
+    // The config's announcements: one at 08:25, one 15 minutes before Rocky, and the
+    // hourly cron from 09:00 to 17:00.
+    assert!(text.contains("11 announcements over the conference's days:"), "{text}");
+    assert!(
+        text.contains("  Fri 3 Feb 08:25 CET  to announcements: Good morning! Coffee is served"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  Fri 3 Feb 14:25 CET  to moderators: Rocky Linux is next"),
+        "{text}"
+    );
+    assert_eq!(text.matches("to announcements: The live stream").count(), 9, "{text}");
 }
 
 #[test]

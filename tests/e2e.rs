@@ -483,3 +483,206 @@ async fn e2e_a_changed_schedule_file_is_announced_and_a_broken_one_kept_out() {
     );
     assert_eq!(bot.stop(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_a_whole_day_at_60x_posts_every_reminder_once_in_order_on_time_across_a_restart() {
+    use chrono::{NaiveTime, TimeDelta};
+    let alias = support::unique("day");
+    let tail = format!(
+        "[rooms]\nannouncements = [\"#{alias}:localhost\"]\n[reminders]\nlead = [\"10m\", \"0m\"]\ngrace = \"2m\"\n"
+    );
+    let mut bot = Bot::register_with("", &tail).await;
+    let attendee = Peer::new("attendee").await;
+    let room = attendee.create_room_with_alias(&[&bot.user], false, Some(&alias)).await;
+
+    // What the planner says the day holds: 18 sessions, two reminders each.
+    let schedule = confbot::schedule::native::parse(
+        include_str!("../data/centos-connect-2023.toml"),
+        "centos-connect-2023.toml",
+        None,
+    )
+    .unwrap()
+    .schedule;
+    let plan = confbot::plan::reminders(&schedule, &[TimeDelta::minutes(10), TimeDelta::zero()], &[]);
+    assert_eq!(plan.len(), 36);
+    let expected: Vec<(NaiveTime, String)> = plan
+        .iter()
+        .map(|r| {
+            let text = confbot::plan::reminder_message(&schedule, r.session, r.lead, &Default::default(), false);
+            (r.due.time(), text.body().to_string())
+        })
+        .collect();
+    assert_eq!(expected[0].1, "Connect over coffee in 10 minutes, 08:30–09:00 CET.");
+
+    // 08:15 to 17:00 at 60×: one real second is one conference minute, the day takes 9 minutes.
+    let speed = 60.0;
+    let origin = NaiveTime::from_hms_opt(8, 15, 0).unwrap();
+    let started = std::time::Instant::now();
+    bot.start_at_speed("2023-02-03T08:15:00", speed);
+    attendee.wait_for_join(&room, &bot.user).await;
+    let real_due =
+        |due: NaiveTime| started + Duration::from_secs_f64((due - origin).num_milliseconds() as f64 / 1000.0 / speed);
+    let lunch = expected
+        .iter()
+        .position(|(due, _)| *due == NaiveTime::from_hms_opt(12, 0, 0).unwrap())
+        .unwrap();
+    let mut lateness = Vec::new();
+    for (i, (due, text)) in expected.iter().enumerate() {
+        let deadline = real_due(*due) + Duration::from_secs(5);
+        let post = attendee.reply_before(&room, &bot.user, None, deadline).await;
+        assert_eq!(
+            &post.body,
+            text,
+            "reminder {i} (due {due}) out of order or wrong\n{}",
+            bot.log()
+        );
+        assert!(post.notice && post.mentions == Some((false, 0)));
+        let target = real_due(*due);
+        let late = if post.at >= target {
+            post.at.duration_since(target).as_secs_f64()
+        } else {
+            -target.duration_since(post.at).as_secs_f64()
+        };
+        assert!(
+            late > -0.5 && late < 1.0,
+            "the {due} reminder arrived {late:.3} s from its due instant"
+        );
+        lateness.push(late);
+        if i == lunch {
+            // Stop at lunch and start again where the conference clock has got to.
+            assert_eq!(bot.stop(), Some(0));
+            let at = origin + TimeDelta::milliseconds((started.elapsed().as_secs_f64() * speed * 1000.0) as i64);
+            bot.start_at_speed(&format!("2023-02-03T{}", at.format("%H:%M:%S")), speed);
+        }
+    }
+    let (asked, _) = attendee.say(&room, "!ping").await;
+    attendee.reply_from(&room, &bot.user, Some(&asked)).await;
+    assert_eq!(bot.stop(), Some(0));
+    let extra: Vec<_> = attendee
+        .drain()
+        .await
+        .into_iter()
+        .filter(|r| r.sender == bot.user && r.in_reply_to.is_none())
+        .collect();
+    assert!(extra.is_empty(), "nothing was posted twice: {extra:?}");
+    lateness.sort_by(f64::total_cmp);
+    println!(
+        "whole day at 60x: {} reminders, lateness p50 {:.3} s, max {:.3} s",
+        lateness.len(),
+        lateness[lateness.len() / 2],
+        lateness[lateness.len() - 1]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_an_attendee_gets_a_direct_reminder_and_times_in_their_own_zone() {
+    let mut bot = Bot::register_with("", "[reminders]\nlead = [\"10m\", \"0m\"]\n").await;
+    let attendee = Peer::new("attendee").await;
+    attendee.accept_invites();
+    let other = Peer::new("other").await;
+    let room = attendee.create_room(&[&bot.user, &other.user], false).await;
+    other.client.join_room_by_id(room.room_id()).await.expect("joins");
+    bot.start("2023-02-03T14:29:40");
+    bot.joined(&attendee, &room).await;
+    let bot_user = bot.user.clone();
+    let ask = |text: &'static str| {
+        let (attendee, room, bot_user) = (&attendee, &room, bot_user.clone());
+        async move {
+            let (asked, _) = attendee.say(room, text).await;
+            attendee.reply_from(room, &bot_user, Some(&asked)).await.body
+        }
+    };
+
+    assert_eq!(
+        ask("!tz america/new_york").await,
+        "From now on I also show times in America/New_York: it is 08:29 EST there now."
+    );
+    assert_eq!(
+        ask("!tz Europe/Pariss").await,
+        "\"Europe/Pariss\" is not a time zone I know. Did you mean Europe/Paris? Write a zone of the tz database, like Europe/Paris or America/Chicago."
+    );
+    assert_eq!(
+        ask("!next").await,
+        "Next, in 11 minutes:\n  14:40–15:05 CET (08:40–09:05 EST)  Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux — Neil Hanlon (Pagoda room)"
+    );
+    assert_eq!(
+        ask("!remind rocky").await,
+        "I will send you a direct message at Friday 3 February 2023 at 14:30 CET (08:30 EST), 10m before Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux. !forget rocky cancels it."
+    );
+    assert!(ask("!remind okd")
+        .await
+        .starts_with("\"Introducing CentOS Stream CoreOS and OKD Streams\" started 40 minutes ago"));
+    assert!(ask("!remind kmods")
+        .await
+        .starts_with("I will send you a direct message at Friday 3 February 2023 at 15:20 CET (09:20 EST)"));
+    assert_eq!(ask("!forget kmods").await, "Your reminder for kmods is cancelled.");
+    let listed = ask("!reminders").await;
+    assert!(
+        listed.starts_with("Your reminders:\n  14:40–15:05 CET (08:40–09:05 EST)  Introduction to Rocky Linux"),
+        "{listed}"
+    );
+    assert!(!listed.contains("Kmods"), "{listed}");
+
+    // Across a restart the zone and the reminder are kept, and the message comes once, directly.
+    assert_eq!(bot.stop(), Some(0));
+    bot.start("2023-02-03T14:29:50");
+    assert_eq!(
+        ask("!tz").await,
+        "Times are shown in CET and in your zone, America/New_York (it is 08:29 EST there now). Send !tz off to stop."
+    );
+    let direct = loop {
+        let received = attendee.reply_from_anywhere(&bot.user).await;
+        if received.room != room.room_id() {
+            break received;
+        }
+    };
+    assert!(
+        direct
+            .body
+            .starts_with("Your reminder: in 10 minutes, Introduction to Rocky Linux and Peridot"),
+        "{}",
+        direct.body
+    );
+    assert!(
+        direct
+            .body
+            .contains("· Pagoda room · 14:40–15:05 CET (08:40–09:05 EST)"),
+        "{}",
+        direct.body
+    );
+    assert_eq!(direct.mentions, Some((false, 0)));
+    let dm = attendee
+        .client
+        .get_room(&direct.room)
+        .expect("the attendee is in the direct room");
+    let members = dm.members(matrix_sdk::RoomMemberships::JOIN).await.unwrap();
+    let mut names: Vec<String> = members.iter().map(|m| m.user_id().to_string()).collect();
+    names.sort();
+    let mut expected = vec![attendee.user.to_string(), bot.user.to_string()];
+    expected.sort();
+    assert_eq!(names, expected, "the direct room holds the attendee and the bot only");
+    assert!(
+        dm.latest_encryption_state().await.unwrap().is_encrypted(),
+        "the direct room is encrypted"
+    );
+    let (asked, _) = attendee.say(&room, "!ping").await;
+    attendee.reply_from(&room, &bot.user, Some(&asked)).await;
+    assert_eq!(bot.stop(), Some(0));
+    let again: Vec<_> = attendee
+        .drain()
+        .await
+        .into_iter()
+        .filter(|r| r.sender == bot.user && r.body.starts_with("Your reminder:"))
+        .collect();
+    assert!(again.is_empty(), "the direct reminder came once: {again:?}");
+    assert!(
+        other
+            .drain()
+            .await
+            .iter()
+            .all(|r| !r.body.starts_with("Your reminder:")),
+        "nobody else got it"
+    );
+}

@@ -64,6 +64,26 @@ impl Bot {
         })
     }
 
+    /// What people asked for in chat: announcements and personal reminders.
+    fn from_chat(&self) -> crate::plan::FromChat {
+        let personal = self.store.personal_reminders(None, self.zone()).unwrap_or_else(|err| {
+            warn!(error = %err, "reading the personal reminders");
+            Vec::new()
+        });
+        crate::plan::FromChat {
+            announcements: self.chat_announcements(),
+            personal,
+        }
+    }
+
+    /// The zone an attendee set with `!tz`, if any.
+    fn zone_of(&self, user: &UserId) -> Option<chrono_tz::Tz> {
+        self.store.zone(user.as_str()).unwrap_or_else(|err| {
+            warn!(error = %err, "reading an attendee's zone");
+            None
+        })
+    }
+
     fn zone(&self) -> chrono_tz::Tz {
         self.base.read().unwrap_or_else(|p| p.into_inner()).schedule.timezone()
     }
@@ -176,6 +196,7 @@ pub async fn run(
     client.add_event_handler(on_invite);
     client.add_event_handler(on_message);
     join_configured_rooms(&client, &bot.config).await;
+    answer_pending_invites(&client, &bot).await;
 
     let answering = tokio::spawn(answer_commands(bot.clone(), queue, shutdown.clone()));
     let posting = tokio::spawn(posting::post_until(client.clone(), bot.clone(), shutdown.clone()));
@@ -266,24 +287,41 @@ fn may_invite(access: &AccessConfig, user: &UserId) -> bool {
             .any(|entry| entry == user_text || entry.trim_start_matches(':') == server)
 }
 
-async fn on_invite(event: StrippedRoomMemberEvent, room: Room, client: Client, Ctx(bot): Ctx<Bot>) {
+async fn on_invite(event: StrippedRoomMemberEvent, room: Room, Ctx(bot): Ctx<Bot>) {
     if event.state_key != bot.own_user || event.content.membership != MembershipState::Invite {
         return;
     }
-    if !may_invite(&bot.config.access, &event.sender) {
-        info!(room = %room.room_id(), inviter = %event.sender, "declining an invite from someone [access] invite does not allow");
+    answer_invite(&bot, room, &event.sender).await;
+}
+
+/// Answers the invites that were waiting when the bot started: the first sync skips the
+/// backlog before the handlers are in place, so those invites never reach `on_invite`.
+async fn answer_pending_invites(client: &Client, bot: &Bot) {
+    for room in client.invited_rooms() {
+        match room.invite_details().await {
+            Ok(invite) => answer_invite(bot, room, &invite.inviter_id).await,
+            Err(err) => warn!(room = %room.room_id(), error = %err, "cannot read a pending invite"),
+        }
+    }
+}
+
+/// Joins `room` if `[access]` allows `inviter` to invite the bot, else declines.
+async fn answer_invite(bot: &Bot, room: Room, inviter: &UserId) {
+    if !may_invite(&bot.config.access, inviter) {
+        info!(room = %room.room_id(), %inviter, "declining an invite from someone [access] invite does not allow");
         if let Err(err) = room.leave().await {
             warn!(room = %room.room_id(), error = %err, "could not decline the invite");
         }
         return;
     }
+    let inviter = inviter.to_owned();
     tokio::spawn(async move {
         // Synapse may deliver the invite before the join can succeed: retry with backoff.
         let mut delay = Duration::from_millis(500);
         loop {
             match room.join().await {
                 Ok(()) => {
-                    info!(room = %room.room_id(), inviter = %event.sender, "joined on invite");
+                    info!(room = %room.room_id(), %inviter, "joined on invite");
                     return;
                 }
                 Err(err) if delay < Duration::from_secs(60) => {
@@ -298,7 +336,6 @@ async fn on_invite(event: StrippedRoomMemberEvent, room: Room, client: Client, C
             }
         }
     });
-    let _ = client;
 }
 
 async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): Ctx<Bot>) {
@@ -363,12 +400,14 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
         }
         let reply = match &incoming.command {
             Ok(command) => {
-                let role = if command.role() == Role::Organizer || matches!(command, Command::Help) {
+                let role = if command.role() > Role::Attendee || matches!(command, Command::Help) {
                     role_of(bot, &incoming.room.client(), &incoming.event.sender).await
                 } else {
                     Role::Attendee
                 };
                 let here = place_of(&bot.config, &incoming.room);
+                let zone = bot.zone_of(&incoming.event.sender);
+                remember_direct_room(bot, &incoming.room, &incoming.event.sender).await;
                 let decision = {
                     let schedule = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
                     answer::decide(
@@ -378,6 +417,7 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
                         role,
                         bot.clock.now(),
                         here.as_deref(),
+                        zone,
                     )
                 };
                 act(bot, &incoming, decision).await
@@ -400,6 +440,59 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
                 warn!(room = %incoming.room.room_id(), error = %err, "could not send the answer")
             }
         }
+    }
+}
+
+/// Stores `!remind`, and says when the direct message will come.
+fn remind(bot: &Bot, user: &UserId, session_id: String) -> Message {
+    let schedule = bot.schedule.read().unwrap_or_else(|p| p.into_inner()).schedule.clone();
+    let reminder = crate::plan::PersonalReminder {
+        user: user.to_string(),
+        session: session_id,
+        asked_at: bot.clock.now(),
+    };
+    let lead = crate::plan::personal_lead(&bot.config);
+    let (Some(session), Some(due)) = (schedule.session(&reminder.session), reminder.due(&schedule, lead)) else {
+        return Message::plain("That session has already started.");
+    };
+    match bot.store.add_personal_reminder(&reminder) {
+        Ok(added) => {
+            bot.schedule_changed.notify_one();
+            let mut message = Message::new();
+            message.text(if added {
+                "I will send you a direct message "
+            } else {
+                "You already have a reminder: I will write "
+            });
+            message.text(&format!(
+                "at {}, {} before ",
+                crate::render::instant_for(&due, bot.zone_of(user)),
+                crate::duration::Compact(session.start - due)
+            ));
+            message
+                .strong(&session.title)
+                .text(&format!(". !forget {} cancels it.", session.id));
+            message
+        }
+        Err(err) => {
+            warn!(error = %err, "storing a personal reminder");
+            Message::plain("Sorry, I could not store that reminder; see the bot's log.")
+        }
+    }
+}
+
+/// Remembers a room the bot shares with only `user`, for their direct messages.
+async fn remember_direct_room(bot: &Bot, room: &Room, user: &UserId) {
+    if room.joined_members_count() != 2 || place_of(&bot.config, room).is_some() {
+        return;
+    }
+    if let Ok(Some(known)) = bot.store.direct_room(user.as_str()) {
+        if known == room.room_id().as_str() {
+            return;
+        }
+    }
+    if let Err(err) = bot.store.set_direct_room(user.as_str(), room.room_id().as_str()) {
+        warn!(error = %err, "remembering a direct room");
     }
 }
 
@@ -484,7 +577,7 @@ async fn act(bot: &Bot, incoming: &Incoming, decision: Decision) -> Message {
         },
         Decision::Status => {
             let now = bot.clock.now();
-            let from_chat = bot.chat_announcements();
+            let from_chat = bot.from_chat();
             let loaded = bot.schedule.read().unwrap_or_else(|p| p.into_inner()).clone();
             let next: Vec<crate::plan::Post> = crate::plan::posts(
                 &loaded.schedule,
@@ -517,12 +610,76 @@ async fn act(bot: &Bot, incoming: &Incoming, decision: Decision) -> Message {
             }
             message
         }
-        Decision::Remind(_)
-        | Decision::ListReminders
-        | Decision::Forget(_)
-        | Decision::ShowZone
-        | Decision::SetZone(_)
-        | Decision::Question(_) => Message::plain("Not yet."),
+        Decision::Remind(session) => remind(bot, &incoming.event.sender, session),
+        Decision::ListReminders => {
+            let user = incoming.event.sender.as_str();
+            let schedule = bot.schedule.read().unwrap_or_else(|p| p.into_inner()).schedule.clone();
+            match bot.store.personal_reminders(Some(user), schedule.timezone()) {
+                Ok(mine) => crate::plan::personal_list(
+                    &schedule,
+                    &mine,
+                    crate::plan::personal_lead(&bot.config),
+                    bot.zone_of(&incoming.event.sender),
+                ),
+                Err(err) => {
+                    warn!(error = %err, "reading personal reminders");
+                    Message::plain("Sorry, I could not read your reminders; see the bot's log.")
+                }
+            }
+        }
+        Decision::Forget(session) => match bot
+            .store
+            .forget_personal_reminder(incoming.event.sender.as_str(), &session)
+        {
+            Ok(true) => {
+                bot.schedule_changed.notify_one();
+                Message::plain(&format!("Your reminder for {session} is cancelled."))
+            }
+            Ok(false) => Message::plain(&format!(
+                "You have no reminder for {session}. Send !reminders for yours."
+            )),
+            Err(err) => {
+                warn!(error = %err, "forgetting a personal reminder");
+                Message::plain("Sorry, I could not cancel that; see the bot's log.")
+            }
+        },
+        Decision::ShowZone => {
+            let now = bot.clock.now();
+            match bot.zone_of(&incoming.event.sender) {
+                Some(zone) => Message::plain(&format!(
+                    "Times are shown in {} and in your zone, {zone} (it is {} {} there now). Send !tz off to stop.",
+                    crate::time::zone_abbreviation(&now),
+                    crate::time::clock(&now.with_timezone(&zone)),
+                    crate::time::zone_abbreviation(&now.with_timezone(&zone)),
+                )),
+                None => Message::plain(&format!(
+                    "Times are shown in the conference's zone, {} ({}). Send !tz ZONE, like !tz America/Chicago, to see yours as well.",
+                    now.timezone().name(),
+                    crate::time::zone_abbreviation(&now)
+                )),
+            }
+        }
+        Decision::SetZone(zone) => match bot.store.set_zone(incoming.event.sender.as_str(), zone) {
+            Ok(()) => {
+                let now = bot.clock.now();
+                match zone {
+                    Some(zone) => Message::plain(&format!(
+                        "From now on I also show times in {zone}: it is {} {} there now.",
+                        crate::time::clock(&now.with_timezone(&zone)),
+                        crate::time::zone_abbreviation(&now.with_timezone(&zone)),
+                    )),
+                    None => Message::plain(&format!(
+                        "From now on I show times in the conference's zone only ({}).",
+                        crate::time::zone_abbreviation(&now)
+                    )),
+                }
+            }
+            Err(err) => {
+                warn!(error = %err, "storing an attendee's zone");
+                Message::plain("Sorry, I could not store that; see the bot's log.")
+            }
+        },
+        Decision::Question(_) => Message::plain("Questions are not open yet."),
         Decision::Reload => match bot.source.load().await {
             Ok(loaded) => {
                 let warnings = loaded.warnings.len();

@@ -9,9 +9,10 @@ use crate::message::Message;
 use crate::plan::{self, CatchUp, Post, What};
 use crate::store::Outcome;
 use chrono::TimeDelta;
+use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::events::Mentions;
-use matrix_sdk::ruma::{OwnedRoomAliasId, OwnedRoomId, OwnedTransactionId, RoomId};
+use matrix_sdk::ruma::{OwnedRoomAliasId, OwnedRoomId, OwnedTransactionId, RoomId, UserId};
 use matrix_sdk::{Client, Room};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -31,7 +32,7 @@ pub(super) async fn post_until(client: Client, bot: Bot, mut shutdown: watch::Re
             return;
         }
         let now = bot.clock.now();
-        let from_chat = bot.chat_announcements();
+        let from_chat = bot.from_chat();
         let next = {
             let loaded = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
             plan::posts(
@@ -71,7 +72,7 @@ pub(super) async fn post_until(client: Client, bot: Bot, mut shutdown: watch::Re
 /// Deals with every post that fell due while the bot was not running.
 async fn catch_up(client: &Client, bot: &Bot, rooms: &mut Rooms) {
     let now = bot.clock.now();
-    let from_chat = bot.chat_announcements();
+    let from_chat = bot.from_chat();
     let overdue: Vec<Post> = {
         let loaded = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
         plan::posts(&loaded.schedule, &bot.config, &from_chat, now - LOOK_BACK, now)
@@ -142,6 +143,7 @@ pub(super) fn describe(bot: &Bot, post: &Post) -> String {
             format!("reminder {} before {title}", crate::duration::Compact(*lead))
         }
         What::Announcement { text, .. } => format!("announcement \"{text}\""),
+        What::Personal { user, session } => format!("reminder for {user} before {session}"),
     }
 }
 
@@ -171,8 +173,12 @@ async fn send_post(client: &Client, bot: &Bot, rooms: &mut Rooms, post: &Post, o
             message.text(text);
             (message, bot.config.rooms.targets(room))
         }
+        What::Personal { .. } => (Message::new(), Vec::new()),
     };
     let as_notice = bot.config.reminders.as_notice;
+    if let What::Personal { user, session } = &post.what {
+        return send_personal(client, bot, post, user, session, late).await;
+    }
     for target in &targets {
         let Some(room) = rooms.get(client, target).await else {
             warn!(room = %target, key = %post.key, "cannot post: the bot is not in that room");
@@ -189,6 +195,65 @@ async fn send_post(client: &Client, bot: &Bot, rooms: &mut Rooms, post: &Post, o
         warn!(error = %err, "recording a post");
     }
     true
+}
+
+/// Sends a personal reminder to the attendee's direct room, opening one if needed.
+async fn send_personal(client: &Client, bot: &Bot, post: &Post, user: &str, session: &str, late: bool) -> bool {
+    let message = {
+        let loaded = bot.schedule.read().unwrap_or_else(|p| p.into_inner());
+        let Some(session) = loaded.schedule.session(session) else {
+            return true; // gone from a reloaded schedule
+        };
+        let zone = UserId::parse(user).ok().and_then(|u| bot.zone_of(&u));
+        plan::personal_message(&loaded.schedule, session, bot.clock.now(), zone, late)
+    };
+    let Some(room) = direct_room(client, bot, user).await else {
+        return false;
+    };
+    if let Err(err) = send(&room, &message, false, &post.key).await {
+        warn!(%user, key = %post.key, error = %err, "sending a personal reminder failed; will retry");
+        return false;
+    }
+    info!(key = %post.key, late, "posted");
+    let outcome = if late { Outcome::Late } else { Outcome::Sent };
+    if let Err(err) = bot.store.record_post(&post.key, outcome, now_ms()) {
+        warn!(error = %err, "recording a post");
+    }
+    true
+}
+
+/// The room the bot shares with only `user`: the one it knows, a direct room the client
+/// knows, or a new one it invites them to.
+async fn direct_room(client: &Client, bot: &Bot, user: &str) -> Option<Room> {
+    let Ok(user_id) = UserId::parse(user) else {
+        warn!(%user, "not a Matrix ID: no direct message");
+        return None;
+    };
+    if let Ok(Some(known)) = bot.store.direct_room(user) {
+        if let Some(room) = RoomId::parse(&known).ok().and_then(|id| client.get_room(&id)) {
+            let still_there = matches!(
+                room.get_member_no_sync(&user_id).await,
+                Ok(Some(member)) if matches!(member.membership(), MembershipState::Join | MembershipState::Invite)
+            );
+            if room.state() == matrix_sdk::RoomState::Joined && still_there {
+                return Some(room);
+            }
+        }
+    }
+    let room = match client.get_dm_room(&user_id) {
+        Some(room) => room,
+        None => match client.create_dm(&user_id).await {
+            Ok(room) => room,
+            Err(err) => {
+                warn!(%user, error = %err, "could not open a direct room");
+                return None;
+            }
+        },
+    };
+    if let Err(err) = bot.store.set_direct_room(user, room.room_id().as_str()) {
+        warn!(error = %err, "remembering a direct room");
+    }
+    Some(room)
 }
 
 pub(super) async fn send(room: &Room, message: &Message, as_notice: bool, key: &str) -> matrix_sdk::Result<()> {

@@ -186,6 +186,27 @@ impl Peer {
             });
     }
 
+    /// Joins every room this user is invited to, as a person accepting a direct message would.
+    pub fn accept_invites(&self) {
+        let own = self.user.clone();
+        self.client.add_event_handler(
+            move |event: matrix_sdk::ruma::events::room::member::StrippedRoomMemberEvent, room: Room| {
+                let own = own.clone();
+                async move {
+                    if event.state_key != own {
+                        return;
+                    }
+                    for _ in 0..20 {
+                        if room.join().await.is_ok() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                }
+            },
+        );
+    }
+
     /// Creates a room (encrypted if asked) and invites `guests`.
     pub async fn create_room(&self, guests: &[&UserId], encrypted: bool) -> Room {
         self.create_room_with_alias(guests, encrypted, None).await
@@ -233,17 +254,43 @@ impl Peer {
 
     /// The next message from `from` in `room` that replies to `to` (or any, with `None`).
     pub async fn reply_from(&self, room: &Room, from: &UserId, to: Option<&OwnedEventId>) -> Received {
+        self.reply_before(room, from, to, Instant::now() + WAIT).await
+    }
+
+    /// Like [`Peer::reply_from`], waiting until `deadline`.
+    pub async fn reply_before(
+        &self,
+        room: &Room,
+        from: &UserId,
+        to: Option<&OwnedEventId>,
+        deadline: Instant,
+    ) -> Received {
         let mut inbox = self.inbox.lock().await;
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let deadline = tokio::time::Instant::from_std(deadline);
         loop {
             let next = tokio::time::timeout_at(deadline, inbox.recv()).await;
             let received = next
-                .unwrap_or_else(|_| panic!("no reply from {from} to {to:?} within {WAIT:?}"))
+                .unwrap_or_else(|_| panic!("no reply from {from} to {to:?} in time"))
                 .expect("inbox open");
             if received.room == room.room_id()
                 && received.sender == from
                 && to.is_none_or(|t| received.in_reply_to.as_ref() == Some(t))
             {
+                return received;
+            }
+        }
+    }
+
+    /// The next message from `from`, in any room.
+    pub async fn reply_from_anywhere(&self, from: &UserId) -> Received {
+        let mut inbox = self.inbox.lock().await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let received = tokio::time::timeout_at(deadline, inbox.recv())
+                .await
+                .unwrap_or_else(|_| panic!("nothing from {from} within {WAIT:?}"))
+                .expect("inbox open");
+            if received.sender == from {
                 return received;
             }
         }
@@ -353,6 +400,30 @@ impl Bot {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Waits until the bot has joined `room` as `peer` sees it; the bot's log on failure.
+    pub async fn joined(&self, peer: &Peer, room: &Room) {
+        let waited = tokio::time::timeout(WAIT + Duration::from_secs(1), async {
+            let deadline = Instant::now() + WAIT;
+            while Instant::now() < deadline {
+                if let Ok(Some(member)) = room.get_member_no_sync(&self.user).await {
+                    if *member.membership() == matrix_sdk::ruma::events::room::member::MembershipState::Join {
+                        return true;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            false
+        })
+        .await;
+        assert!(
+            waited == Ok(true),
+            "the bot did not join {} within {WAIT:?} (seen by {}):\n{}",
+            room.room_id(),
+            peer.user,
+            self.log()
+        );
     }
 
     pub fn log(&self) -> String {
