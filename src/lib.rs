@@ -9,6 +9,7 @@
 //! - [`query`]: now, next, speakers, sessions, agendas, search.
 //! - [`plan`]: which reminders fall due when.
 //! - [`command`]: the chat commands and their parser; [`answer`]: what the bot replies.
+//! - [`questions`]: the audience's questions: which session, limits, moderation, votes, messages.
 //! - [`render`], [`message`]: answers as plain text and escaped HTML, in the conference's zone.
 //! - [`config`]: the configuration, parsed and checked.
 //! - [`time`], [`duration`], [`text`]: reading times, durations and names as people write them.
@@ -32,6 +33,7 @@ pub mod matrix;
 pub mod message;
 pub mod plan;
 pub mod query;
+pub mod questions;
 pub mod render;
 pub mod schedule;
 pub mod source;
