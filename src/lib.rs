@@ -15,8 +15,8 @@
 //! - [`time`], [`duration`], [`text`]: reading times, durations and names as people write them.
 //!
 //! Edges:
-//! - [`source`]: reading schedule files.
-//! - [`cli`]: the command line (`confbot check`, `schedule`, `import`, `run`).
+//! - [`source`]: reading schedule files. [`export`]: the questions as Markdown, CSV or JSON.
+//! - [`cli`]: the command line (`confbot check`, `schedule`, `import`, `questions`, `run`).
 //! - `matrix`: the Matrix adapter (`confbot run`). [`store`]: the bot's own SQLite state.
 //! - [`clock`]: real or rehearsal time for the adapters.
 
@@ -28,6 +28,7 @@ pub mod command;
 pub mod config;
 pub mod delay;
 pub mod duration;
+pub mod export;
 #[cfg(feature = "matrix")]
 pub mod matrix;
 pub mod message;
