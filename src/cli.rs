@@ -1,10 +1,12 @@
-//! The command line: `confbot check` and `confbot schedule`. Each subcommand loads what
-//! it needs, calls the core and prints; errors go to stderr with a non-zero exit.
+//! The command line: `confbot check`, `schedule`, `import`, `questions` and `run`. Each
+//! subcommand loads what it needs, calls the core and prints; errors go to stderr with a
+//! non-zero exit.
 
 use crate::config::{Config, DEFAULT_LEAD};
 use crate::schedule::format::Format;
 use crate::schedule::{native, normalized, Loaded, Schedule, ScheduleErrors, SessionKind};
-use crate::{duration, plan, query, render, source, time};
+use crate::store::Store;
+use crate::{duration, export, plan, query, render, source, time};
 use anyhow::{bail, Context};
 use chrono::{NaiveDate, TimeDelta};
 use chrono_tz::Tz;
@@ -27,6 +29,8 @@ pub enum Command {
     Schedule(ScheduleArgs),
     /// Convert a pretalx, frab, Pentabarf or iCalendar schedule to confbot's TOML.
     Import(ImportArgs),
+    /// Export the audience's questions from the bot's store as Markdown, CSV or JSON.
+    Questions(QuestionsArgs),
     /// Run the bot on Matrix.
     #[cfg(feature = "matrix")]
     Run(RunArgs),
@@ -83,6 +87,30 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct QuestionsArgs {
+    /// The bot's config file: the store is `confbot.sqlite` in its [matrix] state_dir.
+    #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG", default_value = DEFAULT_CONFIG)]
+    pub config: PathBuf,
+    /// Only the questions for this session (its ID).
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
+    pub format: ExportFormat,
+}
+
+/// How `confbot questions` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// A table for reading and pasting into notes.
+    Markdown,
+    /// RFC 4180, with a header row, for spreadsheets.
+    Csv,
+    /// An array of objects, for scripts.
+    Json,
+}
+
+#[derive(Debug, Args)]
 pub struct ScheduleArgs {
     #[command(flatten)]
     pub source: SourceArgs,
@@ -106,6 +134,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check(&args),
         Command::Schedule(args) => schedule(&args),
         Command::Import(args) => import(&args),
+        Command::Questions(args) => questions(&args),
         #[cfg(feature = "matrix")]
         Command::Run(args) => run_bot(&args),
     }
@@ -382,6 +411,61 @@ fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
             eprintln!("{summary}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn questions(args: &QuestionsArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&args.config)?;
+    let Some(matrix) = &config.matrix else {
+        bail!(
+            "{}: no [matrix] table, so no state_dir holding the bot's store of questions",
+            args.config.display()
+        );
+    };
+    let path = matrix.state_dir.join("confbot.sqlite");
+    if !path.is_file() {
+        bail!(
+            "no store of questions at {}: has the bot run with this config's [matrix] state_dir?",
+            path.display()
+        );
+    }
+    // Titles and the zone come from the schedule; without it the questions are still exported.
+    let schedule = match config.schedule.to_source().load_blocking() {
+        Ok(loaded) => Some(loaded.schedule),
+        Err(err) => {
+            eprintln!("warning: {err:#}; session titles are left empty");
+            None
+        }
+    };
+    let zone = schedule
+        .as_ref()
+        .map(Schedule::timezone)
+        .or(config.schedule.timezone)
+        .unwrap_or(Tz::UTC);
+    let store = Store::open(&path)?;
+    let questions = store.all_questions(args.session.as_deref(), zone)?;
+    if let (Some(id), Some(schedule)) = (&args.session, &schedule) {
+        if questions.is_empty() && schedule.session(id).is_none() {
+            let hint = crate::text::closest(id, schedule.sessions().iter().map(|s| s.id.as_str()))
+                .map(|s| format!("did you mean {s}?"))
+                .unwrap_or_else(|| "see the IDs with confbot schedule --json".to_string());
+            bail!("--session {id}: no session has this ID; {hint}");
+        }
+    }
+    let schedule = schedule.as_ref();
+    print!(
+        "{}",
+        match args.format {
+            ExportFormat::Markdown => export::markdown(&questions, schedule),
+            ExportFormat::Csv => export::csv(&questions, schedule),
+            ExportFormat::Json => export::json(&questions, schedule),
+        }
+    );
+    eprintln!(
+        "exported {} from {}",
+        count(questions.len(), "question"),
+        path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

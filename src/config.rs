@@ -2,6 +2,7 @@
 //! `config/confbot.example.toml`. Reading the file ([`Config::load`]) is separate from
 //! parsing it ([`Config::from_toml`]), which is pure and checks every value into typed form.
 
+use crate::questions::{self, Rate, Rules};
 use crate::schedule::format::Format;
 use crate::schedule::{Schedule, SessionKind};
 use crate::source::{Location, Source};
@@ -136,14 +137,31 @@ pub struct AccessConfig {
     pub moderators: Vec<String>,
     /// Users ("@alice:example.org") and servers ("example.org") whose invites the bot accepts.
     pub invite: Vec<String>,
+    /// At least this power level in the moderators room makes a user an organizer.
     pub organizer_power_level: i64,
+    /// At least this power level in the moderators room makes a user a moderator.
+    pub moderator_power_level: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionsConfig {
     pub enabled: bool,
+    /// The longest question accepted, in characters.
     pub max_length: usize,
+    /// Tell askers when their question is passed on, answered or rejected.
     pub notify_asker: bool,
+    /// How many questions one attendee may ask in a window; `None` when "off".
+    pub per_user: Option<Rate>,
+}
+
+impl QuestionsConfig {
+    /// The limits [`questions::check_ask`] applies.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            max_length: self.max_length,
+            per_user: self.per_user,
+        }
+    }
 }
 
 /// An announcement an organizer scheduled in the config.
@@ -237,6 +255,7 @@ struct RawAccess {
     #[serde(default)]
     invite: Vec<String>,
     organizer_power_level: Option<i64>,
+    moderator_power_level: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -245,6 +264,7 @@ struct RawQuestions {
     enabled: Option<bool>,
     max_length: Option<usize>,
     notify_asker: Option<bool>,
+    per_user: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -398,15 +418,7 @@ impl Checker {
         let rooms = self.rooms(raw.rooms);
         let reminders = self.reminders(raw.reminders);
         let access = self.access(raw.access);
-        let questions = QuestionsConfig {
-            enabled: raw.questions.enabled.unwrap_or(true),
-            max_length: raw.questions.max_length.unwrap_or(500),
-            notify_asker: raw.questions.notify_asker.unwrap_or(false),
-        };
-        if questions.max_length == 0 {
-            self.problems
-                .push("[questions] max_length: must be at least 1".to_string());
-        }
+        let questions = self.questions(raw.questions);
         let announcements = raw
             .announcements
             .into_iter()
@@ -525,6 +537,28 @@ impl Checker {
         }
     }
 
+    fn questions(&mut self, raw: RawQuestions) -> QuestionsConfig {
+        let max_length = raw.max_length.unwrap_or(questions::DEFAULT_MAX_LENGTH);
+        if max_length == 0 {
+            self.problems
+                .push("[questions] max_length: must be at least 1".to_string());
+        }
+        let per_user = match raw.per_user.as_deref().map(str::trim) {
+            None => Some(questions::DEFAULT_PER_USER),
+            Some(off) if off.eq_ignore_ascii_case("off") => None,
+            Some(rate) => rate
+                .parse::<Rate>()
+                .map_err(|err| self.problems.push(format!("[questions] per_user: {err}, or \"off\"")))
+                .ok(),
+        };
+        QuestionsConfig {
+            enabled: raw.enabled.unwrap_or(true),
+            max_length,
+            notify_asker: raw.notify_asker.unwrap_or(false),
+            per_user,
+        }
+    }
+
     fn access(&mut self, raw: RawAccess) -> AccessConfig {
         for (key, users) in [("organizers", &raw.organizers), ("moderators", &raw.moderators)] {
             for user in users {
@@ -539,11 +573,19 @@ impl Checker {
                 ));
             }
         }
+        let organizer_power_level = raw.organizer_power_level.unwrap_or(50);
+        let moderator_power_level = raw.moderator_power_level.unwrap_or(50);
+        if moderator_power_level > organizer_power_level {
+            self.problems.push(format!(
+                "[access] moderator_power_level: {moderator_power_level} is above organizer_power_level {organizer_power_level}; organizers are moderators too, so it would never apply: lower it"
+            ));
+        }
         AccessConfig {
             organizers: raw.organizers,
             moderators: raw.moderators,
             invite: raw.invite,
-            organizer_power_level: raw.organizer_power_level.unwrap_or(50),
+            organizer_power_level,
+            moderator_power_level,
         }
     }
 
@@ -662,8 +704,55 @@ mod tests {
         assert_eq!(config.reminders.lead, [TimeDelta::minutes(10), TimeDelta::zero()]);
         assert_eq!(config.reminders.grace, TimeDelta::minutes(2));
         assert_eq!(config.access.organizer_power_level, 50);
+        assert_eq!(config.access.moderator_power_level, 50);
         assert!(config.matrix.is_none());
         assert!(config.questions.enabled);
+        assert_eq!(
+            config.questions.rules(),
+            Rules {
+                max_length: 1000,
+                per_user: Some(Rate {
+                    count: 3,
+                    window: TimeDelta::minutes(1)
+                })
+            }
+        );
+        assert!(!config.questions.notify_asker);
+    }
+
+    #[test]
+    fn question_limits_are_read_and_checked() {
+        let base = "[schedule]\nsource = \"s\"\n";
+        let config = Config::from_toml(
+            &format!("{base}[questions]\nper_user = \"10/1h\"\nmax_length = 280\nnotify_asker = true\n[access]\nmoderator_power_level = 25\norganizer_power_level = 100\n"),
+            "bot.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.questions.rules(),
+            Rules {
+                max_length: 280,
+                per_user: Some(Rate {
+                    count: 10,
+                    window: TimeDelta::hours(1)
+                })
+            }
+        );
+        assert!(config.questions.notify_asker);
+        assert_eq!(
+            (config.access.moderator_power_level, config.access.organizer_power_level),
+            (25, 100)
+        );
+        let off = Config::from_toml(&format!("{base}[questions]\nper_user = \"off\"\n"), "bot.toml").unwrap();
+        assert_eq!(off.questions.per_user, None);
+        assert_eq!(
+            problems(&format!("{base}[questions]\nper_user = \"3 per minute\"\nmax_length = 0\n[access]\nmoderator_power_level = 60\n")),
+            [
+                "[access] moderator_power_level: 60 is above organizer_power_level 50; organizers are moderators too, so it would never apply: lower it",
+                "[questions] max_length: must be at least 1",
+                "[questions] per_user: \"3 per minute\" is not a rate: write it as COUNT/DURATION, like \"3/1m\" (3 questions a minute), \"10/1h\" or \"5/30s\", or \"off\"",
+            ]
+        );
     }
 
     #[test]

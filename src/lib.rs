@@ -9,13 +9,14 @@
 //! - [`query`]: now, next, speakers, sessions, agendas, search.
 //! - [`plan`]: which reminders fall due when.
 //! - [`command`]: the chat commands and their parser; [`answer`]: what the bot replies.
+//! - [`questions`]: the audience's questions: which session, limits, moderation, votes, messages.
 //! - [`render`], [`message`]: answers as plain text and escaped HTML, in the conference's zone.
 //! - [`config`]: the configuration, parsed and checked.
 //! - [`time`], [`duration`], [`text`]: reading times, durations and names as people write them.
 //!
 //! Edges:
-//! - [`source`]: reading schedule files.
-//! - [`cli`]: the command line (`confbot check`, `schedule`, `import`, `run`).
+//! - [`source`]: reading schedule files. [`export`]: the questions as Markdown, CSV or JSON.
+//! - [`cli`]: the command line (`confbot check`, `schedule`, `import`, `questions`, `run`).
 //! - `matrix`: the Matrix adapter (`confbot run`). [`store`]: the bot's own SQLite state.
 //! - [`clock`]: real or rehearsal time for the adapters.
 
@@ -27,11 +28,13 @@ pub mod command;
 pub mod config;
 pub mod delay;
 pub mod duration;
+pub mod export;
 #[cfg(feature = "matrix")]
 pub mod matrix;
 pub mod message;
 pub mod plan;
 pub mod query;
+pub mod questions;
 pub mod render;
 pub mod schedule;
 pub mod source;

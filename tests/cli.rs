@@ -1,5 +1,5 @@
 //! The `confbot` binary as an organizer runs it: `check` and `schedule` over the
-//! CentOS Connect data and over broken files.
+//! CentOS Connect data and over broken files, and `questions` over a store.
 
 use serde_json::Value;
 use std::path::Path;
@@ -247,4 +247,162 @@ fn a_bad_time_or_room_is_a_clear_error() {
         stderr(&out),
         "--room Janson: no such room or track; the rooms are: Pagoda room\n"
     );
+}
+
+/// A config whose store, made with the library as the bot would, holds three questions.
+fn store_with_questions(dir: &Path) -> std::path::PathBuf {
+    use confbot::questions::{NewQuestion, Status};
+    use confbot::store::Store;
+    let state = dir.join("state");
+    std::fs::create_dir(&state).unwrap();
+    let store = Store::open(&state.join("confbot.sqlite")).unwrap();
+    let zone = chrono_tz::Europe::Brussels;
+    let ask = |event: &str, session: &str, asker: &str, name: &str, text: &str, at: &str| {
+        let asked_at = confbot::time::parse_instant(at, zone).unwrap();
+        let new = NewQuestion {
+            ask_event: event.into(),
+            session_id: session.into(),
+            asker: asker.into(),
+            asker_name: name.into(),
+            text: text.into(),
+            asked_at,
+        };
+        store.add_question(&new).unwrap().0
+    };
+    let q1 = ask(
+        "$1",
+        "network",
+        "@alice:example.org",
+        "Alice",
+        "Is Nmstate | NM \"1.42\" in 9.2?\nThanks!",
+        "2023-02-03T14:20",
+    );
+    let q2 = ask(
+        "$2",
+        "network",
+        "@bob:example.org",
+        "Bob",
+        "Spam, spam",
+        "2023-02-03T14:21",
+    );
+    let q3 = ask(
+        "$3",
+        "rocky",
+        "@bob:example.org",
+        "Bob",
+        "What is Peridot?",
+        "2023-02-03T14:45",
+    );
+    store.add_vote(q1, "@bob:example.org").unwrap();
+    store.add_vote(q1, "@carol:example.org").unwrap();
+    store.set_status(q1, &Status::Pending, &Status::Approved).unwrap();
+    store
+        .set_status(
+            q2,
+            &Status::Pending,
+            &Status::Rejected {
+                reason: Some("not a question".into()),
+            },
+        )
+        .unwrap();
+    assert_eq!((q1, q2, q3), (1, 2, 3));
+    let config = dir.join("bot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matrix]\nhomeserver = \"https://matrix.example.org\"\nuser = \"@confbot:example.org\"\nstate_dir = \"state\"\n[schedule]\nsource = \"{}/{CENTOS}\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn questions_are_exported_as_csv_json_and_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = store_with_questions(dir.path());
+    let config = config.to_str().unwrap();
+
+    let out = confbot(&["questions", "--config", config, "--format", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "number,session,title,asker,asker_name,asked_at,status,reason,votes,text\r\n\
+         1,network,Network management in Enterprise Linux: present and future,@alice:example.org,Alice,2023-02-03T14:20:00+01:00,approved,,2,\"Is Nmstate | NM \"\"1.42\"\" in 9.2?\nThanks!\"\r\n\
+         2,network,Network management in Enterprise Linux: present and future,@bob:example.org,Bob,2023-02-03T14:21:00+01:00,rejected,not a question,0,\"Spam, spam\"\r\n\
+         3,rocky,Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux,@bob:example.org,Bob,2023-02-03T14:45:00+01:00,pending,,0,What is Peridot?\r\n"
+    );
+    assert!(stderr(&out).contains("exported 3 questions from"), "{}", stderr(&out));
+
+    let out = confbot(&[
+        "questions",
+        "--config",
+        config,
+        "--format",
+        "json",
+        "--session",
+        "rocky",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    assert_eq!(
+        doc,
+        serde_json::json!([{
+            "number": 3,
+            "session": "rocky",
+            "title": "Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux",
+            "asker": "@bob:example.org",
+            "asker_name": "Bob",
+            "asked_at": "2023-02-03T14:45:00+01:00",
+            "status": "pending",
+            "reason": null,
+            "votes": 0,
+            "text": "What is Peridot?"
+        }])
+    );
+
+    let out = confbot(&["questions", "--config", config, "--session", "network"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    assert_eq!(
+        lines[2],
+        "| Q1 | network | Network management in Enterprise Linux: present and future | Alice (@alice:example.org) | 2023-02-03 14:20 CET | approved | 2 | Is Nmstate \\| NM \"1.42\" in 9.2?<br>Thanks! |"
+    );
+    assert!(
+        lines[3].contains("| rejected: not a question | 0 | Spam, spam |"),
+        "{}",
+        lines[3]
+    );
+
+    let out = confbot(&["questions", "--config", config, "--session", "rocy"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "--session rocy: no session has this ID; did you mean rocky?\n"
+    );
+}
+
+#[test]
+fn exporting_without_a_store_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[matrix]\nhomeserver = \"https://matrix.example.org\"\nuser = \"@confbot:example.org\"\nstate_dir = \"nowhere\"\n[schedule]\nsource = \"{}/{CENTOS}\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let out = confbot(&["questions", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let expected = format!(
+        "no store of questions at {}: has the bot run with this config's [matrix] state_dir?\n",
+        dir.path().join("nowhere").join("confbot.sqlite").display()
+    );
+    assert_eq!(stderr(&out), expected);
+    assert!(!dir.path().join("nowhere").exists(), "nothing is created");
 }

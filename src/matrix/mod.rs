@@ -803,6 +803,7 @@ mod tests {
             moderators: vec![],
             invite: invite.iter().map(|s| s.to_string()).collect(),
             organizer_power_level: 50,
+            moderator_power_level: 50,
         }
     }
 
