@@ -3,6 +3,7 @@
 //! by allowed users, and turns commands into core calls and the core's answers into replies.
 
 mod posting;
+mod questions;
 mod session;
 
 use crate::answer::{self, Decision};
@@ -48,6 +49,8 @@ struct Bot {
     commands: mpsc::UnboundedSender<Incoming>,
     /// Wakes the posting timer when the schedule or the announcements change.
     schedule_changed: Arc<Notify>,
+    /// Wakes the question relay when a question is asked, voted for or approved.
+    questions_changed: Arc<Notify>,
     /// The schedule as loaded, before delays; `schedule` is this with the delays applied.
     base: Arc<RwLock<Loaded>>,
     /// Where the schedule comes from, for `!reload`.
@@ -188,6 +191,7 @@ pub async fn run(
         own_user,
         commands,
         schedule_changed: Arc::new(Notify::new()),
+        questions_changed: Arc::new(Notify::new()),
         base: Arc::new(RwLock::new(refresher.current().clone())),
         source: Arc::new(refresher.source().clone()),
     };
@@ -195,11 +199,18 @@ pub async fn run(
     client.add_event_handler_context(bot.clone());
     client.add_event_handler(on_invite);
     client.add_event_handler(on_message);
+    client.add_event_handler(questions::on_reaction);
     join_configured_rooms(&client, &bot.config).await;
     answer_pending_invites(&client, &bot).await;
 
     let answering = tokio::spawn(answer_commands(bot.clone(), queue, shutdown.clone()));
-    let posting = tokio::spawn(posting::post_until(client.clone(), bot.clone(), shutdown.clone()));
+    let posting = tokio::spawn(posting::post_until(
+        client.clone(),
+        bot.clone(),
+        first_start,
+        shutdown.clone(),
+    ));
+    let relaying = tokio::spawn(questions::relay(client.clone(), bot.clone(), shutdown.clone()));
     tokio::spawn(refresh_schedule(
         client.clone(),
         bot.clone(),
@@ -210,6 +221,7 @@ pub async fn run(
     info!("shutting down: finishing the replies under way");
     let _ = tokio::time::timeout(Duration::from_secs(10), answering).await;
     let _ = tokio::time::timeout(Duration::from_secs(10), posting).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), relaying).await;
     info!("stopped");
     Ok(())
 }
@@ -398,7 +410,7 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
             Ok(false) => {}
             Err(err) => warn!(error = %err, "reading the store"),
         }
-        let reply = match &incoming.command {
+        let (reply, receipt_of) = match &incoming.command {
             Ok(command) => {
                 let role = if command.role() > Role::Attendee || matches!(command, Command::Help) {
                     role_of(bot, &incoming.room.client(), &incoming.event.sender).await
@@ -420,15 +432,23 @@ async fn answer_one(bot: &Bot, incoming: Incoming) {
                         zone,
                     )
                 };
-                act(bot, &incoming, decision).await
+                match decision {
+                    Decision::Question(command) => questions::handle(bot, &incoming, &command, role).await,
+                    decision => (act(bot, &incoming, decision).await, None),
+                }
             }
-            Err(usage) => Message::plain(&usage.to_string()),
+            Err(usage) => (Message::plain(&usage.to_string()), None),
         };
         let content = RoomMessageEventContent::notice_html(reply.body(), reply.html())
             .add_mentions(Mentions::new())
             .make_reply_to(&incoming.event, ForwardThread::No, AddMentions::No);
-        match incoming.room.send(content).await {
-            Ok(_) => {
+        // A transaction id from the command: a reply retried after a crash is not a second one.
+        let transaction = posting::transaction_id(&format!("reply:{event_id}"));
+        match incoming.room.send(content).with_transaction_id(transaction).await {
+            Ok(sent) => {
+                if let Some(number) = receipt_of {
+                    questions::link_receipt(bot, number, &sent.response.event_id);
+                }
                 let command = incoming.command.as_ref().map(Command::name).unwrap_or("usage");
                 info!(room = %incoming.room.room_id(), %command, "answered");
                 let now_ms = u64::from(MilliSecondsSinceUnixEpoch::now().get()) as i64;
@@ -496,24 +516,32 @@ async fn remember_direct_room(bot: &Bot, room: &Room, user: &UserId) {
     }
 }
 
-/// Whether `user` is an organizer: listed in `[access] organizers`, or with at least
-/// `[access] organizer_power_level` in the moderators room.
+/// The user's role: organizer if listed in `[access] organizers` or with at least
+/// `[access] organizer_power_level` in the moderators room; moderator likewise with
+/// `[access] moderators` and `moderator_power_level`; else attendee.
 async fn role_of(bot: &Bot, client: &Client, user: &UserId) -> Role {
     let access = &bot.config.access;
     if access.organizers.iter().any(|o| o == user.as_str()) {
         return Role::Organizer;
     }
+    let listed = if access.moderators.iter().any(|m| m == user.as_str()) {
+        Role::Moderator
+    } else {
+        Role::Attendee
+    };
     let Some(moderators) = &bot.config.rooms.moderators else {
-        return Role::Attendee;
+        return listed;
     };
     let Some(room) = posting::Rooms::default().get(client, moderators).await else {
-        return Role::Attendee;
+        return listed;
     };
-    match room.get_user_power_level(user).await {
+    let by_level = match room.get_user_power_level(user).await {
         Ok(UserPowerLevel::Infinite) => Role::Organizer,
         Ok(UserPowerLevel::Int(level)) if i64::from(level) >= access.organizer_power_level => Role::Organizer,
+        Ok(UserPowerLevel::Int(level)) if i64::from(level) >= access.moderator_power_level => Role::Moderator,
         _ => Role::Attendee,
-    }
+    };
+    listed.max(by_level)
 }
 
 /// Carries out a decision that needs the store or a post, and says what was done.
@@ -679,7 +707,7 @@ async fn act(bot: &Bot, incoming: &Incoming, decision: Decision) -> Message {
                 Message::plain("Sorry, I could not store that; see the bot's log.")
             }
         },
-        Decision::Question(_) => Message::plain("Questions are not open yet."),
+        Decision::Question(command) => unreachable!("{command} is answered by the question flow"),
         Decision::Reload => match bot.source.load().await {
             Ok(loaded) => {
                 let warnings = loaded.warnings.len();

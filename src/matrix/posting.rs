@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::events::Mentions;
-use matrix_sdk::ruma::{OwnedRoomAliasId, OwnedRoomId, OwnedTransactionId, RoomId, UserId};
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomAliasId, OwnedRoomId, OwnedTransactionId, RoomId, UserId};
 use matrix_sdk::{Client, Room};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -24,9 +24,11 @@ const LOOK_BACK: TimeDelta = TimeDelta::days(30);
 /// How far ahead the next post is looked for.
 const LOOK_AHEAD: TimeDelta = TimeDelta::days(400);
 
-pub(super) async fn post_until(client: Client, bot: Bot, mut shutdown: watch::Receiver<bool>) {
+/// `first_start`: the bot never ran before, so what fell due earlier was not missed; it is
+/// recorded as skipped without telling the moderators.
+pub(super) async fn post_until(client: Client, bot: Bot, first_start: bool, mut shutdown: watch::Receiver<bool>) {
     let mut rooms = Rooms::default();
-    catch_up(&client, &bot, &mut rooms).await;
+    catch_up(&client, &bot, &mut rooms, first_start).await;
     loop {
         if *shutdown.borrow() {
             return;
@@ -70,7 +72,7 @@ pub(super) async fn post_until(client: Client, bot: Bot, mut shutdown: watch::Re
 }
 
 /// Deals with every post that fell due while the bot was not running.
-async fn catch_up(client: &Client, bot: &Bot, rooms: &mut Rooms) {
+async fn catch_up(client: &Client, bot: &Bot, rooms: &mut Rooms, first_start: bool) {
     let now = bot.clock.now();
     let from_chat = bot.from_chat();
     let overdue: Vec<Post> = {
@@ -92,7 +94,10 @@ async fn catch_up(client: &Client, bot: &Bot, rooms: &mut Rooms) {
             }
         }
     }
-    if !skipped.is_empty() {
+    if first_start {
+        info!(count = skipped.len(), "first start: posts due before it are not posted");
+        record_skipped(bot, &skipped);
+    } else if !skipped.is_empty() {
         skip(client, bot, rooms, &skipped).await;
     }
 }
@@ -122,6 +127,10 @@ async fn skip(client: &Client, bot: &Bot, rooms: &mut Rooms, posts: &[Post]) {
             let _ = send(&room, &message, true, &key).await;
         }
     }
+    record_skipped(bot, posts);
+}
+
+fn record_skipped(bot: &Bot, posts: &[Post]) {
     let now_ms = now_ms();
     for post in posts {
         info!(key = %post.key, "skipped: overdue beyond the grace period");
@@ -224,7 +233,7 @@ async fn send_personal(client: &Client, bot: &Bot, post: &Post, user: &str, sess
 
 /// The room the bot shares with only `user`: the one it knows, a direct room the client
 /// knows, or a new one it invites them to.
-async fn direct_room(client: &Client, bot: &Bot, user: &str) -> Option<Room> {
+pub(super) async fn direct_room(client: &Client, bot: &Bot, user: &str) -> Option<Room> {
     let Ok(user_id) = UserId::parse(user) else {
         warn!(%user, "not a Matrix ID: no direct message");
         return None;
@@ -257,18 +266,28 @@ async fn direct_room(client: &Client, bot: &Bot, user: &str) -> Option<Room> {
 }
 
 pub(super) async fn send(room: &Room, message: &Message, as_notice: bool, key: &str) -> matrix_sdk::Result<()> {
+    send_event(room, message, as_notice, key).await.map(|_| ())
+}
+
+/// Sends `message` (pinging nobody) with a transaction id derived from `key`; its event id.
+pub(super) async fn send_event(
+    room: &Room,
+    message: &Message,
+    as_notice: bool,
+    key: &str,
+) -> matrix_sdk::Result<OwnedEventId> {
     let content = if as_notice {
         RoomMessageEventContent::notice_html(message.body(), message.html())
     } else {
         RoomMessageEventContent::text_html(message.body(), message.html())
     }
     .add_mentions(Mentions::new());
-    room.send(content).with_transaction_id(transaction_id(key)).await?;
-    Ok(())
+    let sent = room.send(content).with_transaction_id(transaction_id(key)).await?;
+    Ok(sent.response.event_id)
 }
 
 /// A transaction id derived from the post's key: the homeserver drops a repeat.
-fn transaction_id(key: &str) -> OwnedTransactionId {
+pub(super) fn transaction_id(key: &str) -> OwnedTransactionId {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in key.bytes() {
         hash ^= u64::from(byte);
@@ -277,7 +296,7 @@ fn transaction_id(key: &str) -> OwnedTransactionId {
     OwnedTransactionId::from(format!("confbot-{hash:016x}"))
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     u64::from(matrix_sdk::ruma::MilliSecondsSinceUnixEpoch::now().get()) as i64
 }
 

@@ -315,6 +315,13 @@ pub struct Bot {
     child: Option<Child>,
 }
 
+const BOT_PASSWORD: &str = "bot-password";
+
+/// Registers a user for a bot (before the rooms it is invited to exist).
+pub async fn register_user(prefix: &str) -> OwnedUserId {
+    register(&unique(prefix), BOT_PASSWORD).await
+}
+
 impl Bot {
     /// Registers a bot user and writes its config (CentOS Connect schedule, invites from
     /// anyone on the test server) with `extra` TOML appended to `[matrix]`.
@@ -324,9 +331,13 @@ impl Bot {
 
     /// Like [`Bot::register`], with `tail` appended to the config (more sections).
     pub async fn register_with(extra_matrix: &str, tail: &str) -> Bot {
-        let name = unique("confbot");
-        let password = "bot-password".to_string();
-        let user = register(&name, &password).await;
+        let user = register_user("confbot").await;
+        Bot::for_user(user, extra_matrix, tail)
+    }
+
+    /// A bot for a user [`register_user`] made, with `tail` appended to the config.
+    pub fn for_user(user: OwnedUserId, extra_matrix: &str, tail: &str) -> Bot {
+        let password = BOT_PASSWORD.to_string();
         let dir = tempfile::tempdir().unwrap();
         let schedule = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/centos-connect-2023.toml");
         let config = format!(
