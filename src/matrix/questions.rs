@@ -244,8 +244,9 @@ pub(super) async fn relay(client: Client, bot: Bot, mut shutdown: watch::Receive
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = bot.questions_changed.notified() => {}
-            _ = bot.schedule_changed.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
+            // Not `schedule_changed`: that `Notify` wakes one waiter, the posting timer. A
+            // delay that moves a session's end is seen at the next wake-up.
+            _ = tokio::time::sleep(wait.min(Duration::from_secs(60))) => {}
         }
     }
 }
