@@ -34,6 +34,41 @@ pub enum Command {
     /// Run the bot on Matrix.
     #[cfg(feature = "matrix")]
     Run(RunArgs),
+    /// Talk to the bot in the terminal, without a homeserver: type commands as one user;
+    /// reminders, announcements and questions print with the room they would go to.
+    Console(ConsoleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Start the bot's clock at TIME (RFC 3339, or local time in the conference zone).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Run the clock N times faster than real time.
+    #[arg(long, value_name = "N", default_value_t = 1.0)]
+    pub speed: f64,
+    /// After the input ends, keep running (and posting) until the bot's clock reads TIME
+    /// (as --now, or a time of day such as 17:30).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Type as this Matrix user.
+    #[arg(long = "as", value_name = "USER", default_value = "@you:console")]
+    pub user: String,
+    /// Act as attendee, moderator or organizer (default: what [access] gives USER, else attendee).
+    #[arg(long, value_name = "ROLE", value_parser = crate::console::parse_role)]
+    pub role: Option<crate::command::Role>,
+    /// Type in the room for PLACE, a schedule room or track (as `!next` there would).
+    #[arg(long, value_name = "PLACE")]
+    pub room: Option<String>,
+    /// Keep the bot's state (reminders sent, questions, delays) in this SQLite file
+    /// instead of in memory, so a second run carries on where the first stopped.
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Echo each input line before the answer (default: when the input is not a terminal).
+    #[arg(long)]
+    pub echo: bool,
 }
 
 #[cfg(feature = "matrix")]
@@ -137,6 +172,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Questions(args) => questions(&args),
         #[cfg(feature = "matrix")]
         Command::Run(args) => run_bot(&args),
+        Command::Console(args) => console(&args),
     }
 }
 
@@ -469,11 +505,79 @@ fn questions(args: &QuestionsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The rooms the console shows posts going to when there is no config.
+const CONSOLE_ROOMS: &str = r##"
+[rooms]
+announcements = ["#announcements:console"]
+moderators = "#moderators:console"
+speakers = "#speakers:console"
+"##;
+
+fn console(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
+    use crate::clock::Clock;
+    init_logging(false, "warn");
+    if !(args.speed > 0.0 && args.speed.is_finite()) {
+        bail!("--speed {}: must be a positive number", args.speed);
+    }
+    let inputs = load_inputs(&args.source)?;
+    let config = match inputs.config {
+        Some(config) => config,
+        None => {
+            let location = args.source.schedule.as_deref().unwrap_or_default();
+            let text = format!("[schedule]\nsource = {}\n{CONSOLE_ROOMS}", toml_string(location));
+            let mut config = Config::from_toml(&text, "the console's default config")?;
+            config.schedule.format = args.source.format;
+            config.schedule.timezone = args.source.timezone.as_deref().map(parse_zone).transpose()?;
+            config
+        }
+    };
+    let zone = inputs.loaded.schedule.timezone();
+    let start = match &args.now {
+        Some(now) => time::parse_instant(now, zone).map_err(|err| anyhow::anyhow!("--now: {err}"))?,
+        None => chrono::Utc::now().with_timezone(&zone),
+    };
+    let clock = Clock::rehearsal(start.with_timezone(&chrono::Utc), args.speed, zone);
+    let until = args
+        .until
+        .as_deref()
+        .map(|until| crate::console::parse_time(until, start).map_err(|err| anyhow::anyhow!("--until: {err}")))
+        .transpose()?;
+    let (store, first_start) = match &args.state {
+        Some(path) => {
+            let first = !path.exists();
+            (Store::open(path)?, first)
+        }
+        None => (Store::in_memory()?, true),
+    };
+    let options = crate::console::Options {
+        user: args.user.clone(),
+        role: args.role,
+        place: args.room.clone(),
+        until,
+        echo: args.echo || !std::io::IsTerminal::is_terminal(&std::io::stdin()),
+    };
+    let bot = crate::bot::Bot::new(config.clone(), inputs.loaded, config.schedule.to_source(), clock, store);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(crate::console::run(bot, first_start, options))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `text` as a TOML basic string.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
 #[cfg(feature = "matrix")]
 fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
     use crate::clock::Clock;
     let json = args.log_json || std::env::var("CONFBOT_LOG_FORMAT").is_ok_and(|f| f == "json");
-    init_logging(json);
+    init_logging(
+        json,
+        "info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_sqlite=warn",
+    );
     let config = Config::load(&args.config)?;
     if !(args.speed > 0.0 && args.speed.is_finite()) {
         bail!("--speed {}: must be a positive number", args.speed);
@@ -522,13 +626,11 @@ async fn wait_for_signal() {
     }
 }
 
-/// Logs to standard error, human-readable or as JSON lines; RUST_LOG overrides the levels.
-#[cfg(feature = "matrix")]
-fn init_logging(json: bool) {
+/// Logs to standard error, human-readable or as JSON lines, at `levels` unless RUST_LOG
+/// says otherwise.
+fn init_logging(json: bool, levels: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_sqlite=warn")
-    });
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(levels));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

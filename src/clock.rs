@@ -51,6 +51,11 @@ impl Clock {
         }
     }
 
+    /// How much the bot's clock advances in `real` time.
+    pub fn span(&self, real: Duration) -> TimeDelta {
+        TimeDelta::microseconds((real.as_secs_f64() * self.speed * 1e6) as i64)
+    }
+
     pub fn speed(&self) -> f64 {
         self.speed
     }
@@ -78,6 +83,11 @@ mod tests {
         assert_eq!(
             clock.real_until((origin - TimeDelta::hours(1)).with_timezone(&Brussels)),
             Duration::ZERO
+        );
+        assert_eq!(clock.span(Duration::from_millis(1500)), TimeDelta::seconds(90));
+        assert_eq!(
+            Clock::real(Brussels).span(Duration::from_secs(1)),
+            TimeDelta::seconds(1)
         );
     }
 }

@@ -21,11 +21,13 @@
 //! - [`clock`]: real or rehearsal time for the adapters.
 
 pub mod answer;
+pub mod bot;
 pub mod changes;
 pub mod cli;
 pub mod clock;
 pub mod command;
 pub mod config;
+pub mod console;
 pub mod delay;
 pub mod duration;
 pub mod export;

@@ -1,0 +1,554 @@
+//! What the bot does, whatever it talks through: answer a command, post reminders and
+//! announcements when they fall due, relay questions, reload the schedule. It keeps its
+//! state in the store and sends through an [`Outbox`], which the Matrix adapter
+//! (`confbot run`) and the terminal (`confbot console`) each implement; the rules it acts
+//! on are in the core (`answer`, `plan`, `questions`), so both adapters behave alike.
+
+pub mod posting;
+pub mod questions;
+
+use crate::answer::{self, Decision};
+use crate::clock::Clock;
+use crate::command::{Command, Role, UsageError};
+use crate::config::Config;
+use crate::message::Message;
+use crate::schedule::Loaded;
+use crate::source::{Location, Source};
+use crate::store::Store;
+use chrono::DateTime;
+use chrono_tz::Tz;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tracing::{info, warn};
+
+/// Where the bot's messages go. `room` is a room as the config names it (an id, an alias,
+/// or a console name); `key` names the message for good: sending the same key twice must
+/// deliver it once (Matrix: the transaction id).
+pub trait Outbox: Clone + Send + Sync + 'static {
+    /// Posts `message` to `room`; the posted event's id.
+    fn post(
+        &self,
+        room: &str,
+        message: &Message,
+        notice: bool,
+        key: &str,
+    ) -> impl Future<Output = Result<String, SendError>> + Send;
+
+    /// Sends `message` to the room the bot shares with only `user`, opening one if needed.
+    fn direct(
+        &self,
+        user: &str,
+        message: &Message,
+        notice: bool,
+        key: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Takes back an event the bot posted in `room`.
+    fn withdraw(&self, room: &str, event: &str, reason: &str) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The bot cannot reach that room: it is not in it, or the name resolves to nothing.
+    #[error("the bot is not in {0}")]
+    NoRoom(String),
+    /// Sending failed (the homeserver is unreachable, refused, …); worth retrying.
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
+}
+
+/// Who sent a command, and from where.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    pub user: &'a str,
+    /// The name to show for them (their display name).
+    pub name: &'a str,
+    pub role: Role,
+    /// The schedule room or track the chat room is mapped to.
+    pub place: Option<&'a str>,
+    /// The id of the event that carried the command; a question keeps it.
+    pub event: &'a str,
+}
+
+/// The answer to a command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub message: Message,
+    /// The question this reply is the receipt of (a 👍 on it is a vote).
+    pub receipt_of: Option<u64>,
+}
+
+impl Reply {
+    fn plain(message: Message) -> Reply {
+        Reply {
+            message,
+            receipt_of: None,
+        }
+    }
+}
+
+/// The bot's state, shared by its tasks; cheap to clone.
+#[derive(Clone)]
+pub struct Bot {
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub store: Arc<Store>,
+    /// The schedule as loaded, before delays.
+    base: Arc<RwLock<Arc<Loaded>>>,
+    /// `base` with the stored delays applied: what attendees see.
+    current: Arc<RwLock<Arc<Loaded>>>,
+    /// Where the schedule comes from, for `!reload`.
+    source: Arc<Source>,
+    /// Wakes the posting timer when the schedule, announcements or reminders change.
+    pub schedule_changed: Arc<Notify>,
+    /// Wakes the question relay when a question is asked, voted for or approved.
+    pub questions_changed: Arc<Notify>,
+}
+
+impl Bot {
+    pub fn new(config: Config, loaded: Loaded, source: Source, clock: Clock, store: Store) -> Bot {
+        let loaded = Arc::new(loaded);
+        let bot = Bot {
+            config: Arc::new(config),
+            clock,
+            store: Arc::new(store),
+            base: Arc::new(RwLock::new(loaded.clone())),
+            current: Arc::new(RwLock::new(loaded)),
+            source: Arc::new(source),
+            schedule_changed: Arc::new(Notify::new()),
+            questions_changed: Arc::new(Notify::new()),
+        };
+        bot.apply_delays();
+        bot
+    }
+
+    /// The running schedule (delays applied).
+    pub fn loaded(&self) -> Arc<Loaded> {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The conference's zone.
+    pub fn zone(&self) -> Tz {
+        self.loaded().schedule.timezone()
+    }
+
+    /// The zone an attendee set with `!tz`, if any.
+    pub fn zone_of(&self, user: &str) -> Option<Tz> {
+        self.store.zone(user).unwrap_or_else(|err| {
+            warn!(error = %err, "reading an attendee's zone");
+            None
+        })
+    }
+
+    /// The pending announcements organizers scheduled from chat.
+    fn chat_announcements(&self) -> Vec<crate::plan::ChatAnnouncement> {
+        self.store.pending_announcements(self.zone()).unwrap_or_else(|err| {
+            warn!(error = %err, "reading the announcements");
+            Vec::new()
+        })
+    }
+
+    /// What people asked for in chat: announcements and personal reminders.
+    pub fn from_chat(&self) -> crate::plan::FromChat {
+        let personal = self.store.personal_reminders(None, self.zone()).unwrap_or_else(|err| {
+            warn!(error = %err, "reading the personal reminders");
+            Vec::new()
+        });
+        crate::plan::FromChat {
+            announcements: self.chat_announcements(),
+            personal,
+        }
+    }
+
+    /// Recomputes the running schedule: the loaded one with every stored delay applied.
+    fn apply_delays(&self) {
+        let base = self.base.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let delays = self.store.delays(base.schedule.timezone()).unwrap_or_else(|err| {
+            warn!(error = %err, "reading the delays");
+            Vec::new()
+        });
+        let effective = Loaded {
+            schedule: crate::delay::apply(&base.schedule, &delays),
+            warnings: base.warnings.clone(),
+        };
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(effective);
+        self.schedule_changed.notify_one();
+    }
+
+    /// Puts a newly loaded schedule in place (delays applied) and returns the announcement
+    /// of what attendees will see changed, if anything.
+    fn replace_schedule(&self, loaded: Loaded) -> Option<Message> {
+        let before = self.loaded();
+        *self.base.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded);
+        self.apply_delays();
+        let after = self.loaded();
+        let changes = crate::changes::diff(&before.schedule, &after.schedule);
+        info!(
+            changes = changes.len(),
+            sessions = after.schedule.sessions().len(),
+            "the schedule was reloaded"
+        );
+        crate::changes::announcement(&after.schedule, &changes)
+    }
+
+    /// Posts `message` once to each of `targets`; `key` names it for good.
+    async fn announce(&self, out: &impl Outbox, targets: &[String], message: &Message, key: &str) {
+        for target in targets {
+            if let Err(err) = out
+                .post(
+                    target,
+                    message,
+                    self.config.reminders.as_notice,
+                    &format!("{key}|{target}"),
+                )
+                .await
+            {
+                warn!(room = %target, error = %err, "announcing");
+            }
+        }
+    }
+
+    /// Answers one command from `from`: decides in the core, then stores, posts and
+    /// replies as the decision says.
+    pub async fn answer(&self, out: &impl Outbox, from: &Sender<'_>, command: &Result<Command, UsageError>) -> Reply {
+        let command = match command {
+            Ok(command) => command,
+            Err(usage) => return Reply::plain(Message::plain(&usage.to_string())),
+        };
+        let zone = self.zone_of(from.user);
+        let decision = answer::decide(
+            &self.loaded().schedule,
+            &self.config.rooms,
+            command,
+            from.role,
+            self.clock.now(),
+            from.place,
+            zone,
+        );
+        match decision {
+            Decision::Question(command) => questions::handle(self, out, from, &command).await,
+            decision => Reply::plain(self.act(out, from, decision).await),
+        }
+    }
+
+    /// Carries out a decision that needs the store or a post, and says what was done.
+    async fn act(&self, out: &impl Outbox, from: &Sender<'_>, decision: Decision) -> Message {
+        match decision {
+            Decision::Reply(message) => message,
+            Decision::Announce { due, room, text } => self.add_announcement(&due, &room, &text, from.user),
+            Decision::ListAnnouncements => pending_announcements(&self.chat_announcements()),
+            Decision::Cancel(id) => match self.store.cancel_announcement(id as i64) {
+                Ok(true) => {
+                    self.schedule_changed.notify_one();
+                    Message::plain(&format!("Announcement {id} is cancelled."))
+                }
+                Ok(false) => Message::plain(&format!(
+                    "There is no pending announcement {id}. Send !announcements for the list."
+                )),
+                Err(err) => sorry(err, "cancelling an announcement", "I could not cancel that"),
+            },
+            Decision::Status => self.status(),
+            Decision::Remind(session) => self.remind(from.user, session),
+            Decision::ListReminders => {
+                let schedule = &self.loaded().schedule;
+                match self.store.personal_reminders(Some(from.user), schedule.timezone()) {
+                    Ok(mine) => crate::plan::personal_list(
+                        schedule,
+                        &mine,
+                        crate::plan::personal_lead(&self.config),
+                        self.zone_of(from.user),
+                    ),
+                    Err(err) => sorry(err, "reading personal reminders", "I could not read your reminders"),
+                }
+            }
+            Decision::Forget(session) => match self.store.forget_personal_reminder(from.user, &session) {
+                Ok(true) => {
+                    self.schedule_changed.notify_one();
+                    Message::plain(&format!("Your reminder for {session} is cancelled."))
+                }
+                Ok(false) => Message::plain(&format!(
+                    "You have no reminder for {session}. Send !reminders for yours."
+                )),
+                Err(err) => sorry(err, "forgetting a personal reminder", "I could not cancel that"),
+            },
+            Decision::ShowZone => zone_setting(self.clock.now(), self.zone_of(from.user)),
+            Decision::SetZone(zone) => match self.store.set_zone(from.user, zone) {
+                Ok(()) => zone_changed(self.clock.now(), zone),
+                Err(err) => sorry(err, "storing an attendee's zone", "I could not store that"),
+            },
+            Decision::Question(command) => questions::handle(self, out, from, &command).await.message,
+            Decision::Reload => self.reload(out).await,
+            Decision::Delay(delay) => {
+                let before = self.loaded();
+                if let Err(err) = self.store.add_delay(&delay) {
+                    return sorry(err, "storing a delay", "I could not store that delay");
+                }
+                self.apply_delays();
+                let announcement = crate::delay::announcement(&before.schedule, &self.loaded().schedule, &delay);
+                let targets = self.config.rooms.post_targets(delay.place.as_deref());
+                let key = format!(
+                    "delay:{}:{}:{}",
+                    delay.place.as_deref().unwrap_or("*"),
+                    crate::time::rfc3339(&delay.from),
+                    delay.shift.num_seconds()
+                );
+                self.announce(out, &targets, &announcement, &key).await;
+                announcement
+            }
+        }
+    }
+
+    fn add_announcement(&self, due: &DateTime<Tz>, room: &str, text: &str, author: &str) -> Message {
+        match self.store.add_announcement(due, room, text, author) {
+            Ok(id) => {
+                self.schedule_changed.notify_one();
+                let when = if *due <= self.clock.now() {
+                    "now".to_string()
+                } else {
+                    format!("at {}", crate::render::instant(due))
+                };
+                Message::plain(&format!(
+                    "Announcement {id} will go to {room} {when}. Cancel it with !cancel {id}."
+                ))
+            }
+            Err(err) => sorry(err, "storing an announcement", "I could not store that announcement"),
+        }
+    }
+
+    /// The bot's clock and the next five posts.
+    fn status(&self) -> Message {
+        let now = self.clock.now();
+        let from_chat = self.from_chat();
+        let loaded = self.loaded();
+        let next: Vec<crate::plan::Post> = crate::plan::posts(
+            &loaded.schedule,
+            &self.config,
+            &from_chat,
+            now,
+            now + chrono::TimeDelta::days(400),
+        )
+        .into_iter()
+        .filter(|p| !self.store.post_done(&p.key).unwrap_or(false))
+        .take(5)
+        .collect();
+        let mut message = Message::new();
+        message.text(&format!(
+            "It is {} on the bot's clock. Next posts:",
+            crate::render::instant(&now)
+        ));
+        if next.is_empty() {
+            message.line_break().text("  none");
+        }
+        for post in &next {
+            message
+                .line_break()
+                .text(&format!(
+                    "  {} ({}): ",
+                    crate::time::clock(&post.due),
+                    crate::render::relative(now, post.due)
+                ))
+                .text(&posting::describe(&loaded.schedule, post));
+        }
+        message
+    }
+
+    /// Stores `!remind`, and says when the direct message will come.
+    fn remind(&self, user: &str, session_id: String) -> Message {
+        let loaded = self.loaded();
+        let schedule = &loaded.schedule;
+        let reminder = crate::plan::PersonalReminder {
+            user: user.to_string(),
+            session: session_id,
+            asked_at: self.clock.now(),
+        };
+        let lead = crate::plan::personal_lead(&self.config);
+        let (Some(session), Some(due)) = (schedule.session(&reminder.session), reminder.due(schedule, lead)) else {
+            return Message::plain("That session has already started.");
+        };
+        match self.store.add_personal_reminder(&reminder) {
+            Ok(added) => {
+                self.schedule_changed.notify_one();
+                let mut message = Message::new();
+                message.text(if added {
+                    "I will send you a direct message "
+                } else {
+                    "You already have a reminder: I will write "
+                });
+                message.text(&format!(
+                    "at {}, {} before ",
+                    crate::render::instant_for(&due, self.zone_of(user)),
+                    crate::duration::Compact(session.start - due)
+                ));
+                message
+                    .strong(&session.title)
+                    .text(&format!(". !forget {} cancels it.", session.id));
+                message
+            }
+            Err(err) => sorry(err, "storing a personal reminder", "I could not store that reminder"),
+        }
+    }
+
+    /// `!reload`: loads the schedule again; a broken one keeps the running one.
+    async fn reload(&self, out: &impl Outbox) -> Message {
+        match self.source.load().await {
+            Ok(loaded) => {
+                let warnings = loaded.warnings.len();
+                match self.replace_schedule(loaded) {
+                    Some(update) => {
+                        self.announce_update(out, &update).await;
+                        update
+                    }
+                    None => Message::plain(&format!(
+                        "Reloaded: nothing attendees see has changed ({warnings} warning{}).",
+                        if warnings == 1 { "" } else { "s" }
+                    )),
+                }
+            }
+            Err(err) => {
+                let mut message = Message::new();
+                message.text("The schedule could not be reloaded; the current one stays in use:");
+                for line in format!("{err:#}").lines() {
+                    message.line_break().text(line);
+                }
+                message
+            }
+        }
+    }
+
+    /// Posts a schedule update to the announcements rooms, once.
+    async fn announce_update(&self, out: &impl Outbox, message: &Message) {
+        let key = format!("update:{}", message.body());
+        self.announce(out, &self.config.rooms.announcements, message, &key)
+            .await;
+    }
+
+    /// Reloads a URL source every `[schedule] refresh`, and a file source whenever the
+    /// file changes (checked every few seconds); a broken new schedule keeps the running one.
+    pub async fn refresh_schedule(self, out: impl Outbox) {
+        let is_file = matches!(self.source.location, Location::File(_));
+        let every = if is_file {
+            Duration::from_secs(3)
+        } else {
+            self.config
+                .schedule
+                .refresh
+                .to_std()
+                .unwrap_or(Duration::from_secs(600))
+                .max(Duration::from_secs(10))
+        };
+        let modified = |source: &Source| match &source.location {
+            Location::File(path) => std::fs::metadata(path).and_then(|m| m.modified()).ok(),
+            Location::Url(_) => None,
+        };
+        let mut seen = modified(&self.source);
+        loop {
+            tokio::time::sleep(every).await;
+            if is_file {
+                let now = modified(&self.source);
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+            }
+            match self.source.load().await {
+                Ok(loaded) => {
+                    if let Some(update) = self.replace_schedule(loaded) {
+                        self.announce_update(&out, &update).await;
+                    }
+                }
+                Err(err) => warn!(error = format!("{err:#}"), "keeping the last good schedule"),
+            }
+        }
+    }
+}
+
+/// The reply when the store failed: the details go to the log, not to the chat.
+fn sorry(err: anyhow::Error, doing: &str, what: &str) -> Message {
+    warn!(error = %format!("{err:#}"), "{doing}");
+    Message::plain(&format!("Sorry, {what}; see the bot's log."))
+}
+
+/// `!announcements`: the pending ones, with their ids.
+fn pending_announcements(pending: &[crate::plan::ChatAnnouncement]) -> Message {
+    if pending.is_empty() {
+        return Message::plain("No announcements are pending.");
+    }
+    let mut message = Message::new();
+    message.text("Pending announcements:");
+    for a in pending {
+        message
+            .line_break()
+            .text(&format!(
+                "  {} — {} to {}: ",
+                a.id,
+                crate::render::instant(&a.due),
+                a.room
+            ))
+            .text(&a.text);
+    }
+    message
+}
+
+/// `!tz` without a zone: the sender's setting.
+fn zone_setting(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
+    match zone {
+        Some(zone) => Message::plain(&format!(
+            "Times are shown in {} and in your zone, {zone} (it is {} {} there now). Send !tz off to stop.",
+            crate::time::zone_abbreviation(&now),
+            crate::time::clock(&now.with_timezone(&zone)),
+            crate::time::zone_abbreviation(&now.with_timezone(&zone)),
+        )),
+        None => Message::plain(&format!(
+            "Times are shown in the conference's zone, {} ({}). Send !tz ZONE, like !tz America/Chicago, to see yours as well.",
+            now.timezone().name(),
+            crate::time::zone_abbreviation(&now)
+        )),
+    }
+}
+
+/// `!tz ZONE` or `!tz off`, once stored.
+fn zone_changed(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
+    match zone {
+        Some(zone) => Message::plain(&format!(
+            "From now on I also show times in {zone}: it is {} {} there now.",
+            crate::time::clock(&now.with_timezone(&zone)),
+            crate::time::zone_abbreviation(&now.with_timezone(&zone)),
+        )),
+        None => Message::plain(&format!(
+            "From now on I show times in the conference's zone only ({}).",
+            crate::time::zone_abbreviation(&now)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn brussels(h: u32, m: u32) -> DateTime<Tz> {
+        chrono_tz::Europe::Brussels
+            .with_ymd_and_hms(2023, 2, 3, h, m, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_zone_replies_show_both_clocks() {
+        let chicago = chrono_tz::America::Chicago;
+        assert_eq!(
+            zone_setting(brussels(9, 10), Some(chicago)).body(),
+            "Times are shown in CET and in your zone, America/Chicago (it is 02:10 CST there now). Send !tz off to stop."
+        );
+        assert_eq!(
+            zone_changed(brussels(9, 10), None).body(),
+            "From now on I show times in the conference's zone only (CET)."
+        );
+    }
+
+    #[test]
+    fn no_pending_announcements_says_so() {
+        assert_eq!(pending_announcements(&[]).body(), "No announcements are pending.");
+    }
+}

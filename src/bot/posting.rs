@@ -1,0 +1,233 @@
+//! The timer that posts reminders and announcements: it sleeps until the next post falls
+//! due on the bot's clock (no polling tick), posts it to its rooms with a transaction id
+//! derived from its key (so a retry is never a second post), and records it in the store.
+//! After downtime, posts overdue by less than `[reminders] grace` go out marked late; older
+//! ones are skipped and listed once in the moderators room.
+
+use super::{Bot, Outbox, SendError};
+use crate::message::Message;
+use crate::plan::{self, CatchUp, Post, What};
+use crate::schedule::Schedule;
+use crate::store::Outcome;
+use chrono::TimeDelta;
+use std::time::Duration;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// How far back a (re)start looks for posts it never dealt with.
+const LOOK_BACK: TimeDelta = TimeDelta::days(30);
+/// How far ahead the next post is looked for.
+const LOOK_AHEAD: TimeDelta = TimeDelta::days(400);
+
+/// `first_start`: the bot never ran before, so what fell due earlier was not missed; it is
+/// recorded as skipped without telling the moderators.
+pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutdown: watch::Receiver<bool>) {
+    catch_up(&bot, &out, first_start).await;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let now = bot.clock.now();
+        let from_chat = bot.from_chat();
+        let next = plan::posts(
+            &bot.loaded().schedule,
+            &bot.config,
+            &from_chat,
+            now - TimeDelta::seconds(1),
+            now + LOOK_AHEAD,
+        )
+        .into_iter()
+        .find(|post| !bot.store.post_done(&post.key).unwrap_or(false));
+        let wait = next
+            .as_ref()
+            .map_or(Duration::from_secs(3600), |post| bot.clock.real_until(post.due));
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = bot.schedule_changed.notified() => continue,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        let Some(post) = next else { continue };
+        let outcome = match plan::catch_up(post.due, bot.clock.now(), bot.config.reminders.grace, on_time(&bot)) {
+            CatchUp::Wait => continue,
+            CatchUp::OnTime => Outcome::Sent,
+            CatchUp::Late => Outcome::Late,
+            CatchUp::Skip => {
+                skip(&bot, &out, &[post]).await;
+                continue;
+            }
+        };
+        if !send_post(&bot, &out, &post, outcome).await {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    }
+}
+
+/// How overdue a post may be and still count as on time: one real second on the bot's clock.
+fn on_time(bot: &Bot) -> TimeDelta {
+    bot.clock.span(Duration::from_secs(1)).max(TimeDelta::seconds(1))
+}
+
+/// Deals with every post that fell due while the bot was not running.
+async fn catch_up(bot: &Bot, out: &impl Outbox, first_start: bool) {
+    let now = bot.clock.now();
+    let from_chat = bot.from_chat();
+    let overdue: Vec<Post> = plan::posts(&bot.loaded().schedule, &bot.config, &from_chat, now - LOOK_BACK, now)
+        .into_iter()
+        .filter(|post| !bot.store.post_done(&post.key).unwrap_or(false))
+        .collect();
+    let mut skipped = Vec::new();
+    for post in overdue {
+        match plan::catch_up(post.due, now, bot.config.reminders.grace, on_time(bot)) {
+            CatchUp::Skip => skipped.push(post),
+            CatchUp::Late => {
+                send_post(bot, out, &post, Outcome::Late).await;
+            }
+            CatchUp::OnTime | CatchUp::Wait => {
+                send_post(bot, out, &post, Outcome::Sent).await;
+            }
+        }
+    }
+    if first_start {
+        info!(count = skipped.len(), "first start: posts due before it are not posted");
+        record_skipped(bot, &skipped);
+    } else if !skipped.is_empty() {
+        skip(bot, out, &skipped).await;
+    }
+}
+
+/// Records posts as skipped and lists them once in the moderators room.
+async fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) {
+    let loaded = bot.loaded();
+    let mut message = Message::new();
+    message.text(&format!(
+        "While I was away, {} post{} fell due more than {} ago; I skipped {}:",
+        posts.len(),
+        if posts.len() == 1 { "" } else { "s" },
+        crate::duration::Compact(bot.config.reminders.grace),
+        if posts.len() == 1 { "it" } else { "them" }
+    ));
+    for post in posts.iter().take(20) {
+        message
+            .line_break()
+            .text(&format!("  {} ", crate::time::clock(&post.due)))
+            .text(&describe(&loaded.schedule, post));
+    }
+    if posts.len() > 20 {
+        message.line_break().text(&format!("…and {} more.", posts.len() - 20));
+    }
+    if let Some(moderators) = &bot.config.rooms.moderators {
+        let key = format!("skipped:{}", posts[0].key);
+        if let Err(err) = out.post(moderators, &message, true, &key).await {
+            warn!(room = %moderators, error = %err, "listing the skipped posts");
+        }
+    }
+    record_skipped(bot, posts);
+}
+
+fn record_skipped(bot: &Bot, posts: &[Post]) {
+    let now_ms = now_ms();
+    for post in posts {
+        info!(key = %post.key, "skipped: overdue beyond the grace period");
+        if let Err(err) = bot.store.record_post(&post.key, Outcome::Skipped, now_ms) {
+            warn!(error = %err, "recording a skipped post");
+        }
+    }
+}
+
+/// One post in a few words, for lists.
+pub fn describe(schedule: &Schedule, post: &Post) -> String {
+    match &post.what {
+        What::Reminder { session, lead } => {
+            let title = schedule
+                .session(session)
+                .map_or(session.as_str(), |s| s.title.as_str())
+                .to_string();
+            format!("reminder {} before {title}", crate::duration::Compact(*lead))
+        }
+        What::Announcement { text, .. } => format!("announcement \"{text}\""),
+        What::Personal { user, session } => format!("reminder for {user} before {session}"),
+    }
+}
+
+/// Sends one post to all its rooms; records it once every room has accepted it.
+async fn send_post(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) -> bool {
+    let late = outcome == Outcome::Late;
+    let loaded = bot.loaded();
+    let (message, targets) = match &post.what {
+        What::Reminder { session, lead } => {
+            let Some(session) = loaded.schedule.session(session) else {
+                return true; // gone from a reloaded schedule: nothing to remind of
+            };
+            let message =
+                plan::reminder_message(&loaded.schedule, session, *lead, &bot.config.reminders.templates, late);
+            let places = [&session.room, &session.track]
+                .into_iter()
+                .flatten()
+                .map(String::as_str);
+            let targets = bot.config.rooms.post_targets(places);
+            (message, targets)
+        }
+        What::Announcement { text, room } => {
+            let mut message = Message::new();
+            if late {
+                message.em("(late) ");
+            }
+            message.text(text);
+            (message, bot.config.rooms.targets(room))
+        }
+        What::Personal { .. } => (Message::new(), Vec::new()),
+    };
+    let as_notice = bot.config.reminders.as_notice;
+    if let What::Personal { user, session } = &post.what {
+        return send_personal(bot, out, post, user, session, late).await;
+    }
+    for target in &targets {
+        match out
+            .post(target, &message, as_notice, &format!("{}|{target}", post.key))
+            .await
+        {
+            Ok(_) => {}
+            Err(err @ SendError::NoRoom(_)) => {
+                warn!(room = %target, key = %post.key, error = %err, "cannot post there");
+            }
+            Err(err) => {
+                warn!(room = %target, key = %post.key, error = %err, "posting failed; will retry");
+                return false;
+            }
+        }
+    }
+    let lateness_ms = (bot.clock.now() - post.due).num_milliseconds();
+    info!(key = %post.key, late, lateness_ms, rooms = targets.len(), "posted");
+    if let Err(err) = bot.store.record_post(&post.key, outcome, now_ms()) {
+        warn!(error = %err, "recording a post");
+    }
+    true
+}
+
+/// Sends a personal reminder to the attendee's direct room, opening one if needed.
+async fn send_personal(bot: &Bot, out: &impl Outbox, post: &Post, user: &str, session: &str, late: bool) -> bool {
+    let message = {
+        let loaded = bot.loaded();
+        let Some(session) = loaded.schedule.session(session) else {
+            return true; // gone from a reloaded schedule
+        };
+        plan::personal_message(&loaded.schedule, session, bot.clock.now(), bot.zone_of(user), late)
+    };
+    if let Err(err) = out.direct(user, &message, false, &post.key).await {
+        warn!(%user, key = %post.key, error = %err, "sending a personal reminder failed; will retry");
+        return false;
+    }
+    info!(key = %post.key, late, "posted");
+    let outcome = if late { Outcome::Late } else { Outcome::Sent };
+    if let Err(err) = bot.store.record_post(&post.key, outcome, now_ms()) {
+        warn!(error = %err, "recording a post");
+    }
+    true
+}
+
+/// Now, by the real clock, in milliseconds since the Unix epoch: when a post was recorded.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
