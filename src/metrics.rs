@@ -1,13 +1,20 @@
 //! What the bot has done and whether it is healthy, for the people operating it: counters
-//! any task can record into, rendered in Prometheus' text format, and a health verdict.
+//! any task can record into, rendered in Prometheus' text format, a health verdict, and
+//! [`serve`], the HTTP endpoint (`/metrics`, `/healthz`) that hands them out.
 //!
-//! Nothing here reads the clock: callers pass the instants they record and the `now` they
-//! ask about, so every rule is testable with fixed instants.
+//! Only [`serve`] reads the clock, once per request: [`Metrics`] takes the instants it
+//! records and the `now` it is asked about, so every rule is testable with fixed instants.
 
+use anyhow::Context as _;
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio::time::timeout;
 
 /// With no successful sync for this long the bot is unhealthy. A sync long-polls for at
 /// most 30 s, so this is four missed syncs in a row.
@@ -389,6 +396,245 @@ fn escape_help(text: &str) -> String {
     text.replace('\\', r"\\").replace('\n', r"\n")
 }
 
+/// The longest request head (request line and headers) read; a longer one gets 431.
+const MAX_HEAD: usize = 8 * 1024;
+/// How long a client has to send its whole request head, and to take the response.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serves `GET /metrics` ([`Metrics::render`], with `questions()` counted at each scrape)
+/// and `GET /healthz` ([`Metrics::health`]: 200 `ok`, or 503 and the reason) on `listener`
+/// until `shutdown` turns true or its sender is dropped. HEAD works too.
+///
+/// HTTP/1.1 at its simplest: one request per connection, each in its own task with a
+/// deadline for the request and the response, so a slow or silent client stalls nobody.
+/// Connections still open at shutdown are dropped.
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    questions: impl Fn() -> Vec<(String, u64)> + Send + Sync + 'static,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let questions = Arc::new(questions);
+    let mut connections = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.wait_for(|&stop| stop) => break,
+            accepted = listener.accept() => accepted,
+        };
+        while connections.try_join_next().is_some() {}
+        match accepted {
+            Ok((stream, _peer)) => {
+                let metrics = Arc::clone(&metrics);
+                let questions = Arc::clone(&questions);
+                connections.spawn(async move {
+                    if let Err(err) = respond(stream, &metrics, move || questions()).await {
+                        tracing::debug!("metrics endpoint: {err:#}");
+                    }
+                });
+            }
+            Err(err) => {
+                // Out of file descriptors, most likely: give connections time to close.
+                tracing::warn!("metrics endpoint: accepting a connection: {err}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Reads one request from `stream` and writes its response.
+async fn respond(
+    mut stream: TcpStream,
+    metrics: &Metrics,
+    questions: impl FnOnce() -> Vec<(String, u64)> + Send + 'static,
+) -> anyhow::Result<()> {
+    let request = match timeout(CLIENT_TIMEOUT, read_head(&mut stream)).await {
+        Err(_elapsed) => anyhow::bail!("no request within {}s", CLIENT_TIMEOUT.as_secs()),
+        Ok(Err(HeadError::Io(err))) => return Err(anyhow::Error::new(err).context("reading a request")),
+        Ok(Err(HeadError::Closed)) => return Ok(()),
+        Ok(Err(HeadError::TooLarge)) => Request {
+            page: Err(Response::error(
+                431,
+                "Request Header Fields Too Large",
+                "request head over 8 KiB",
+            )),
+            head_only: false,
+        },
+        Ok(Ok(head)) => route(&head),
+    };
+    let response = match request.page {
+        Ok(Page::Health) => Response::health(metrics.health(Instant::now())),
+        Ok(Page::Metrics) => match tokio::task::spawn_blocking(questions).await {
+            Ok(questions) => Response::metrics(metrics.render(Instant::now(), &questions)),
+            Err(err) => {
+                tracing::warn!("metrics endpoint: counting the questions: {err}");
+                Response::error(500, "Internal Server Error", "counting the questions failed")
+            }
+        },
+        Err(response) => response,
+    };
+    timeout(CLIENT_TIMEOUT, async {
+        stream.write_all(&response.to_bytes(request.head_only)).await?;
+        stream.shutdown().await
+    })
+    .await
+    .map_err(|_elapsed| anyhow::anyhow!("the client took no response within {}s", CLIENT_TIMEOUT.as_secs()))?
+    .context("writing a response")
+}
+
+enum HeadError {
+    /// The client closed the connection before the end of its request.
+    Closed,
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// Reads up to the blank line that ends a request head, and returns the head.
+async fn read_head(stream: &mut (impl AsyncRead + Unpin)) -> Result<Vec<u8>, HeadError> {
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0; 1024];
+    loop {
+        let n = stream.read(&mut chunk).await.map_err(HeadError::Io)?;
+        if n == 0 {
+            return Err(HeadError::Closed);
+        }
+        head.extend_from_slice(&chunk[..n]);
+        if let Some(end) = end_of_head(&head) {
+            if end > MAX_HEAD {
+                return Err(HeadError::TooLarge);
+            }
+            head.truncate(end);
+            return Ok(head);
+        }
+        if head.len() > MAX_HEAD {
+            return Err(HeadError::TooLarge);
+        }
+    }
+}
+
+/// Where the blank line ending a request head ends; clients may end lines with `\n` alone.
+fn end_of_head(bytes: &[u8]) -> Option<usize> {
+    (1..bytes.len()).find_map(|i| match &bytes[..=i] {
+        [.., b'\r', b'\n', b'\r', b'\n'] => Some(i + 1),
+        [.., b'\n', b'\n'] => Some(i + 1),
+        _ => None,
+    })
+}
+
+/// What the endpoint serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Health,
+    Metrics,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Request {
+    /// The page asked for, or the error response.
+    page: Result<Page, Response>,
+    /// A HEAD request: the headers of the response, not its body.
+    head_only: bool,
+}
+
+/// What a request head asks for.
+fn route(head: &[u8]) -> Request {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut parts = std::str::from_utf8(line).unwrap_or_default().split_ascii_whitespace();
+    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Request::bad();
+    };
+    if !version.starts_with("HTTP/1.") {
+        return Request::bad();
+    }
+    let head_only = method == "HEAD";
+    let path = target.split_once('?').map_or(target, |(path, _query)| path);
+    let page = match (method, path) {
+        ("GET" | "HEAD", "/healthz") => Ok(Page::Health),
+        ("GET" | "HEAD", "/metrics") => Ok(Page::Metrics),
+        (_, "/healthz" | "/metrics") => Err(Response::error(405, "Method Not Allowed", "only GET and HEAD")),
+        _ => Err(Response::error(404, "Not Found", "not found: try /metrics or /healthz")),
+    };
+    Request { page, head_only }
+}
+
+impl Request {
+    fn bad() -> Request {
+        Request {
+            page: Err(Response::error(
+                400,
+                "Bad Request",
+                "expected a request line like \"GET /metrics HTTP/1.1\"",
+            )),
+            head_only: false,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Response {
+    status: u16,
+    reason: &'static str,
+    content_type: &'static str,
+    body: String,
+}
+
+const TEXT: &str = "text/plain; charset=utf-8";
+const EXPOSITION: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+impl Response {
+    fn health(health: Health) -> Response {
+        match health {
+            Health::Ok => Response {
+                status: 200,
+                reason: "OK",
+                content_type: TEXT,
+                body: "ok\n".to_string(),
+            },
+            Health::Unhealthy(reason) => Response {
+                status: 503,
+                reason: "Service Unavailable",
+                content_type: TEXT,
+                body: format!("{reason}\n"),
+            },
+        }
+    }
+
+    fn metrics(text: String) -> Response {
+        Response {
+            status: 200,
+            reason: "OK",
+            content_type: EXPOSITION,
+            body: text,
+        }
+    }
+
+    fn error(status: u16, reason: &'static str, body: &str) -> Response {
+        Response {
+            status,
+            reason,
+            content_type: TEXT,
+            body: format!("{body}\n"),
+        }
+    }
+
+    /// The response as sent; without the body (but with its length) for a HEAD request.
+    fn to_bytes(&self, head_only: bool) -> Vec<u8> {
+        let mut bytes = format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n",
+            self.status,
+            self.reason,
+            self.content_type,
+            self.body.len(),
+            if self.status == 405 { "Allow: GET, HEAD\r\n" } else { "" },
+        )
+        .into_bytes();
+        if !head_only {
+            bytes.extend_from_slice(self.body.as_bytes());
+        }
+        bytes
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,5 +821,196 @@ mod tests {
             metrics.health(at(61)),
             Health::Unhealthy("sync failing since 1s: timed out".into())
         );
+    }
+
+    #[test]
+    fn requests_are_routed_by_path_then_method() {
+        let page = |head: &str| route(head.as_bytes());
+        let status = |head: &str| page(head).page.map_err(|response| response.status);
+        assert_eq!(status("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), Ok(Page::Metrics));
+        assert_eq!(status("GET /healthz?verbose=1 HTTP/1.0\n\n"), Ok(Page::Health));
+        assert!(page("HEAD /healthz HTTP/1.1\r\n\r\n").head_only);
+        assert!(!page("GET /healthz HTTP/1.1\r\n\r\n").head_only);
+        assert_eq!(status("GET / HTTP/1.1\r\n\r\n"), Err(404));
+        assert_eq!(status("POST /metrics HTTP/1.1\r\n\r\n"), Err(405));
+        assert_eq!(status("GET /metrics\r\n\r\n"), Err(400));
+        assert_eq!(status("GET /metrics SPDY/3\r\n\r\n"), Err(400));
+        assert_eq!(status("\u{fffd} /metrics HTTP/1.1 x\r\n\r\n"), Err(400));
+    }
+
+    #[test]
+    fn a_head_ends_at_the_first_blank_line() {
+        let rest = |bytes: &'static [u8]| end_of_head(bytes).map(|end| &bytes[end..]);
+        assert_eq!(
+            rest(b"GET / HTTP/1.1\r\nA: b\r\n\r\nbody\r\n\r\n"),
+            Some(&b"body\r\n\r\n"[..])
+        );
+        assert_eq!(rest(b"GET / HTTP/1.1\nA: b\n\nbody"), Some(&b"body"[..]));
+        assert_eq!(rest(b"GET / HTTP/1.1\r\nA: b\r\n"), None);
+    }
+
+    #[test]
+    fn a_head_response_has_the_length_but_not_the_body() {
+        let response = Response::health(Health::Ok);
+        let head = String::from_utf8(response.to_bytes(true)).unwrap();
+        assert!(head.contains("\r\nContent-Length: 3\r\n"), "{head}");
+        assert!(head.ends_with("\r\n\r\n"), "{head}");
+        let get = String::from_utf8(response.to_bytes(false)).unwrap();
+        assert_eq!(get, format!("{head}ok\n"));
+    }
+
+    /// A response as the client saw it.
+    struct Reply {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Reply {
+        fn header(&self, name: &str) -> Option<&str> {
+            let found = self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
+            found.map(|(_, value)| value.as_str())
+        }
+    }
+
+    /// Sends `request` as it is and reads the response until the server closes.
+    async fn send(addr: std::net::SocketAddr, request: &[u8]) -> Reply {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).await.unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").expect("a blank line after the headers");
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap();
+        let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+        let headers = lines
+            .map(|l| {
+                let (name, value) = l.split_once(": ").unwrap();
+                (name.to_string(), value.to_string())
+            })
+            .collect();
+        let reply = Reply {
+            status,
+            headers,
+            body: body.to_string(),
+        };
+        assert_eq!(reply.header("Connection"), Some("close"));
+        if !request.starts_with(b"HEAD") {
+            assert_eq!(reply.header("Content-Length"), Some(&*reply.body.len().to_string()));
+        }
+        reply
+    }
+
+    async fn get(addr: std::net::SocketAddr, path: &str) -> Reply {
+        send(
+            addr,
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes(),
+        )
+        .await
+    }
+
+    struct Server {
+        addr: std::net::SocketAddr,
+        metrics: Arc<Metrics>,
+        stop: watch::Sender<bool>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    async fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let metrics = Arc::new(Metrics::new());
+        let (stop, shutdown) = watch::channel(false);
+        let questions = || vec![("pending".to_string(), 3), ("approved".to_string(), 1)];
+        let task = tokio::spawn(serve(listener, Arc::clone(&metrics), questions, shutdown));
+        Server {
+            addr,
+            metrics,
+            stop,
+            task,
+        }
+    }
+
+    impl Server {
+        /// Stops the server and waits for it to return.
+        async fn stop(self) {
+            self.stop.send(true).unwrap();
+            timeout(Duration::from_secs(5), self.task)
+                .await
+                .expect("serve returns on shutdown")
+                .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn healthz_says_503_until_the_first_sync_then_ok() {
+        let server = start().await;
+        let reply = get(server.addr, "/healthz").await;
+        assert_eq!(reply.status, 503);
+        assert_eq!(reply.header("Content-Type"), Some("text/plain; charset=utf-8"));
+        assert_eq!(reply.body, "not yet synced\n");
+
+        server.metrics.sync_ok(Instant::now());
+        let reply = get(server.addr, "/healthz").await;
+        assert_eq!((reply.status, reply.body.as_str()), (200, "ok\n"));
+
+        server
+            .metrics
+            .sync_failed("M_UNKNOWN_TOKEN: logged out", Instant::now());
+        let reply = get(server.addr, "/healthz").await;
+        assert_eq!(reply.status, 503);
+        assert!(
+            reply.body.ends_with("s: M_UNKNOWN_TOKEN: logged out\n"),
+            "{}",
+            reply.body
+        );
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn metrics_are_served_in_the_exposition_format() {
+        let server = start().await;
+        server.metrics.command("next", MS);
+        let reply = get(server.addr, "/metrics").await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.header("Content-Type"),
+            Some("text/plain; version=0.0.4; charset=utf-8")
+        );
+        has_line(&reply.body, "confbot_commands_total{command=\"next\"} 1");
+        has_line(&reply.body, "confbot_questions{status=\"pending\"} 3");
+        has_line(&reply.body, "confbot_up 0");
+
+        let head = send(server.addr, b"HEAD /metrics HTTP/1.1\r\n\r\n").await;
+        assert_eq!(head.status, 200);
+        assert_eq!(head.body, "");
+        assert_eq!(head.header("Content-Length"), Some(&*reply.body.len().to_string()));
+
+        let reply = get(server.addr, "/").await;
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (404, "not found: try /metrics or /healthz\n")
+        );
+        let reply = send(server.addr, b"DELETE /metrics HTTP/1.1\r\n\r\n").await;
+        assert_eq!(reply.status, 405);
+        assert_eq!(reply.header("Allow"), Some("GET, HEAD"));
+        let reply = send(server.addr, &[b'x'; 9000]).await;
+        assert_eq!(reply.status, 431);
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_silent_client_does_not_hold_up_the_next_one() {
+        let server = start().await;
+        let silent = TcpStream::connect(server.addr).await.unwrap();
+        // Serving one connection at a time would keep this waiting for the silent one's
+        // whole CLIENT_TIMEOUT.
+        let reply = timeout(CLIENT_TIMEOUT / 2, get(server.addr, "/healthz"))
+            .await
+            .expect("an answer while another client says nothing");
+        assert_eq!(reply.status, 503);
+        server.stop().await;
+        drop(silent);
     }
 }
