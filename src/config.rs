@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -47,6 +48,7 @@ pub struct Config {
     pub reminders: RemindersConfig,
     pub access: AccessConfig,
     pub questions: QuestionsConfig,
+    pub metrics: MetricsConfig,
     pub announcements: Vec<AnnouncementConfig>,
 }
 
@@ -164,6 +166,13 @@ impl QuestionsConfig {
     }
 }
 
+/// The HTTP endpoint for `/metrics` (Prometheus) and `/healthz`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricsConfig {
+    /// Where to listen; `None` (the default) serves nothing.
+    pub listen: Option<SocketAddr>,
+}
+
 /// An announcement an organizer scheduled in the config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnnouncementConfig {
@@ -198,6 +207,8 @@ struct RawConfig {
     access: RawAccess,
     #[serde(default)]
     questions: RawQuestions,
+    #[serde(default)]
+    metrics: RawMetrics,
     #[serde(default)]
     announcements: Vec<RawAnnouncement>,
 }
@@ -265,6 +276,12 @@ struct RawQuestions {
     max_length: Option<usize>,
     notify_asker: Option<bool>,
     per_user: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -419,6 +436,7 @@ impl Checker {
         let reminders = self.reminders(raw.reminders);
         let access = self.access(raw.access);
         let questions = self.questions(raw.questions);
+        let metrics = self.metrics(raw.metrics);
         let announcements = raw
             .announcements
             .into_iter()
@@ -441,6 +459,7 @@ impl Checker {
             reminders,
             access,
             questions,
+            metrics,
             announcements,
         }
     }
@@ -557,6 +576,21 @@ impl Checker {
             notify_asker: raw.notify_asker.unwrap_or(false),
             per_user,
         }
+    }
+
+    fn metrics(&mut self, raw: RawMetrics) -> MetricsConfig {
+        let listen = raw.listen.and_then(|listen| {
+            listen
+                .trim()
+                .parse::<SocketAddr>()
+                .map_err(|_| {
+                    self.problems.push(format!(
+                        "[metrics] listen: \"{listen}\" is not an address and port: write it like \"127.0.0.1:9187\" or \"[::1]:9187\""
+                    ))
+                })
+                .ok()
+        });
+        MetricsConfig { listen }
     }
 
     fn access(&mut self, raw: RawAccess) -> AccessConfig {
@@ -718,6 +752,26 @@ mod tests {
             }
         );
         assert!(!config.questions.notify_asker);
+        assert_eq!(config.metrics.listen, None);
+    }
+
+    #[test]
+    fn the_metrics_endpoint_listens_where_configured() {
+        let base = "[schedule]\nsource = \"s\"\n[metrics]\n";
+        let config = Config::from_toml(&format!("{base}listen = \"127.0.0.1:9187\"\n"), "bot.toml").unwrap();
+        assert_eq!(config.metrics.listen, Some(SocketAddr::from(([127, 0, 0, 1], 9187))));
+        let v6 = Config::from_toml(&format!("{base}listen = \"[::1]:9187\"\n"), "bot.toml").unwrap();
+        assert_eq!(v6.metrics.listen.map(|a| a.to_string()).as_deref(), Some("[::1]:9187"));
+        assert_eq!(
+            problems(&format!("{base}listen = \"localhost\"\n")),
+            ["[metrics] listen: \"localhost\" is not an address and port: write it like \"127.0.0.1:9187\" or \"[::1]:9187\""]
+        );
+        let errs = problems(&format!("{base}port = 9187\n"));
+        assert!(
+            errs[0].starts_with("line 4: unknown field `port`, expected `listen`"),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]

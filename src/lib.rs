@@ -19,6 +19,7 @@
 //! - [`cli`]: the command line (`confbot check`, `schedule`, `import`, `questions`, `run`).
 //! - `matrix`: the Matrix adapter (`confbot run`). [`store`]: the bot's own SQLite state.
 //! - [`clock`]: real or rehearsal time for the adapters.
+//! - [`metrics`]: counters and health for operators, served as `/metrics` and `/healthz`.
 
 pub mod answer;
 pub mod bot;
@@ -34,6 +35,7 @@ pub mod export;
 #[cfg(feature = "matrix")]
 pub mod matrix;
 pub mod message;
+pub mod metrics;
 pub mod plan;
 pub mod query;
 pub mod questions;
