@@ -333,10 +333,10 @@ impl State {
         let Some(last) = self.last_sync else {
             let mut reason = "not yet synced".to_string();
             if let Some(started) = self.started {
-                reason += &format!(" (started {}s ago)", seconds(started));
+                reason.push_str(&format!(" (started {}s ago)", seconds(started)));
             }
             if let Some(failing) = failing {
-                reason += &format!("; {failing}");
+                reason.push_str(&format!("; {failing}"));
             }
             return Health::Unhealthy(reason);
         };

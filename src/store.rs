@@ -591,6 +591,20 @@ impl Store {
         )
     }
 
+    /// How many questions there are in each status, every status listed.
+    pub fn question_counts(&self) -> anyhow::Result<Vec<(String, u64)>> {
+        let connection = self.connection();
+        let mut statement = connection.prepare(
+            "SELECT s.status, COUNT(q.number) FROM
+                 (SELECT 'pending' AS status UNION ALL SELECT 'approved'
+                  UNION ALL SELECT 'rejected' UNION ALL SELECT 'answered') s
+             LEFT JOIN questions q ON q.status = s.status
+             GROUP BY s.status ORDER BY s.status",
+        )?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Every question, or one session's, in number order: for the export.
     pub fn all_questions(&self, session_id: Option<&str>, zone: Tz) -> anyhow::Result<Vec<Question>> {
         match session_id {

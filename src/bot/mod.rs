@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::command::{Command, Role, UsageError};
 use crate::config::Config;
 use crate::message::Message;
+use crate::metrics::Metrics;
 use crate::schedule::Loaded;
 use crate::source::{Location, Source};
 use crate::store::Store;
@@ -105,6 +106,8 @@ pub struct Bot {
     pub schedule_changed: Arc<Notify>,
     /// Wakes the question relay when a question is asked, voted for or approved.
     pub questions_changed: Arc<Notify>,
+    /// What it did, for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Bot {
@@ -119,6 +122,7 @@ impl Bot {
             source: Arc::new(source),
             schedule_changed: Arc::new(Notify::new()),
             questions_changed: Arc::new(Notify::new()),
+            metrics: Arc::new(Metrics::new()),
         };
         bot.apply_delays();
         bot

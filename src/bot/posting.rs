@@ -6,6 +6,7 @@
 
 use super::{Bot, Outbox, SendError};
 use crate::message::Message;
+use crate::metrics::{PostKind, PostOutcome};
 use crate::plan::{self, CatchUp, Post, What};
 use crate::schedule::Schedule;
 use crate::store::Outcome;
@@ -23,6 +24,7 @@ const LOOK_AHEAD: TimeDelta = TimeDelta::days(400);
 /// recorded as skipped without telling the moderators.
 pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutdown: watch::Receiver<bool>) {
     catch_up(&bot, &out, first_start).await;
+    let mut last_due: Option<String> = None;
     loop {
         if *shutdown.borrow() {
             return;
@@ -47,6 +49,11 @@ pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutd
             _ = tokio::time::sleep(wait) => {}
         }
         let Some(post) = next else { continue };
+        if last_due.as_deref() != Some(post.key.as_str()) {
+            // Counted once, however often sending it is retried.
+            bot.metrics.post(kind(&post), PostOutcome::Due);
+            last_due = Some(post.key.clone());
+        }
         let outcome = match plan::catch_up(post.due, bot.clock.now(), bot.config.reminders.grace, on_time(&bot)) {
             CatchUp::Wait => continue,
             CatchUp::OnTime => Outcome::Sent,
@@ -77,7 +84,11 @@ async fn catch_up(bot: &Bot, out: &impl Outbox, first_start: bool) {
         .collect();
     let mut skipped = Vec::new();
     for post in overdue {
-        match plan::catch_up(post.due, now, bot.config.reminders.grace, on_time(bot)) {
+        let decision = plan::catch_up(post.due, now, bot.config.reminders.grace, on_time(bot));
+        if !(first_start && decision == CatchUp::Skip) {
+            bot.metrics.post(kind(&post), PostOutcome::Due);
+        }
+        match decision {
             CatchUp::Skip => skipped.push(post),
             CatchUp::Late => {
                 send_post(bot, out, &post, Outcome::Late).await;
@@ -89,7 +100,7 @@ async fn catch_up(bot: &Bot, out: &impl Outbox, first_start: bool) {
     }
     if first_start {
         info!(count = skipped.len(), "first start: posts due before it are not posted");
-        record_skipped(bot, &skipped);
+        record_skipped(bot, &skipped, false);
     } else if !skipped.is_empty() {
         skip(bot, out, &skipped).await;
     }
@@ -121,16 +132,43 @@ async fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) {
             warn!(room = %moderators, error = %err, "listing the skipped posts");
         }
     }
-    record_skipped(bot, posts);
+    record_skipped(bot, posts, true);
 }
 
-fn record_skipped(bot: &Bot, posts: &[Post]) {
+/// Records posts as skipped; `missed`: they were missed, not due before the first start.
+fn record_skipped(bot: &Bot, posts: &[Post], missed: bool) {
     let now_ms = now_ms();
     for post in posts {
-        info!(key = %post.key, "skipped: overdue beyond the grace period");
+        if missed {
+            bot.metrics.post(kind(post), PostOutcome::Skipped);
+            info!(key = %post.key, "skipped: overdue beyond the grace period");
+        }
         if let Err(err) = bot.store.record_post(&post.key, Outcome::Skipped, now_ms) {
             warn!(error = %err, "recording a skipped post");
         }
+    }
+}
+
+fn kind(post: &Post) -> PostKind {
+    match post.what {
+        What::Reminder { .. } => PostKind::Reminder,
+        What::Announcement { .. } => PostKind::Announcement,
+        What::Personal { .. } => PostKind::Personal,
+    }
+}
+
+/// Counts a post as sent (or late) once it is recorded.
+fn record_sent(bot: &Bot, post: &Post, outcome: Outcome) {
+    bot.metrics.post(
+        kind(post),
+        if outcome == Outcome::Late {
+            PostOutcome::Late
+        } else {
+            PostOutcome::Sent
+        },
+    );
+    if let Err(err) = bot.store.record_post(&post.key, outcome, now_ms()) {
+        warn!(error = %err, "recording a post");
     }
 }
 
@@ -192,15 +230,14 @@ async fn send_post(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) 
             }
             Err(err) => {
                 warn!(room = %target, key = %post.key, error = %err, "posting failed; will retry");
+                bot.metrics.post(kind(post), PostOutcome::Failed);
                 return false;
             }
         }
     }
     let lateness_ms = (bot.clock.now() - post.due).num_milliseconds();
     info!(key = %post.key, late, lateness_ms, rooms = targets.len(), "posted");
-    if let Err(err) = bot.store.record_post(&post.key, outcome, now_ms()) {
-        warn!(error = %err, "recording a post");
-    }
+    record_sent(bot, post, outcome);
     true
 }
 
@@ -215,13 +252,11 @@ async fn send_personal(bot: &Bot, out: &impl Outbox, post: &Post, user: &str, se
     };
     if let Err(err) = out.direct(user, &message, false, &post.key).await {
         warn!(%user, key = %post.key, error = %err, "sending a personal reminder failed; will retry");
+        bot.metrics.post(kind(post), PostOutcome::Failed);
         return false;
     }
     info!(key = %post.key, late, "posted");
-    let outcome = if late { Outcome::Late } else { Outcome::Sent };
-    if let Err(err) = bot.store.record_post(&post.key, outcome, now_ms()) {
-        warn!(error = %err, "recording a post");
-    }
+    record_sent(bot, post, if late { Outcome::Late } else { Outcome::Sent });
     true
 }
 

@@ -26,7 +26,7 @@ use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, UInt, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use outbox::MatrixOutbox;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
@@ -50,6 +50,8 @@ struct Incoming {
     room: Room,
     event: OriginalSyncRoomMessageEvent,
     command: Result<Command, crate::command::UsageError>,
+    /// When the sync delivered it: command latency counts from here.
+    received: Instant,
 }
 
 /// Runs the bot on the schedule `refresher` holds until `shutdown` turns true; then
@@ -83,6 +85,14 @@ pub async fn run(
             .context("first sync")?;
     }
 
+    let metrics_listener = match config.metrics.listen {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("[metrics] listen: cannot listen on {address}"))?,
+        ),
+        None => None,
+    };
     let (commands, queue) = mpsc::unbounded_channel();
     let bot = Bot::new(
         config,
@@ -105,6 +115,23 @@ pub async fn run(
     join_configured_rooms(&client, &bot.config).await;
     answer_pending_invites(&client, &matrix).await;
 
+    bot.metrics.started(Instant::now());
+    if let Some(listener) = metrics_listener {
+        info!(address = ?listener.local_addr().ok(), "serving /metrics and /healthz");
+        let store = bot.store.clone();
+        let questions = move || {
+            store.question_counts().unwrap_or_else(|err| {
+                warn!(error = %err, "counting the questions");
+                Vec::new()
+            })
+        };
+        tokio::spawn(crate::metrics::serve(
+            listener,
+            bot.metrics.clone(),
+            questions,
+            shutdown.clone(),
+        ));
+    }
     let answering = tokio::spawn(answer_commands(matrix.clone(), queue, shutdown.clone()));
     let posting = tokio::spawn(bot::posting::post_until(
         bot.clone(),
@@ -114,7 +141,7 @@ pub async fn run(
     ));
     let relaying = tokio::spawn(bot::questions::relay(bot.clone(), out.clone(), shutdown.clone()));
     tokio::spawn(bot.clone().refresh_schedule(out.clone()));
-    sync_until(&client, settings, &mut shutdown).await;
+    sync_until(&client, &bot, settings, &mut shutdown).await;
 
     info!("shutting down: finishing the replies under way");
     let _ = tokio::time::timeout(Duration::from_secs(10), answering).await;
@@ -126,15 +153,20 @@ pub async fn run(
 
 /// Long-polls the homeserver: the next sync starts as soon as the last one returns, so a
 /// command is handled as soon as it is delivered; only errors wait, with backoff.
-async fn sync_until(client: &Client, settings: SyncSettings, shutdown: &mut watch::Receiver<bool>) {
+async fn sync_until(client: &Client, bot: &Bot, settings: SyncSettings, shutdown: &mut watch::Receiver<bool>) {
     let mut backoff = BACKOFF_START;
     let mut failing = false;
+    // The first sync returns at once (with whatever is new), so /healthz turns healthy as
+    // soon as the bot is connected; the later ones wait for news.
+    let mut timeout = Duration::ZERO;
     loop {
-        let sync = client.sync_once(settings.clone());
+        let sync = client.sync_once(settings.clone().timeout(timeout));
         tokio::select! {
             _ = shutdown.changed() => return,
             result = sync => match result {
                 Ok(_) => {
+                    bot.metrics.sync_ok(Instant::now());
+                    timeout = SYNC_TIMEOUT;
                     if failing {
                         info!("the homeserver is back; syncing again");
                     }
@@ -142,6 +174,7 @@ async fn sync_until(client: &Client, settings: SyncSettings, shutdown: &mut watc
                     backoff = BACKOFF_START;
                 }
                 Err(err) => {
+                    bot.metrics.sync_failed(&err.to_string(), Instant::now());
                     warn!(error = %err, retry_in = ?backoff, "sync failed; is the homeserver reachable?");
                     failing = true;
                     tokio::select! {
@@ -273,7 +306,12 @@ async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): C
             return;
         }
     }
-    let _ = bot.commands.send(Incoming { room, event, command });
+    let _ = bot.commands.send(Incoming {
+        room,
+        event,
+        command,
+        received: Instant::now(),
+    });
 }
 
 /// How long ago, by the real clock, the homeserver received an event.
@@ -345,12 +383,15 @@ async fn answer_one(matrix: &Matrix, incoming: Incoming) {
                 bot::questions::link_receipt(bot, number, sent.response.event_id.as_str());
             }
             let command = incoming.command.as_ref().map(Command::name).unwrap_or("usage");
+            bot.metrics.reply_sent();
+            bot.metrics.command(command, incoming.received.elapsed());
             info!(room = %incoming.room.room_id(), %command, "answered");
             if let Err(err) = bot.store.mark_answered(event_id, bot::posting::now_ms()) {
                 warn!(error = %err, "recording the answer");
             }
         }
         Err(err) => {
+            bot.metrics.reply_failed();
             warn!(room = %incoming.room.room_id(), error = %err, "could not send the answer")
         }
     }

@@ -14,6 +14,9 @@ pub async fn connect(matrix: &MatrixConfig) -> anyhow::Result<(Client, bool)> {
     let client = Client::builder()
         .homeserver_url(&matrix.homeserver)
         .sqlite_store(matrix.state_dir.join("matrix"), None)
+        // Talk to the configured URL, not the one the login response advertises: a bot often
+        // runs beside its homeserver and is configured with an internal address.
+        .respect_login_well_known(false)
         .build()
         .await
         .with_context(|| format!("preparing the client for {}", matrix.homeserver))?;
