@@ -33,9 +33,14 @@ pub enum Command {
     Questions(QuestionsArgs),
     /// Run the bot on Matrix.
     #[cfg(feature = "matrix")]
+    #[command(after_help = RUN_HELP)]
     Run(RunArgs),
-    /// Talk to the bot in the terminal, without a homeserver: type commands as one user;
-    /// reminders, announcements and questions print with the room they would go to.
+    /// Talk to the bot in the terminal, without a homeserver.
+    ///
+    /// Each line you type (or pipe in) is a message from one user; the bot answers it as it
+    /// would in the room, and its reminders, announcements and relayed questions print with
+    /// the room they would go to. It ends with the input (Ctrl-D), or at --until.
+    #[command(after_help = crate::console::HELP)]
     Console(ConsoleArgs),
 }
 
@@ -505,6 +510,17 @@ fn questions(args: &QuestionsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(feature = "matrix")]
+const RUN_HELP: &str = "Environment:
+  CONFBOT_PASSWORD     the bot account's password (first start only; or [matrix] password_file)
+  CONFBOT_CONFIG       the config file, instead of --config
+  CONFBOT_LOG_FORMAT   json for JSON log lines, like --log-json
+  RUST_LOG             log levels, e.g. info,confbot=debug
+
+The first start logs in and saves the session in [matrix] state_dir; later starts restore it.
+SIGINT or SIGTERM finishes the replies under way and exits 0.
+[metrics] listen serves /healthz and /metrics (Prometheus).";
+
 /// The rooms the console shows posts going to when there is no config.
 const CONSOLE_ROOMS: &str = r##"
 [rooms]
@@ -574,9 +590,11 @@ fn toml_string(text: &str) -> String {
 fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
     use crate::clock::Clock;
     let json = args.log_json || std::env::var("CONFBOT_LOG_FORMAT").is_ok_and(|f| f == "json");
+    // matrix-sdk logs every failed request at ERROR, the expected ones too (a 404 for
+    // account data not set yet); the bot logs each failure that matters itself, in context.
     init_logging(
         json,
-        "info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_sqlite=warn",
+        "info,matrix_sdk=warn,matrix_sdk::http_client=off,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_crypto::backups=error,matrix_sdk_sqlite=warn",
     );
     let config = Config::load(&args.config)?;
     if !(args.speed > 0.0 && args.speed.is_finite()) {
@@ -633,6 +651,7 @@ fn init_logging(json: bool, levels: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(levels));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

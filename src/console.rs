@@ -204,20 +204,25 @@ async fn console_line(bot: &Bot, out: &Terminal, options: &mut Options, line: &s
     Ok(Flow::Go)
 }
 
-const CONTROLS: &str = "console commands:
+/// The console's own commands, for `/help` and `confbot console --help`.
+pub const HELP: &str = "Lines starting with / steer the console:
   /as USER [ROLE]   type as USER (a Matrix ID), as attendee, moderator or organizer
   /role ROLE        act as attendee, moderator or organizer
   /room [PLACE]     type in the room for PLACE (a schedule room or track); none: a direct chat
   /wait DURATION    let the bot's clock run on, e.g. /wait 10m
-  /until TIME       let it run until TIME, e.g. /until 2023-02-03T12:00
-  /quit             stop (so does the end of input)";
+  /until TIME       let it run until TIME, e.g. /until 12:00
+  /quit             stop (so does the end of input)
+
+Examples:
+  printf '!next\\n' | confbot console --schedule data/centos-connect-2023.toml --now 2023-02-03T09:10
+  confbot console --config confbot.toml --now 2023-02-03T08:45 --speed 120 --until 18:00 </dev/null";
 
 async fn control_line(bot: &Bot, out: &Terminal, options: &mut Options, control: &str) -> Result<Flow, String> {
     let mut words = control.split_whitespace();
     let name = words.next().unwrap_or("");
     let rest: Vec<&str> = words.collect();
     match (name, rest.as_slice()) {
-        ("help", _) => println!("{CONTROLS}"),
+        ("help", _) => println!("{HELP}"),
         ("quit" | "exit", _) => return Ok(Flow::Quit),
         ("as", [user, role @ ..]) if role.len() <= 1 => {
             options.user = user.to_string();
@@ -234,7 +239,7 @@ async fn control_line(bot: &Bot, out: &Terminal, options: &mut Options, control:
             let until = parse_time(&time.join(" "), bot.clock.now()).map_err(|err| format!("/until: {err}"))?;
             wait_until(bot, out, until).await;
         }
-        _ => return Err(format!("unknown /{control}\n{CONTROLS}")),
+        _ => return Err(format!("unknown /{control}; /help lists what the console understands")),
     }
     Ok(Flow::Go)
 }

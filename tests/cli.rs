@@ -406,3 +406,40 @@ fn exporting_without_a_store_names_the_path() {
     assert_eq!(stderr(&out), expected);
     assert!(!dir.path().join("nowhere").exists(), "nothing is created");
 }
+
+#[test]
+fn version_and_help_name_every_subcommand_and_option() {
+    let out = confbot(&["--version"]);
+    assert_eq!(stdout(&out), format!("confbot {}\n", env!("CARGO_PKG_VERSION")));
+    let out = confbot(&["help"]);
+    assert!(out.status.success());
+    for sub in ["check", "schedule", "import", "questions", "run", "console"] {
+        assert!(
+            stdout(&out).contains(&format!("\n  {sub} ")),
+            "help lacks {sub}:\n{}",
+            stdout(&out)
+        );
+        let help = confbot(&[sub, "--help"]);
+        assert!(help.status.success(), "{sub} --help: {}", stderr(&help));
+        assert!(
+            stdout(&help).contains("Usage: confbot "),
+            "{sub} --help:\n{}",
+            stdout(&help)
+        );
+    }
+    let run = stdout(&confbot(&["run", "--help"]));
+    for word in [
+        "--config",
+        "--now",
+        "--speed",
+        "--log-json",
+        "CONFBOT_PASSWORD",
+        "/healthz",
+    ] {
+        assert!(run.contains(word), "run --help lacks {word}:\n{run}");
+    }
+    let console = stdout(&confbot(&["console", "--help"]));
+    for word in ["--schedule", "--as", "--role", "--room", "--until", "--state", "/wait"] {
+        assert!(console.contains(word), "console --help lacks {word}:\n{console}");
+    }
+}
