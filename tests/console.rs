@@ -87,33 +87,37 @@ fn a_question_goes_to_the_moderators_and_once_approved_to_the_speakers() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    let expected = [
-        "[09:10 CET] @you:console: !ask What about <b>RISC-V</b>, @room?",
-        "[09:10 CET] confbot: Question Q1 for 'CentOS Stream: RHEL development in public' sent to the moderators.",
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |line: &str| {
+        lines
+            .iter()
+            .position(|l| *l == line)
+            .unwrap_or_else(|| panic!("missing: {line:?}\nin:\n{text}"))
+    };
+    let asked = at("[09:10 CET] @you:console: !ask What about <b>RISC-V</b>, @room?");
+    let receipt =
+        at("[09:10 CET] confbot: Question Q1 for 'CentOS Stream: RHEL development in public' sent to the moderators.");
+    let relayed = at(
         "[09:10 CET] confbot in #centos-connect-moderators:example.org: Q1 for 'CentOS Stream: RHEL development in public' (Pagoda room, 09:00–09:25 CET)",
-        "    What about <b>RISC-V</b>, @room?",
-        "[09:10 CET] @you:console: !approve 1",
-        "[09:10 CET] confbot: Sorry, !approve is for moderators. Send !help for what you can use.",
-        "[09:10 CET] @mod:example.org: !approve 1",
-    ];
-    let mut lines = text.lines();
-    for line in expected {
-        assert!(
-            lines.any(|l| l == line),
-            "missing, or out of order: {line:?}\nin:\n{text}"
-        );
-    }
-    // The reply and the post in the speakers room come from two tasks, in either order.
-    let rest: Vec<&str> = lines.collect();
-    assert!(
-        rest.contains(&"[09:10 CET] confbot: Q1 approved and passed on to the speakers."),
-        "{text}"
     );
+    assert_eq!(
+        lines[relayed + 2],
+        "    What about <b>RISC-V</b>, @room?",
+        "shown as typed:\n{text}"
+    );
+    let refused = at("[09:10 CET] @you:console: !approve 1");
+    assert_eq!(
+        lines[refused + 1],
+        "[09:10 CET] confbot: Sorry, !approve is for moderators. Send !help for what you can use."
+    );
+    let approved = at("[09:10 CET] @mod:example.org: !approve 1");
+    // The receipt and the relay come from two tasks, in either order; both before the next
+    // line is read. Likewise the moderator's acknowledgement and the speakers' post.
+    assert!(asked < receipt.min(relayed) && receipt.max(relayed) < refused, "{text}");
+    assert!(approved < at("[09:10 CET] confbot: Q1 approved and passed on to the speakers."));
     assert!(
-        rest.contains(
-            &"[09:10 CET] confbot in #centos-connect-speakers:example.org: Q1 for 'CentOS Stream: RHEL development in public' (Pagoda room)"
-        ),
-        "{text}"
+        approved
+            < at("[09:10 CET] confbot in #centos-connect-speakers:example.org: Q1 for 'CentOS Stream: RHEL development in public' (Pagoda room)")
     );
     assert_eq!(
         text.matches("confbot in #centos-connect-speakers:example.org: Q1")
