@@ -145,6 +145,20 @@ pub struct AccessConfig {
     pub moderator_power_level: i64,
 }
 
+impl AccessConfig {
+    /// The role the lists give `user`: organizer, moderator, or attendee when in neither.
+    pub fn listed_role(&self, user: &str) -> crate::command::Role {
+        use crate::command::Role;
+        if self.organizers.iter().any(|o| o == user) {
+            Role::Organizer
+        } else if self.moderators.iter().any(|m| m == user) {
+            Role::Moderator
+        } else {
+            Role::Attendee
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuestionsConfig {
     pub enabled: bool,
@@ -753,6 +767,21 @@ mod tests {
         );
         assert!(!config.questions.notify_asker);
         assert_eq!(config.metrics.listen, None);
+    }
+
+    #[test]
+    fn the_access_lists_give_roles() {
+        use crate::command::Role;
+        let access = AccessConfig {
+            organizers: vec!["@org:example.org".into()],
+            moderators: vec!["@mod:example.org".into(), "@org:example.org".into()],
+            invite: vec![],
+            organizer_power_level: 100,
+            moderator_power_level: 50,
+        };
+        assert_eq!(access.listed_role("@org:example.org"), Role::Organizer);
+        assert_eq!(access.listed_role("@mod:example.org"), Role::Moderator);
+        assert_eq!(access.listed_role("@someone:example.org"), Role::Attendee);
     }
 
     #[test]

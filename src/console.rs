@@ -3,7 +3,7 @@
 //! answers on Matrix, and its reminders, announcements and relayed questions print with the
 //! room they would go to. Lines starting with `/` steer the console itself.
 
-use crate::bot::{self, Bot, Outbox, SendError, Sender};
+use crate::bot::{Bot, Outbox, SendError, Sender};
 use crate::clock::Clock;
 use crate::command::{Command, Role};
 use crate::message::Message;
@@ -115,14 +115,7 @@ impl Outbox for Terminal {
 pub async fn run(bot: Bot, first_start: bool, mut options: Options) -> anyhow::Result<()> {
     let out = Terminal::new(bot.clock);
     let (stop, shutdown) = watch::channel(false);
-    let posting = tokio::spawn(bot::posting::post_until(
-        bot.clone(),
-        out.clone(),
-        first_start,
-        shutdown.clone(),
-    ));
-    let relaying = tokio::spawn(bot::questions::relay(bot.clone(), out.clone(), shutdown.clone()));
-    let refreshing = tokio::spawn(bot.clone().refresh_schedule(out.clone()));
+    let tasks = bot.spawn_tasks(out.clone(), first_start, shutdown);
 
     let (lines_in, mut lines) = mpsc::unbounded_channel();
     std::thread::spawn(move || {
@@ -156,9 +149,7 @@ pub async fn run(bot: Bot, first_start: bool, mut options: Options) -> anyhow::R
         wait_until(&bot, &out, until).await;
     }
     let _ = stop.send(true);
-    refreshing.abort();
-    let _ = posting.await;
-    let _ = relaying.await;
+    tasks.finish(Duration::from_secs(10)).await;
     Ok(())
 }
 
@@ -263,17 +254,9 @@ fn role_name(role: Role) -> &'static str {
 
 /// The role chosen, or the one `[access]` gives the user.
 fn role_of(bot: &Bot, options: &Options) -> Role {
-    if let Some(role) = options.role {
-        return role;
-    }
-    let access = &bot.config.access;
-    if access.organizers.contains(&options.user) {
-        Role::Organizer
-    } else if access.moderators.contains(&options.user) {
-        Role::Moderator
-    } else {
-        Role::Attendee
-    }
+    options
+        .role
+        .unwrap_or_else(|| bot.config.access.listed_role(&options.user))
 }
 
 /// A time for `--until` and `/until`: RFC 3339, a local date and time, or a time of day

@@ -21,7 +21,8 @@ use chrono_tz::Tz;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 /// Where the bot's messages go. `room` is a room as the config names it (an id, an alias,
@@ -428,6 +429,21 @@ impl Bot {
             .await;
     }
 
+    /// Starts the bot's own work, which every adapter runs alike: the posting timer, the
+    /// question relay and schedule reloads. `first_start`: see [`posting::post_until`].
+    pub fn spawn_tasks(&self, out: impl Outbox, first_start: bool, shutdown: watch::Receiver<bool>) -> Tasks {
+        Tasks {
+            posting: tokio::spawn(posting::post_until(
+                self.clone(),
+                out.clone(),
+                first_start,
+                shutdown.clone(),
+            )),
+            relaying: tokio::spawn(questions::relay(self.clone(), out.clone(), shutdown)),
+            refreshing: tokio::spawn(self.clone().refresh_schedule(out)),
+        }
+    }
+
     /// Reloads a URL source every `[schedule] refresh`, and a file source whenever the
     /// file changes (checked every few seconds); a broken new schedule keeps the running one.
     pub async fn refresh_schedule(self, out: impl Outbox) {
@@ -465,6 +481,23 @@ impl Bot {
                 Err(err) => warn!(error = format!("{err:#}"), "keeping the last good schedule"),
             }
         }
+    }
+}
+
+/// The bot's running tasks.
+pub struct Tasks {
+    posting: JoinHandle<()>,
+    relaying: JoinHandle<()>,
+    refreshing: JoinHandle<()>,
+}
+
+impl Tasks {
+    /// After shutdown turned true: lets the posting timer and the relay finish what they
+    /// are sending (for `within` at most) and stops reloading.
+    pub async fn finish(self, within: Duration) {
+        self.refreshing.abort();
+        let _ = tokio::time::timeout(within, self.posting).await;
+        let _ = tokio::time::timeout(within, self.relaying).await;
     }
 }
 

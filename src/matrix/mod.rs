@@ -133,20 +133,12 @@ pub async fn run(
         ));
     }
     let answering = tokio::spawn(answer_commands(matrix.clone(), queue, shutdown.clone()));
-    let posting = tokio::spawn(bot::posting::post_until(
-        bot.clone(),
-        out.clone(),
-        first_start,
-        shutdown.clone(),
-    ));
-    let relaying = tokio::spawn(bot::questions::relay(bot.clone(), out.clone(), shutdown.clone()));
-    tokio::spawn(bot.clone().refresh_schedule(out.clone()));
+    let tasks = bot.spawn_tasks(out.clone(), first_start, shutdown.clone());
     sync_until(&client, &bot, settings, &mut shutdown).await;
 
     info!("shutting down: finishing the replies under way");
     let _ = tokio::time::timeout(Duration::from_secs(10), answering).await;
-    let _ = tokio::time::timeout(Duration::from_secs(10), posting).await;
-    let _ = tokio::time::timeout(Duration::from_secs(10), relaying).await;
+    tasks.finish(Duration::from_secs(10)).await;
     info!("stopped");
     Ok(())
 }
@@ -418,14 +410,10 @@ async fn remember_direct_room(bot: &Bot, room: &Room, user: &UserId) {
 async fn role_of(matrix: &Matrix, user: &UserId) -> Role {
     let config = &matrix.bot.config;
     let access = &config.access;
-    if access.organizers.iter().any(|o| o == user.as_str()) {
-        return Role::Organizer;
+    let listed = access.listed_role(user.as_str());
+    if listed == Role::Organizer {
+        return listed;
     }
-    let listed = if access.moderators.iter().any(|m| m == user.as_str()) {
-        Role::Moderator
-    } else {
-        Role::Attendee
-    };
     let Some(moderators) = &config.rooms.moderators else {
         return listed;
     };
