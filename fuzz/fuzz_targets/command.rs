@@ -1,0 +1,138 @@
+//! No chat message may panic the bot's command handling: `Command::parse` returns a
+//! command, no command, or a usage error whose text is the reply; an organizer's command is
+//! decided on and, for a delay or a question, carried as far as the pure core goes.
+#![no_main]
+
+use chrono::DateTime;
+use chrono_tz::Tz;
+use confbot::answer::{self, Decision};
+use confbot::command::{Command, Role};
+use confbot::config::RoomsConfig;
+use confbot::questions::{self, Action, NewQuestion, Question, Rules, Status};
+use confbot::schedule::{native, Schedule};
+use confbot::{delay, time};
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+fn schedule() -> &'static Schedule {
+    static SCHEDULE: OnceLock<Schedule> = OnceLock::new();
+    SCHEDULE.get_or_init(|| {
+        native::parse(include_str!("../../data/centos-connect-2023.toml"), "centos", None)
+            .expect("the bundled schedule parses")
+            .schedule
+    })
+}
+
+fn rooms() -> RoomsConfig {
+    RoomsConfig {
+        announcements: vec!["#all:example.org".into()],
+        moderators: Some("#mods:example.org".into()),
+        speakers: Some("#speakers:example.org".into()),
+        map: [("Pagoda room".to_string(), "#pagoda:example.org".to_string())].into(),
+    }
+}
+
+/// A question as the store would hand it back.
+fn stored(new: NewQuestion, status: Status) -> Question {
+    Question {
+        number: 1,
+        ask_event: new.ask_event,
+        session_id: new.session_id,
+        asker: new.asker,
+        asker_name: new.asker_name,
+        text: new.text,
+        asked_at: new.asked_at,
+        status,
+        votes: 2,
+        receipt_event: None,
+        relay_event: None,
+        speakers_event: Some("$speakers".into()),
+    }
+}
+
+fn ask(schedule: &Schedule, session: Option<&str>, text: &str, now: DateTime<Tz>) {
+    let target = match questions::session_for(schedule, Some("Pagoda room"), session, now) {
+        Ok(target) => target,
+        Err(refusal) => {
+            let _ = refusal.to_string();
+            return;
+        }
+    };
+    if let Err(refusal) = questions::check_ask(&Rules::default(), text, &target.session.id, &[], now) {
+        let _ = refusal.to_string();
+        return;
+    }
+    let _ = questions::receipt(1, &target, now);
+    let new = NewQuestion {
+        ask_event: "$ask".into(),
+        session_id: target.session.id.clone(),
+        asker: "@fuzz:example.org".into(),
+        // Display names are as free as question texts.
+        asker_name: text.chars().take(64).collect(),
+        text: text.to_string(),
+        asked_at: now,
+    };
+    let question = stored(new, Status::Pending);
+    let _ = questions::relay(schedule, &question);
+    let _ = questions::to_speakers(schedule, &question);
+    let _ = questions::list(&[(target.session, vec![question.clone()])]);
+    let approved = Question {
+        status: Status::Approved,
+        ..question
+    };
+    let _ = questions::leftovers(target.session, &[approved]);
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let command = match Command::parse(text) {
+        Ok(Some(command)) => command,
+        Ok(None) => return,
+        Err(usage) => {
+            let _ = usage.to_string();
+            return;
+        }
+    };
+    let _ = (command.name(), command.role(), command.to_string());
+    let schedule = schedule();
+    let now = time::parse_instant("2023-02-03T14:20", schedule.timezone()).expect("a valid instant");
+    let decision = answer::decide(
+        schedule,
+        &rooms(),
+        &command,
+        Role::Organizer,
+        now,
+        Some("Pagoda room"),
+        Some(chrono_tz::America::Chicago),
+    );
+    match decision {
+        Decision::Delay(planned) => {
+            let moved = delay::apply(schedule, std::slice::from_ref(&planned));
+            let _ = delay::announcement(schedule, &moved, &planned);
+        }
+        Decision::Question(Command::Ask { session, text }) => ask(schedule, session.as_deref(), &text, now),
+        Decision::Question(Command::Reject { number, reason }) => {
+            let question = stored(
+                NewQuestion {
+                    ask_event: "$ask".into(),
+                    session_id: "network".into(),
+                    asker: "@fuzz:example.org".into(),
+                    asker_name: "Fuzz".into(),
+                    text: "Why?".into(),
+                    asked_at: now,
+                },
+                Status::Approved,
+            );
+            let question = Question { number, ..question };
+            if let Ok(transition) = questions::transition(schedule, &question, Action::Reject(reason)) {
+                let _ = (transition.reply.html().len(), transition.to_asker.html().len());
+            }
+        }
+        Decision::Question(Command::Questions(named)) => {
+            let _ = questions::listing_sessions(schedule, named.as_deref(), now);
+        }
+        _ => {}
+    }
+});
