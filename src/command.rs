@@ -301,23 +301,26 @@ impl Command {
         let Some(rest) = message.trim_start().strip_prefix('!') else {
             return Ok(None);
         };
-        let name = rest.split_whitespace().next().unwrap_or("").to_lowercase();
-        if name == "ask" || name == "q" {
-            // A question is kept as typed: quotes and apostrophes are text, not syntax.
-            let spec = COMMANDS.iter().find(|s| s.name == "ask").expect("ask is in the table");
-            return parse_ask(rest.trim_start()[name.len()..].trim(), spec).map(Some);
-        }
-        let words = split_words(rest)?;
-        let Some((name, args)) = words.split_first() else {
+        let rest = rest.trim_start();
+        // The name as written: quotes in it make it no command's name ("!\"ask\"").
+        let Some(written) = rest.split_whitespace().next() else {
             return Ok(None);
         };
-        let name = name.to_lowercase();
+        let name = written.to_lowercase();
         let Some(spec) = COMMANDS
             .iter()
             .find(|s| s.name == name || s.aliases.contains(&name.as_str()))
         else {
             return Err(UsageError::Unknown(name));
         };
+        // Lower case may be longer or shorter than the name as written (U+212A KELVIN SIGN
+        // is three bytes, its lower case k one), so the arguments start after the written name.
+        let rest = &rest[written.len()..];
+        if spec.name == "ask" {
+            // A question is kept as typed: quotes and apostrophes are text, not syntax.
+            return parse_ask(rest.trim(), spec).map(Some);
+        }
+        let args = split_words(rest)?;
         let joined = (!args.is_empty()).then(|| args.join(" "));
         let required = || joined.clone().ok_or(UsageError::MissingArgument(spec));
         let command = match spec.name {
@@ -330,7 +333,7 @@ impl Command {
             "speaker" => Command::Speaker(required()?),
             "session" => Command::Session(required()?),
             "search" => Command::Search(required()?),
-            "announce" => parse_announce(args, spec)?,
+            "announce" => parse_announce(&args, spec)?,
             "announcements" => Command::Announcements,
             "cancel" => {
                 let id = required()?;
@@ -340,7 +343,7 @@ impl Command {
                         .map_err(|_| UsageError::MissingArgument(spec))?,
                 )
             }
-            "delay" => parse_delay(args, spec)?,
+            "delay" => parse_delay(&args, spec)?,
             "status" => Command::Status,
             "reload" => Command::Reload,
             "remind" => Command::Remind(required()?),
@@ -618,6 +621,28 @@ mod tests {
         );
         assert!(Command::parse("!ask #rocky").is_err());
         assert!(Command::parse("!asking").is_err());
+    }
+
+    #[test]
+    fn a_quoted_or_unusually_cased_name_does_not_break_the_parser() {
+        // Found by fuzzing: the quotes came off "ask" after the question check had passed.
+        assert_eq!(
+            Command::parse("!\"ask\" hello").unwrap_err().to_string(),
+            "Unknown command !\"ask\". Send !help for the list."
+        );
+        assert_eq!(
+            Command::parse("!\"\"q d").unwrap_err(),
+            UsageError::Unknown("\"\"q".into())
+        );
+        // U+212A KELVIN SIGN (three bytes) lower-cases to k (one byte).
+        assert_eq!(
+            Command::parse("!as\u{212A} 'Why?'"),
+            Ok(Some(Command::Ask {
+                session: None,
+                text: "'Why?'".into()
+            }))
+        );
+        assert_eq!(Command::parse("!NE\u{212A}T"), Err(UsageError::Unknown("nekt".into())));
     }
 
     #[test]
