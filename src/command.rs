@@ -597,6 +597,9 @@ mod tests {
         assert_eq!(Command::parse("!next").unwrap().unwrap().role(), Role::Attendee);
         assert!(Command::parse("!delay soon").is_err());
         assert!(Command::parse("!announce in 5m").is_err());
+        // Past year 262143 chrono panics: deciding on these crashed the bot.
+        assert!(Command::parse("!announce in 100000000d hello").is_err());
+        assert!(Command::parse("!delay 100000000d").is_err());
     }
 
     #[test]

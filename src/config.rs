@@ -895,6 +895,21 @@ cron = "every morning"
     }
 
     #[test]
+    fn durations_past_a_year_are_refused_before_they_reach_the_plan() {
+        // Accepted, then planning the reminders panicked (shown with the config fuzz target).
+        let base = "[schedule]\nsource = \"s\"\n[rooms]\nannouncements = [\"#a:h\"]\n";
+        assert_eq!(
+            problems(&format!(
+                "{base}[reminders]\nlead = [\"100000000d\"]\n[[announcements]]\ntext = \"x\"\nroom = \"announcements\"\nafter = \"100000000d\"\nsession = \"rocky\"\n"
+            )),
+            [
+                "[reminders] lead: '100000000d' is longer than a year: write at most \"365d\"",
+                "[[announcements]] #1 after: '100000000d' is longer than a year: write at most \"365d\"",
+            ]
+        );
+    }
+
+    #[test]
     fn announcements_take_one_time_rule() {
         let base = "[schedule]\nsource = \"s\"\n[rooms]\nannouncements = [\"#a:h\"]\n";
         let config = Config::from_toml(

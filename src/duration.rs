@@ -4,25 +4,42 @@
 use chrono::TimeDelta;
 use std::fmt;
 
+/// The longest duration [`parse`] accepts. Leads, delays and announcement offsets are added
+/// to instants; a year is more than any of them needs, and keeps every sum on the calendar
+/// (chrono panics past year 262143).
+pub const LONGEST: TimeDelta = TimeDelta::days(365);
+
 /// A duration string that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{input}' is not a duration: write it like \"25m\", \"1h30m\", \"90s\" or \"1:30\"")]
-pub struct DurationError {
-    pub input: String,
+pub enum DurationError {
+    #[error("'{input}' is not a duration: write it like \"25m\", \"1h30m\", \"90s\" or \"1:30\"")]
+    Malformed { input: String },
+    #[error("'{input}' is longer than a year: write at most \"365d\"")]
+    TooLong { input: String },
 }
 
-/// Parses "25m", "1h", "1h30m", "2h 15m", "90s", "1d", "0m" and "H:MM" / "HH:MM:SS".
-/// A bare number is refused: "10" could mean minutes or seconds.
+/// Parses "25m", "1h", "1h30m", "2h 15m", "90s", "1d", "0m" and "H:MM" / "HH:MM:SS", up to
+/// [`LONGEST`]. A bare number is refused: "10" could mean minutes or seconds.
 pub fn parse(input: &str) -> Result<TimeDelta, DurationError> {
-    let err = || DurationError {
+    let total = parse_any(input).ok_or_else(|| DurationError::Malformed {
         input: input.to_string(),
-    };
+    })?;
+    if total > LONGEST {
+        return Err(DurationError::TooLong {
+            input: input.to_string(),
+        });
+    }
+    Ok(total)
+}
+
+/// Any duration that fits a `TimeDelta`.
+fn parse_any(input: &str) -> Option<TimeDelta> {
     let s = input.trim();
     if s.is_empty() {
-        return Err(err());
+        return None;
     }
     if s.contains(':') {
-        return parse_clock(s).ok_or_else(err);
+        return parse_clock(s);
     }
     let mut total = TimeDelta::zero();
     let mut digits = String::new();
@@ -32,7 +49,7 @@ pub fn parse(input: &str) -> Result<TimeDelta, DurationError> {
             '0'..='9' => digits.push(c),
             ' ' if digits.is_empty() => {}
             'd' | 'h' | 'm' | 's' => {
-                let n: i64 = digits.parse().map_err(|_| err())?;
+                let n: i64 = digits.parse().ok()?;
                 digits.clear();
                 let part = match c {
                     'd' => TimeDelta::try_days(n),
@@ -40,16 +57,16 @@ pub fn parse(input: &str) -> Result<TimeDelta, DurationError> {
                     'm' => TimeDelta::try_minutes(n),
                     _ => TimeDelta::try_seconds(n),
                 };
-                total = total.checked_add(&part.ok_or_else(err)?).ok_or_else(err)?;
+                total = total.checked_add(&part?)?;
                 seen_unit = true;
             }
-            _ => return Err(err()),
+            _ => return None,
         }
     }
     if !digits.is_empty() || !seen_unit {
-        return Err(err());
+        return None;
     }
-    Ok(total)
+    Some(total)
 }
 
 /// "H:MM" or "HH:MM:SS", as schedule exports write durations.
@@ -132,6 +149,25 @@ mod tests {
         assert_eq!(
             parse("10").unwrap_err().to_string(),
             "'10' is not a duration: write it like \"25m\", \"1h30m\", \"90s\" or \"1:30\""
+        );
+    }
+
+    #[test]
+    fn refuses_more_than_a_year() {
+        // 100000000d fits a TimeDelta, but not added to 2023 (the fuzzer's config and
+        // !announce in 100000000d panicked).
+        assert_eq!(parse("365d"), Ok(LONGEST));
+        assert_eq!(parse("8760:00"), Ok(LONGEST));
+        for long in ["366d", "365d1s", "8760:00:01", "100000000d"] {
+            assert_eq!(
+                parse(long),
+                Err(DurationError::TooLong { input: long.into() }),
+                "{long}"
+            );
+        }
+        assert_eq!(
+            parse("100000000d").unwrap_err().to_string(),
+            "'100000000d' is longer than a year: write at most \"365d\""
         );
     }
 
