@@ -1,5 +1,9 @@
 //! A chat message built once and rendered twice: a plain-text body and an HTML body in
-//! which every piece of schedule or user text is escaped.
+//! which every piece of schedule or user text is escaped. Text people typed (a question, a
+//! display name, a search) passes through [`isolate`] first, so that its direction
+//! controls stay inside it.
+
+use std::borrow::Cow;
 
 /// A reply or announcement, as plain text and as HTML.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,6 +102,76 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// First strong isolate and pop directional isolate: the wrapper [`isolate`] puts around
+/// typed text.
+const FSI: char = '\u{2068}';
+const PDI: char = '\u{2069}';
+/// Pop directional formatting: closes an embedding or override.
+const PDF: char = '\u{202C}';
+
+/// Text someone typed, shown as typed but unable to turn the bot's own text around.
+///
+/// An explicit direction control (LRE, RLE, LRO, RLO U+202A–U+202E; LRI, RLI, FSI, PDI
+/// U+2066–U+2069) in a display name or a question would otherwise reverse whatever follows
+/// it on the line: "(@mallory:example.org) at 09:35" after a name ending in U+202E reads
+/// backwards. Text with such a control is wrapped in FSI … PDI, balanced inside: a PDI with
+/// no isolate to close is dropped (it would close the wrapper), and what is still open at
+/// the end of each line is closed there (PDF for embeddings and overrides, PDI for
+/// isolates). Text without one is returned unchanged.
+pub fn isolate(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_direction_control) {
+        return Cow::Borrowed(text);
+    }
+    /// Closes what is still open, innermost first, then the wrapper.
+    fn close(out: &mut String, open: &mut Vec<char>) {
+        out.extend(open.drain(..).rev());
+        out.push(PDI);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    out.push(FSI);
+    // For each control still open, the character that closes it.
+    let mut open: Vec<char> = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{202A}' | '\u{202B}' | '\u{202D}' | '\u{202E}' => open.push(PDF),
+            '\u{2066}'..='\u{2068}' => open.push(PDI),
+            // A PDF ends the innermost embedding only if no isolate opened after it; the
+            // Unicode bidi algorithm ignores it otherwise, inside the wrapper too.
+            PDF if open.last() == Some(&PDF) => {
+                open.pop();
+            }
+            // A PDI closes its isolate and every embedding opened inside that isolate.
+            PDI => match open.iter().rposition(|&closer| closer == PDI) {
+                Some(at) => open.truncate(at),
+                None => continue,
+            },
+            // A paragraph separator ends every embedding and isolate in the plain body, but
+            // not in HTML, where a newline is a space: close them before it and open a new
+            // wrapper after it, which holds either way.
+            '\n' | '\r' | '\u{1C}'..='\u{1E}' | '\u{85}' | '\u{2029}' => {
+                close(&mut out, &mut open);
+                out.push(c);
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    out.push('\n');
+                    chars.next();
+                }
+                out.push(FSI);
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    close(&mut out, &mut open);
+    Cow::Owned(out)
+}
+
+/// The explicit embeddings, overrides and isolates, and their closers.
+fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +190,130 @@ mod tests {
         assert_eq!(
             m.html(),
             "<strong>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</strong> &amp; @room<br>\n<a href=\"https://example.org/?a=1&amp;b=&quot;2&quot;\">docs</a>"
+        );
+    }
+
+    /// Whether `out` keeps every direction control inside the wrapper, as the Unicode bidi
+    /// algorithm reads it (rules X1–X8, without overflow): on each line the first character
+    /// opens an isolate that only the last character closes, and nothing is left open.
+    fn contained(out: &str) -> bool {
+        out.split(['\n', '\r', '\u{1C}', '\u{1D}', '\u{1E}', '\u{85}', '\u{2029}'])
+            .filter(|line| !line.is_empty())
+            .all(|line| {
+                let chars: Vec<char> = line.chars().collect();
+                // true: an isolate; false: an embedding or override.
+                let mut stack: Vec<bool> = Vec::new();
+                for (i, &c) in chars.iter().enumerate() {
+                    match c {
+                        '\u{202A}' | '\u{202B}' | '\u{202D}' | '\u{202E}' => stack.push(false),
+                        '\u{2066}'..='\u{2068}' => stack.push(true),
+                        PDF if stack.last() == Some(&false) => {
+                            stack.pop();
+                        }
+                        PDI => match stack.iter().rposition(|&isolate| isolate) {
+                            Some(at) => stack.truncate(at),
+                            None => return false,
+                        },
+                        _ => {}
+                    }
+                    if stack.is_empty() != (i == chars.len() - 1) {
+                        return false;
+                    }
+                }
+                chars[0] == FSI
+            })
+    }
+
+    #[test]
+    fn text_without_direction_controls_is_unchanged() {
+        for text in [
+            "Is <b>NM</b> 1.42 in *RHEL* 9.2? @room & \"nmstate\"",
+            "שלום עולם and مرحبا",
+            "zero\u{200B}width\u{2060}joiner\u{FEFF}",
+            "",
+        ] {
+            assert!(matches!(isolate(text), Cow::Borrowed(t) if t == text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn an_override_is_isolated_and_closed() {
+        // A display name ending in RLO would show the ID and time after it backwards.
+        assert_eq!(isolate("Mallory \u{202E}"), "\u{2068}Mallory \u{202E}\u{202C}\u{2069}");
+        assert_eq!(
+            isolate("\u{202E}x\u{202C}y"),
+            "\u{2068}\u{202E}x\u{202C}y\u{2069}",
+            "closed already"
+        );
+        assert_eq!(
+            isolate("\u{2067}a\u{202D}b"),
+            "\u{2068}\u{2067}a\u{202D}b\u{202C}\u{2069}\u{2069}",
+            "innermost first"
+        );
+        assert_eq!(
+            isolate("\u{2067}\u{202B}a\u{2069}b"),
+            "\u{2068}\u{2067}\u{202B}a\u{2069}b\u{2069}",
+            "a PDI closes the embeddings inside its isolate"
+        );
+    }
+
+    #[test]
+    fn a_closer_with_nothing_to_close_cannot_end_the_wrapper() {
+        assert_eq!(isolate("a\u{2069}\u{202E}b"), "\u{2068}a\u{202E}b\u{202C}\u{2069}");
+        assert_eq!(isolate("\u{2069}\u{2069}"), "\u{2068}\u{2069}");
+        // A stray PDF is ignored inside an isolate: kept as typed.
+        assert_eq!(isolate("a\u{202C}"), "\u{2068}a\u{202C}\u{2069}");
+    }
+
+    #[test]
+    fn each_line_is_closed_at_its_end() {
+        assert_eq!(
+            isolate("\u{202E}a\r\nb\u{2066}"),
+            "\u{2068}\u{202E}a\u{202C}\u{2069}\r\n\u{2068}b\u{2066}\u{2069}\u{2069}"
+        );
+    }
+
+    #[test]
+    fn every_mix_of_controls_stays_inside() {
+        let pieces = [
+            "a", "\u{202A}", "\u{202B}", "\u{202C}", "\u{202D}", "\u{202E}", "\u{2066}", "\u{2067}", "\u{2068}",
+            "\u{2069}", "\n",
+        ];
+        // Every sequence of up to four pieces.
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            for text in &longer {
+                let out = isolate(text);
+                if text.chars().any(is_direction_control) {
+                    assert!(contained(&out), "{text:?} -> {out:?}");
+                    let typed: String = out.chars().filter(|&c| c != FSI && c != PDI && c != PDF).collect();
+                    let kept: String = text.chars().filter(|&c| c != FSI && c != PDI && c != PDF).collect();
+                    assert_eq!(typed, kept, "everything else as typed");
+                }
+            }
+            texts = longer;
+        }
+    }
+
+    #[test]
+    fn isolated_text_is_still_escaped_in_html() {
+        let mut m = Message::new();
+        m.text("From ")
+            .text(&isolate("<b>x</b> @room \u{202E}"))
+            .text(" (")
+            .code("@mallory:example.org")
+            .text(")");
+        assert_eq!(
+            m.body(),
+            "From \u{2068}<b>x</b> @room \u{202E}\u{202C}\u{2069} (@mallory:example.org)"
+        );
+        assert_eq!(
+            m.html(),
+            "From \u{2068}&lt;b&gt;x&lt;/b&gt; @room \u{202E}\u{202C}\u{2069} (<code>@mallory:example.org</code>)"
         );
     }
 
