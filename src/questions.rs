@@ -18,7 +18,7 @@
 //!   each (keyed by [`leftovers_key`]).
 
 use crate::command::Role;
-use crate::message::Message;
+use crate::message::{isolate, Message};
 use crate::schedule::{Schedule, Session, SessionKind};
 use crate::{answer, duration, render, text, time};
 use chrono::{DateTime, TimeDelta};
@@ -326,7 +326,7 @@ impl Target<'_> {
 /// Why no session could be chosen; `Display` is the reply to the asker.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetRefusal {
-    #[error("There is no session #{id}.{}", unknown_hint(suggestion))]
+    #[error("There is no session #{}.{}", isolate(id), unknown_hint(suggestion))]
     UnknownSession {
         id: String,
         /// The closest session id and its title.
@@ -642,7 +642,7 @@ pub fn transition(schedule: &Schedule, question: &Question, action: Action) -> R
     let n = question.number;
     let reply = match &to {
         Status::Approved => format!("Q{n} approved and passed on to the speakers."),
-        Status::Rejected { reason: Some(reason) } => format!("Q{n} rejected ({reason})."),
+        Status::Rejected { reason: Some(reason) } => format!("Q{n} rejected ({}).", isolate(reason)),
         Status::Rejected { reason: None } => format!("Q{n} rejected."),
         Status::Answered => format!("Q{n} marked answered."),
         Status::Pending => unreachable!("no action makes a question pending"),
@@ -850,7 +850,7 @@ pub fn list(entries: &[(&Session, Vec<Question>)]) -> Message {
                 question.status
             ));
             asker(&mut message, question);
-            message.text(&format!(": {}", shorten(&question.text, LIST_TEXT_LIMIT)));
+            message.text(&format!(": {}", isolate(&shorten(&question.text, LIST_TEXT_LIMIT))));
         }
         let closed: Vec<String> = ["answered", "rejected"]
             .iter()
@@ -903,7 +903,7 @@ pub fn leftovers(session: &Session, questions: &[Question]) -> Option<Message> {
             .text(&format!(
                 " · {}: {}",
                 plural(u64::from(question.votes), "vote"),
-                shorten(&question.text, LIST_TEXT_LIMIT)
+                isolate(&shorten(&question.text, LIST_TEXT_LIMIT))
             ));
     }
     Some(message)
@@ -921,7 +921,10 @@ fn notify(about: &About<'_>, number: u64, status: &Status) -> Message {
         Status::Approved => format!("Your question Q{number} for {about} was passed on to the speakers."),
         Status::Answered => format!("Your question Q{number} for {about} was marked answered. Thank you for asking!"),
         Status::Rejected { reason: Some(reason) } => {
-            format!("Your question Q{number} for {about} was not passed on by the moderators. Reason: {reason}")
+            format!(
+                "Your question Q{number} for {about} was not passed on by the moderators. Reason: {}",
+                isolate(reason)
+            )
         }
         Status::Rejected { reason: None } => {
             format!("Your question Q{number} for {about} was not passed on by the moderators.")
@@ -931,7 +934,8 @@ fn notify(about: &About<'_>, number: u64, status: &Status) -> Message {
 }
 
 /// "Alice (@alice:example.org)", or just the ID when the name adds nothing. The name is put
-/// on one line: a display name must not be able to fake a line of the message.
+/// on one line and isolated: a display name must not be able to fake a line of the message
+/// or turn the ID after it around.
 fn asker(message: &mut Message, question: &Question) {
     let name = shown_name(question);
     if name == question.asker {
@@ -946,17 +950,18 @@ fn shown_name(question: &Question) -> String {
     if name.is_empty() {
         question.asker.clone()
     } else {
-        name
+        isolate(&name).into_owned()
     }
 }
 
-/// The text as typed: every line kept, HTML and markdown shown rather than rendered.
+/// The text as typed: every line kept, HTML and markdown shown rather than rendered, and
+/// direction controls kept to their line.
 fn as_typed(message: &mut Message, text: &str) {
     for (i, line) in text.trim().lines().enumerate() {
         if i > 0 {
             message.line_break();
         }
-        message.text(line);
+        message.text(&isolate(line));
     }
 }
 
@@ -1244,6 +1249,55 @@ room = "Janson"
         assert_eq!(
             refusal.to_string(),
             "Your question is 1001 characters long; the limit is 1000. Please shorten it and ask again."
+        );
+    }
+
+    #[test]
+    fn direction_controls_in_a_question_or_a_name_stay_inside_them() {
+        let s = schedule();
+        let mut q = question(
+            12,
+            "network",
+            "\u{202E}?sdrawkcab siht sI\n<b>x</b> @room",
+            "2023-02-03T09:35",
+        );
+        q.asker_name = "Mallory \u{2067}".into();
+        let m = relay(&s, &q);
+        assert_eq!(
+            m.body(),
+            "Q12 for 'Network management in Enterprise Linux' (Pagoda room, 09:30–10:00 CET)\n\
+             From \u{2068}Mallory \u{2067}\u{2069}\u{2069} (@alice:example.org) at 09:35 CET\n\
+             \u{2068}\u{202E}?sdrawkcab siht sI\u{202C}\u{2069}\n\
+             <b>x</b> @room\n\
+             React ✅ approve · ❌ reject · 💬 answered"
+        );
+        assert_eq!(
+            m.html(),
+            "<strong>Q12</strong> for &#39;Network management in Enterprise Linux&#39; (Pagoda room, 09:30–10:00 CET)<br>\n\
+             From \u{2068}Mallory \u{2067}\u{2069}\u{2069} (<code>@alice:example.org</code>) at 09:35 CET<br>\n\
+             \u{2068}\u{202E}?sdrawkcab siht sI\u{202C}\u{2069}<br>\n\
+             &lt;b&gt;x&lt;/b&gt; @room<br>\n\
+             React ✅ approve · ❌ reject · 💬 answered"
+        );
+        assert!(to_speakers(&s, &q)
+            .body()
+            .ends_with("\nAsked by \u{2068}Mallory \u{2067}\u{2069}\u{2069}"));
+        let network = s.session("network").unwrap();
+        assert!(list(&[(network, vec![q.clone()])])
+            .body()
+            .ends_with(": \u{2068}\u{202E}?sdrawkcab siht sI <b>x</b> @room\u{202C}\u{2069}"));
+        let t = transition(&s, &q, Action::Reject(Some("\u{202E}maps".into()))).unwrap();
+        assert_eq!(t.reply.body(), "Q12 rejected (\u{2068}\u{202E}maps\u{202C}\u{2069}).");
+        assert!(t
+            .to_asker
+            .body()
+            .ends_with("Reason: \u{2068}\u{202E}maps\u{202C}\u{2069}"));
+        let unknown = session_for(&s, None, Some("\u{202E}kcor"), at("2023-02-03T09:35")).unwrap_err();
+        assert!(
+            unknown
+                .to_string()
+                .starts_with("There is no session #\u{2068}\u{202E}kcor\u{202C}\u{2069}. "),
+            "{unknown}"
         );
     }
 
