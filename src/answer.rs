@@ -4,7 +4,7 @@
 use crate::command::{AnnounceWhen, Command, Role, COMMANDS};
 use crate::config::RoomsConfig;
 use crate::delay::{self, Delay};
-use crate::message::Message;
+use crate::message::{isolate, Message};
 use crate::schedule::Schedule;
 use crate::{query, render, text, time};
 use chrono::{DateTime, NaiveDate};
@@ -70,7 +70,8 @@ pub fn decide(
             let room = room.clone().unwrap_or_else(|| "announcements".to_string());
             if rooms.targets(&room).is_empty() {
                 return Decision::Reply(Message::plain(&format!(
-                    "There is no room \"{room}\" in the bot's [rooms]: use announcements, moderators, speakers or a room of [rooms.map]."
+                    "There is no room \"{}\" in the bot's [rooms]: use announcements, moderators, speakers or a room of [rooms.map].",
+                    isolate(&room)
                 )));
             }
             let due = match when {
@@ -119,7 +120,8 @@ pub fn decide(
                     .map(|z| format!(" Did you mean {z}?"))
                     .unwrap_or_default();
                 Decision::Reply(Message::plain(&format!(
-                    "\"{name}\" is not a time zone I know.{hint} Write a zone of the tz database, like Europe/Paris or America/Chicago."
+                    "\"{}\" is not a time zone I know.{hint} Write a zone of the tz database, like Europe/Paris or America/Chicago.",
+                    isolate(name)
                 )))
             }
         },
@@ -136,6 +138,7 @@ pub fn decide(
 /// The one session `words` names (an id or words of its title), or the reply that says why not.
 pub fn one_session(schedule: &Schedule, words: &str) -> Result<String, Message> {
     let found = query::find_sessions(schedule, words);
+    let words = isolate(words);
     match found.as_slice() {
         [one] => Ok(one.id.clone()),
         [] => Err(Message::plain(&format!(
@@ -215,6 +218,7 @@ pub fn answer(
         }
         Command::Session(query_text) => {
             let found = query::find_sessions(schedule, query_text);
+            let query_text = isolate(query_text);
             match found.as_slice() {
                 [] => Message::plain(&format!(
                     "No session matches \"{query_text}\". Try !search {query_text}"
@@ -269,6 +273,7 @@ pub fn answer(
         }
         Command::Search(words) => {
             let found = query::search(schedule, words);
+            let words = isolate(words);
             if found.is_empty() {
                 return Message::plain(&format!("No session mentions \"{words}\"."));
             }
@@ -312,7 +317,8 @@ fn no_such_place(schedule: &Schedule, place: &str) -> Message {
         .map(|r| format!(" Did you mean {r}?"))
         .unwrap_or_default();
     Message::plain(&format!(
-        "There is no room or track called \"{place}\".{hint} Rooms: {}.",
+        "There is no room or track called \"{}\".{hint} Rooms: {}.",
+        isolate(place),
         rooms.join(", ")
     ))
 }
@@ -348,7 +354,8 @@ pub fn pick_day(schedule: &Schedule, day: &str) -> Result<NaiveDate, String> {
     match number.parse::<usize>() {
         Ok(n) if (1..=days.len()).contains(&n) => Ok(days[n - 1]),
         _ => Err(format!(
-            "\"{day}\" is not a day of the conference: write a date (YYYY-MM-DD) or day 1 to day {}",
+            "\"{}\" is not a day of the conference: write a date (YYYY-MM-DD) or day 1 to day {}",
+            isolate(day),
             days.len()
         )),
     }
@@ -439,6 +446,43 @@ mod tests {
         assert_eq!(
             ask(&s, "!schedule day 2", "2023-02-03T07:00", None).body(),
             "\"day 2\" is not a day of the conference: write a date (YYYY-MM-DD) or day 1 to day 1"
+        );
+    }
+
+    #[test]
+    fn words_echoed_back_keep_their_direction_controls_inside() {
+        let s = centos();
+        let rlo = "\u{202E}xyz";
+        let shown = "\u{2068}\u{202E}xyz\u{202C}\u{2069}";
+        for (command, reply) in [
+            ("!speaker", format!("No speaker matches \"{shown}\".")),
+            ("!search", format!("No session mentions \"{shown}\".")),
+            (
+                "!session",
+                format!("No session matches \"{shown}\". Try !search {shown}"),
+            ),
+            (
+                "!now",
+                format!("There is no room or track called \"{shown}\". Rooms: Pagoda room."),
+            ),
+            (
+                "!schedule",
+                format!("\"{shown}\" is not a day of the conference: write a date (YYYY-MM-DD) or day 1 to day 1"),
+            ),
+        ] {
+            assert_eq!(
+                ask(&s, &format!("{command} {rlo}"), "2023-02-03T09:10", None).body(),
+                reply
+            );
+        }
+        assert_eq!(
+            Command::parse("!\u{202E}txen").unwrap_err().to_string(),
+            "Unknown command !\u{2068}\u{202E}txen\u{202C}\u{2069}. Send !help for the list."
+        );
+        assert_eq!(
+            ask(&s, "!search <b>x</b> @room", "2023-02-03T09:10", None).html(),
+            "No session mentions &quot;&lt;b&gt;x&lt;/b&gt; @room&quot;.",
+            "text without controls is unchanged, and escaped"
         );
     }
 

@@ -276,7 +276,7 @@ pub const COMMANDS: &[Spec] = &[
 /// A command that could not be understood; `Display` is the reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsageError {
-    #[error("Unknown command !{0}. Send !help for the list.")]
+    #[error("Unknown command !{}. Send !help for the list.", crate::message::isolate(.0))]
     Unknown(String),
     #[error("Usage: {}", usage(.0))]
     MissingArgument(&'static Spec),

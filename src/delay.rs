@@ -2,7 +2,7 @@
 //! (or the next one) and every later session in that room that day. Delays are kept in the
 //! store and applied to the schedule as loaded, so they survive restarts and reloads.
 
-use crate::message::Message;
+use crate::message::{isolate, Message};
 use crate::schedule::{Schedule, Session};
 use crate::{query, render, text, time};
 use chrono::{DateTime, NaiveDate, TimeDelta};
@@ -25,7 +25,8 @@ pub fn plan(schedule: &Schedule, place: Option<&str>, shift: TimeDelta, now: Dat
     if let Some(place) = place {
         if schedule.timeline(Some(place)).is_none() {
             return Err(format!(
-                "There is no room or track called \"{place}\". Rooms: {}.",
+                "There is no room or track called \"{}\". Rooms: {}.",
+                isolate(place),
                 schedule.rooms().join(", ")
             ));
         }
@@ -85,7 +86,11 @@ pub fn announcement(before: &Schedule, after: &Schedule, delay: &Delay) -> Messa
         "later"
     };
     let amount = crate::duration::Compact(delay.shift.abs());
-    let place = delay.place.as_deref().map(|p| format!(" in {p}")).unwrap_or_default();
+    let place = delay
+        .place
+        .as_deref()
+        .map(|p| format!(" in {}", isolate(p)))
+        .unwrap_or_default();
     message.strong(&format!("Schedule change{place}:")).text(&format!(
         " from {} on, sessions run {amount} {direction}.",
         time::clock(&delay.from)

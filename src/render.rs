@@ -1,7 +1,7 @@
 //! Schedule answers as messages (plain text and HTML), in the conference's zone with its
 //! abbreviation. The terminal prints the plain text; Matrix sends both.
 
-use crate::message::Message;
+use crate::message::{isolate, Message};
 use crate::query::{Phase, SpeakerMatch, WhatsOn};
 use crate::schedule::{Schedule, Session};
 use crate::{text, time};
@@ -216,8 +216,9 @@ pub fn whats_on(
     message
 }
 
-/// A speaker with their sessions, or the list of speakers that matched.
+/// A speaker with their sessions, or the list of speakers that matched `query`, as typed.
 pub fn speakers(schedule: &Schedule, found: &[SpeakerMatch<'_>], query: &str, zone: Option<Tz>) -> Message {
+    let query = isolate(query);
     let mut message = Message::new();
     match found {
         [] => {

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 /// A time that could not be placed on the conference's clock.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
-    #[error("'{input}' is not a time: write a local time such as 2023-02-03T09:00 (read in {tz}) or an RFC 3339 instant such as 2023-02-03T09:00:00+01:00")]
+    #[error("'{}' is not a time: write a local time such as 2023-02-03T09:00 (read in {tz}) or an RFC 3339 instant such as 2023-02-03T09:00:00+01:00", crate::message::isolate(input))]
     Malformed { input: String, tz: Tz },
     #[error("{input} does not exist in {tz}: the clocks jump forward over it; pick a time before or after the gap")]
     Gap { input: String, tz: Tz },

@@ -523,7 +523,7 @@ fn pending_announcements(pending: &[crate::plan::ChatAnnouncement]) -> Message {
                 crate::render::instant(&a.due),
                 a.room
             ))
-            .text(&a.text);
+            .text(&crate::message::isolate(&a.text));
     }
     message
 }

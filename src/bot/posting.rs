@@ -182,7 +182,7 @@ pub fn describe(schedule: &Schedule, post: &Post) -> String {
                 .to_string();
             format!("reminder {} before {title}", crate::duration::Compact(*lead))
         }
-        What::Announcement { text, .. } => format!("announcement \"{text}\""),
+        What::Announcement { text, .. } => format!("announcement \"{}\"", crate::message::isolate(text)),
         What::Personal { user, session } => format!("reminder for {user} before {session}"),
     }
 }
