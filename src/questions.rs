@@ -1253,6 +1253,35 @@ room = "Janson"
     }
 
     #[test]
+    fn hostile_questions_are_refused_or_shown_as_typed() {
+        let s = schedule();
+        let now = at("2023-02-03T09:40");
+        let rules = Rules::default();
+        // Too long (70 KB is more than a Matrix event holds): refused with the limit, never cut.
+        for length in [DEFAULT_MAX_LENGTH + 1, 70 * 1024] {
+            let typed = format!("!ask {}", "a".repeat(length));
+            let Ok(Some(crate::command::Command::Ask { text, .. })) = crate::command::Command::parse(&typed) else {
+                panic!("a question")
+            };
+            assert_eq!(
+                check_ask(&rules, &text, "network", &[], now).unwrap_err().to_string(),
+                format!(
+                    "Your question is {length} characters long; the limit is 1000. Please shorten it and ask again."
+                )
+            );
+        }
+        // Zero-width characters and @room are shown as typed: the adapter's empty m.mentions
+        // keeps @room from pinging anyone.
+        let typed = "Hi @room, is\u{200B}this\u{2060}ok\u{FEFF}?";
+        assert_eq!(check_ask(&rules, typed, "network", &[], now), Ok(()));
+        let q = question(12, "network", typed, "2023-02-03T09:35");
+        for m in [relay(&s, &q), to_speakers(&s, &q)] {
+            assert!(m.body().contains(&format!("\n{typed}\n")), "{}", m.body());
+            assert!(m.html().contains(&format!("<br>\n{typed}<br>\n")), "{}", m.html());
+        }
+    }
+
+    #[test]
     fn direction_controls_in_a_question_or_a_name_stay_inside_them() {
         let s = schedule();
         let mut q = question(
