@@ -1,6 +1,7 @@
 //! No chat message may panic the bot's command handling: `Command::parse` returns a
 //! command, no command, or a usage error whose text is the reply; an organizer's command is
-//! decided on and, for a delay or a question, carried as far as the pure core goes.
+//! decided on and, for a delay or a question, carried as far as the pure core goes. And
+//! no typed text can carry its direction controls out of `message::isolate`.
 #![no_main]
 
 use chrono::DateTime;
@@ -8,6 +9,7 @@ use chrono_tz::Tz;
 use confbot::answer::{self, Decision};
 use confbot::command::{Command, Role};
 use confbot::config::RoomsConfig;
+use confbot::message::isolate;
 use confbot::questions::{self, Action, NewQuestion, Question, Rules, Status};
 use confbot::schedule::{native, Schedule};
 use confbot::{delay, time};
@@ -83,10 +85,45 @@ fn ask(schedule: &Schedule, session: Option<&str>, text: &str, now: DateTime<Tz>
     let _ = questions::leftovers(target.session, &[approved]);
 }
 
+/// Text without direction controls comes back unchanged; otherwise, on each line of what
+/// comes back, the wrapper opened by the first character is closed by the last and by
+/// nothing before it (the Unicode bidi algorithm's rules X1–X8, without overflow).
+fn check_isolated(text: &str) {
+    let out = isolate(text);
+    if !text
+        .chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    {
+        assert_eq!(out, text);
+        return;
+    }
+    for line in out.split(['\n', '\r', '\u{1C}', '\u{1D}', '\u{1E}', '\u{85}', '\u{2029}']) {
+        let chars: Vec<char> = line.chars().collect();
+        // true: an isolate; false: an embedding or override.
+        let mut open: Vec<bool> = Vec::new();
+        for (i, &c) in chars.iter().enumerate() {
+            match c {
+                '\u{202A}' | '\u{202B}' | '\u{202D}' | '\u{202E}' => open.push(false),
+                '\u{2066}'..='\u{2068}' => open.push(true),
+                '\u{202C}' if open.last() == Some(&false) => {
+                    open.pop();
+                }
+                '\u{2069}' => {
+                    let at = open.iter().rposition(|&isolate| isolate);
+                    open.truncate(at.unwrap_or_else(|| panic!("a PDI with no isolate: {text:?} -> {out:?}")));
+                }
+                _ => {}
+            }
+            assert_eq!(open.is_empty(), i + 1 == chars.len(), "{text:?} -> {out:?}");
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    check_isolated(text);
     let command = match Command::parse(text) {
         Ok(Some(command)) => command,
         Ok(None) => return,
