@@ -84,7 +84,69 @@ impl Message {
     pub fn html(&self) -> &str {
         &self.html
     }
+
+    /// The message within `max` bytes of plain and HTML body together: one too long keeps
+    /// its first lines and ends with a line saying how many it left out. Matrix refuses
+    /// events over 64 KiB, and a reply that cannot be sent is no answer at all.
+    pub fn fit(self, max: usize) -> Message {
+        if self.plain.len() + self.html.len() <= max {
+            return self;
+        }
+        let plain: Vec<&str> = self.plain.split('\n').collect();
+        let html: Vec<&str> = self.html.split('\n').collect();
+        // Room for the closing line, whose count has at most 20 digits.
+        let budget = max.saturating_sub(300);
+        let mut kept = 0;
+        let mut used = 0;
+        if plain.len() == html.len() {
+            for (p, h) in plain.iter().zip(&html) {
+                used += p.len() + h.len() + 2;
+                if used > budget {
+                    break;
+                }
+                kept += 1;
+            }
+        }
+        let mut fitted = if kept > 0 {
+            let mut fitted = Message {
+                plain: plain[..kept].join("\n"),
+                html: html[..kept].join("\n"),
+            };
+            if !fitted.html.ends_with("<br>") {
+                fitted.html.push_str("<br>");
+            }
+            fitted.plain.push('\n');
+            fitted.html.push('\n');
+            fitted
+        } else {
+            // One line too long (or lines that do not pair up): a cut of the plain text.
+            let cut: String = self
+                .plain
+                .chars()
+                .scan(0, |bytes, c| {
+                    *bytes += c.len_utf8() * 7; // plain, and escaped in HTML at worst six times over
+                    (*bytes <= budget).then_some(c)
+                })
+                .collect();
+            let mut fitted = Message::plain(&cut);
+            fitted.text("…").line_break();
+            fitted
+        };
+        let left = match plain.len() - kept {
+            _ if kept == 0 => "The rest is".to_string(),
+            1 => "1 more line is".to_string(),
+            n => format!("{n} more lines are"),
+        };
+        fitted.em(&format!(
+            "{left} left out: that is all one message can hold. Narrow it down (a room, a day, other words)."
+        ));
+        fitted
+    }
 }
+
+/// How much plain and HTML body together a message the bot sends may carry: half of
+/// Matrix's 64 KiB event limit, which leaves room for the event's other fields and JSON.
+pub const MAX_BYTES: usize = 32 * 1024;
 
 /// Escapes the five characters that matter in HTML text and attributes.
 pub fn escape(text: &str) -> String {
@@ -175,6 +237,46 @@ fn is_direction_control(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_too_long_for_one_event_keeps_its_first_lines_and_says_how_many_it_left_out() {
+        let mut long = Message::new();
+        long.strong("Saturday 1 February 2025");
+        for i in 0..2_000 {
+            long.line_break()
+                .text(&format!("  09:{:02} Talk number {i} <about> things", i % 60));
+        }
+        let fitted = long.clone().fit(MAX_BYTES);
+        assert!(fitted.body().len() + fitted.html().len() <= MAX_BYTES);
+        let lines: Vec<&str> = fitted.body().lines().collect();
+        assert_eq!(lines[0], "Saturday 1 February 2025");
+        assert_eq!(lines[1], "  09:00 Talk number 0 <about> things");
+        let kept = lines.len() - 2; // the heading and the closing line
+        assert_eq!(
+            lines[lines.len() - 1],
+            format!(
+                "{} more lines are left out: that is all one message can hold. Narrow it down (a room, a day, other words).",
+                2_001 - 1 - kept
+            )
+        );
+        assert_eq!(fitted.html().matches("<br>").count(), lines.len() - 1);
+        assert!(fitted.html().contains("&lt;about&gt;"));
+        assert!(fitted.html().ends_with("</em>"));
+        // A message within the limit is left as it is.
+        let short = Message::plain("Next: AlmaLinux");
+        assert_eq!(short.clone().fit(MAX_BYTES), short);
+    }
+
+    #[test]
+    fn a_single_line_too_long_is_cut() {
+        let line = "é".repeat(40_000);
+        let fitted = Message::plain(&line).fit(MAX_BYTES);
+        assert!(fitted.body().len() + fitted.html().len() <= MAX_BYTES);
+        assert!(fitted.body().starts_with("éé"));
+        assert!(fitted.body().ends_with(
+            "The rest is left out: that is all one message can hold. Narrow it down (a room, a day, other words)."
+        ));
+    }
 
     #[test]
     fn user_text_is_escaped_in_html_and_kept_in_plain_text() {

@@ -174,11 +174,16 @@ impl Bot {
             warn!(error = %err, "reading the delays");
             Vec::new()
         });
-        let effective = Loaded {
-            schedule: crate::delay::apply(&base.schedule, &delays),
-            warnings: base.warnings.clone(),
+        // Without delays the running schedule is the loaded one, not a copy of it.
+        let effective = if delays.is_empty() {
+            base
+        } else {
+            Arc::new(Loaded {
+                schedule: crate::delay::apply(&base.schedule, &delays),
+                warnings: base.warnings.clone(),
+            })
         };
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(effective);
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = effective;
         self.schedule_changed.notify_one();
     }
 
@@ -218,6 +223,12 @@ impl Bot {
     /// Answers one command from `from`: decides in the core, then stores, posts and
     /// replies as the decision says.
     pub async fn answer(&self, out: &impl Outbox, from: &Sender<'_>, command: &Result<Command, UsageError>) -> Reply {
+        let mut reply = self.reply(out, from, command).await;
+        reply.message = reply.message.fit(crate::message::MAX_BYTES);
+        reply
+    }
+
+    async fn reply(&self, out: &impl Outbox, from: &Sender<'_>, command: &Result<Command, UsageError>) -> Reply {
         let command = match command {
             Ok(command) => command,
             Err(usage) => return Reply::plain(Message::plain(&usage.to_string())),
