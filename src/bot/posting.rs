@@ -59,7 +59,18 @@ pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutd
             CatchUp::OnTime => Outcome::Sent,
             CatchUp::Late => Outcome::Late,
             CatchUp::Skip => {
-                skip(&bot, &out, &[post]).await;
+                // Everything overdue beyond the grace period by now, in one list.
+                let now = bot.clock.now();
+                let grace = bot.config.reminders.grace;
+                let overdue: Vec<Post> =
+                    plan::posts(&bot.loaded().schedule, &bot.config, &from_chat, now - LOOK_BACK, now)
+                        .into_iter()
+                        .filter(|p| plan::catch_up(p.due, now, grace, on_time(&bot)) == CatchUp::Skip)
+                        .filter(|p| !bot.store.post_done(&p.key).unwrap_or(false))
+                        .collect();
+                if !skip(&bot, &out, &overdue).await {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
                 continue;
             }
         };
@@ -106,8 +117,13 @@ async fn catch_up(bot: &Bot, out: &impl Outbox, first_start: bool) {
     }
 }
 
-/// Records posts as skipped and lists them once in the moderators room.
-async fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) {
+/// Lists posts once in the moderators room and records them as skipped. False, with
+/// nothing recorded, when the list could not be sent (the homeserver is down): the posting
+/// loop comes back to them, so that an outage cannot swallow the list.
+async fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) -> bool {
+    if posts.is_empty() {
+        return true;
+    }
     let loaded = bot.loaded();
     let mut message = Message::new();
     message.text(&format!(
@@ -128,11 +144,17 @@ async fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) {
     }
     if let Some(moderators) = &bot.config.rooms.moderators {
         let key = format!("skipped:{}", posts[0].key);
-        if let Err(err) = out.post(moderators, &message, true, &key).await {
-            warn!(room = %moderators, error = %err, "listing the skipped posts");
+        match out.post(moderators, &message, true, &key).await {
+            Ok(_) => {}
+            Err(err @ SendError::NoRoom(_)) => warn!(room = %moderators, error = %err, "listing the skipped posts"),
+            Err(err) => {
+                warn!(room = %moderators, error = %err, "listing the skipped posts; trying again");
+                return false;
+            }
         }
     }
     record_skipped(bot, posts, true);
+    true
 }
 
 /// Records posts as skipped; `missed`: they were missed, not due before the first start.

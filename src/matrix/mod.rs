@@ -14,6 +14,7 @@ use crate::store::Store;
 use anyhow::Context;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::event_handler::Ctx;
+use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
@@ -26,15 +27,16 @@ use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, UInt, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use outbox::MatrixOutbox;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
 /// How long one sync request waits for news; the homeserver answers at once when there is some.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 /// Backoff after a failed sync: doubles from the first value to the last.
 const BACKOFF_START: Duration = Duration::from_millis(500);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// What the event handlers share.
 #[derive(Clone)]
@@ -94,13 +96,8 @@ pub async fn run(
         None => None,
     };
     let (commands, queue) = mpsc::unbounded_channel();
-    let bot = Bot::new(
-        config,
-        refresher.current().clone(),
-        refresher.source().clone(),
-        clock,
-        store,
-    );
+    let (source, loaded) = refresher.into_parts();
+    let bot = Bot::new(config, loaded, source, clock, store);
     let out = MatrixOutbox::new(client.clone(), bot.store.clone());
     let matrix = Matrix {
         bot: bot.clone(),
@@ -114,6 +111,11 @@ pub async fn run(
     client.add_event_handler(on_reaction);
     join_configured_rooms(&client, &bot.config).await;
     answer_pending_invites(&client, &matrix).await;
+    if !first_start {
+        catch_up_commands(&client, &matrix).await;
+    }
+    // The first sync's responses are parsed and stored by now.
+    crate::memory::release_freed();
 
     bot.metrics.started(Instant::now());
     if let Some(listener) = metrics_listener {
@@ -274,6 +276,12 @@ async fn answer_invite(bot: &Matrix, room: Room, inviter: &UserId) {
 }
 
 async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): Ctx<Matrix>) {
+    enqueue(&bot, room, event);
+}
+
+/// Queues a command for answering; anything else, and commands too old to answer, are
+/// left alone.
+fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEvent) {
     if room.state() != RoomState::Joined || event.sender == bot.own_user {
         return;
     }
@@ -285,13 +293,7 @@ async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): C
         Ok(Some(command)) => Ok(command),
         Err(err) => Err(err),
     };
-    let max_age = bot
-        .bot
-        .config
-        .matrix
-        .as_ref()
-        .and_then(|m| m.command_max_age.to_std().ok())
-        .unwrap_or(Duration::from_secs(300));
+    let max_age = command_max_age(&bot.bot);
     if let Some(age) = age(event.origin_server_ts) {
         if age > max_age {
             info!(event = %event.event_id, age_s = age.as_secs(), "ignoring a command older than [matrix] command_max_age");
@@ -306,6 +308,59 @@ async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): C
     });
 }
 
+/// `[matrix] command_max_age`: older commands are not answered.
+fn command_max_age(bot: &Bot) -> Duration {
+    bot.config
+        .matrix
+        .as_ref()
+        .and_then(|m| m.command_max_age.to_std().ok())
+        .unwrap_or(Duration::from_secs(300))
+}
+
+/// How many pages of history a restart reads back in each room, at most.
+const CATCH_UP_PAGES: usize = 10;
+
+/// Commands the last run never answered: it may have stopped or crashed after the sync
+/// had taken them in (the sync token already past them) but before the answer went out,
+/// or been away long enough that the sync skipped part of a busy room. Each joined room's
+/// history back to `[matrix] command_max_age` goes through the queue again, oldest first;
+/// whatever was answered before is skipped there.
+async fn catch_up_commands(client: &Client, matrix: &Matrix) {
+    let max_age = command_max_age(&matrix.bot);
+    for room in client.joined_rooms() {
+        let mut events = Vec::new();
+        let mut from: Option<String> = None;
+        for _ in 0..CATCH_UP_PAGES {
+            let mut options = MessagesOptions::backward().from(from.as_deref());
+            options.limit = UInt::from(100u32);
+            let page = match room.messages(options).await {
+                Ok(page) => page,
+                Err(err) => {
+                    warn!(room = %room.room_id(), error = %err, "reading the history for unanswered commands");
+                    break;
+                }
+            };
+            let mut reached_old = false;
+            for event in &page.chunk {
+                if let Ok(event) = event.raw().deserialize_as_unchecked::<OriginalSyncRoomMessageEvent>() {
+                    if age(event.origin_server_ts).is_some_and(|age| age > max_age) {
+                        reached_old = true;
+                        break;
+                    }
+                    events.push(event);
+                }
+            }
+            match page.end {
+                Some(end) if !reached_old && !page.chunk.is_empty() => from = Some(end),
+                _ => break,
+            }
+        }
+        for event in events.into_iter().rev() {
+            enqueue(matrix, room.clone(), event);
+        }
+    }
+}
+
 /// How long ago, by the real clock, the homeserver received an event.
 fn age(sent: MilliSecondsSinceUnixEpoch) -> Option<Duration> {
     let now = MilliSecondsSinceUnixEpoch::now();
@@ -313,33 +368,97 @@ fn age(sent: MilliSecondsSinceUnixEpoch) -> Option<Duration> {
     Some(Duration::from_millis(ms))
 }
 
-/// Answers queued commands in order, each at most once; on shutdown, answers what is
-/// queued and stops.
+/// How many replies may be on their way to the homeserver at once. Each takes a round
+/// trip (tens of milliseconds in a large room); sending them one by one made a burst of
+/// questions drain at the homeserver's latency rather than at its throughput.
+const REPLIES_IN_FLIGHT: usize = 16;
+
+/// Answers queued commands, each at most once: decides and acts on each in the order
+/// they came (questions get their numbers in that order), then sends the replies
+/// concurrently, though one sender's replies still in order. On shutdown, answers what is
+/// queued, waits for the replies under way and stops.
 async fn answer_commands(
     bot: Matrix,
     mut queue: mpsc::UnboundedReceiver<Incoming>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut replies = Replies::default();
     loop {
         if *shutdown.borrow() {
             while let Ok(incoming) = queue.try_recv() {
-                answer_one(&bot, incoming).await;
+                replies.answer(&bot, incoming).await;
             }
+            while replies.next_sent().await {}
             return;
         }
         tokio::select! {
             biased;
-            Some(incoming) = queue.recv() => answer_one(&bot, incoming).await,
+            Some(incoming) = queue.recv() => replies.answer(&bot, incoming).await,
+            true = replies.next_sent(), if !replies.sending.is_empty() => {}
             _ = shutdown.changed() => {}
         }
     }
 }
 
-async fn answer_one(matrix: &Matrix, incoming: Incoming) {
+/// The replies under way (by the event id of their command), and for each sender a
+/// signal that its latest reply is out.
+#[derive(Default)]
+struct Replies {
+    sending: tokio::task::JoinSet<String>,
+    latest: HashMap<OwnedUserId, oneshot::Receiver<()>>,
+    under_way: HashSet<String>,
+}
+
+impl Replies {
+    /// Waits for a reply under way to be out; false when none was.
+    async fn next_sent(&mut self) -> bool {
+        match self.sending.join_next().await {
+            Some(Ok(event_id)) => {
+                self.under_way.remove(&event_id);
+                true
+            }
+            Some(Err(err)) => {
+                warn!(error = %err, "a reply task failed");
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn answer(&mut self, matrix: &Matrix, incoming: Incoming) {
+        while self.sending.len() >= REPLIES_IN_FLIGHT {
+            self.next_sent().await;
+        }
+        let event_id = incoming.event.event_id.to_string();
+        if self.under_way.contains(&event_id) {
+            return; // delivered twice by the sync while its reply is on its way
+        }
+        let Some(reply) = decide_one(matrix, &incoming).await else {
+            return;
+        };
+        self.under_way.insert(event_id.clone());
+        let sender = incoming.event.sender.clone();
+        let before = self.latest.remove(&sender);
+        let (done, after) = oneshot::channel();
+        self.latest.insert(sender, after);
+        let matrix = matrix.clone();
+        self.sending.spawn(async move {
+            if let Some(before) = before {
+                let _ = before.await;
+            }
+            send_reply(&matrix, incoming, reply).await;
+            let _ = done.send(());
+            event_id
+        });
+    }
+}
+
+/// Decides and acts on one command; `None` when it was answered before.
+async fn decide_one(matrix: &Matrix, incoming: &Incoming) -> Option<bot::Reply> {
     let bot = &matrix.bot;
     let event_id = incoming.event.event_id.as_str();
     match bot.store.was_answered(event_id) {
-        Ok(true) => return,
+        Ok(true) => return None,
         Ok(false) => {}
         Err(err) => warn!(error = %err, "reading the store"),
     }
@@ -363,7 +482,13 @@ async fn answer_one(matrix: &Matrix, incoming: Incoming) {
         place: place.as_deref(),
         event: event_id,
     };
-    let reply = bot.answer(&matrix.out, &from, &incoming.command).await;
+    Some(bot.answer(&matrix.out, &from, &incoming.command).await)
+}
+
+/// Sends the reply to one command and records it as answered.
+async fn send_reply(matrix: &Matrix, incoming: Incoming, reply: bot::Reply) {
+    let bot = &matrix.bot;
+    let event_id = incoming.event.event_id.as_str();
     let content = RoomMessageEventContent::notice_html(reply.message.body(), reply.message.html())
         .add_mentions(Mentions::new())
         .make_reply_to(&incoming.event, ForwardThread::No, AddMentions::No);
