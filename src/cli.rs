@@ -600,6 +600,7 @@ fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if !(args.speed > 0.0 && args.speed.is_finite()) {
         bail!("--speed {}: must be a positive number", args.speed);
     }
+    crate::memory::limit_arenas();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

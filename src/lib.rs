@@ -34,6 +34,7 @@ pub mod duration;
 pub mod export;
 #[cfg(feature = "matrix")]
 pub mod matrix;
+pub mod memory;
 pub mod message;
 pub mod metrics;
 pub mod plan;

@@ -50,11 +50,16 @@ impl Source {
 
     /// Reads the schedule. A schedule with errors fails with [`ScheduleErrors`], listing them.
     pub async fn load(&self) -> anyhow::Result<Loaded> {
-        let text = match &self.location {
-            Location::File(path) => read_file(path)?,
-            Location::Url(url) => fetch(url).await?,
+        let loaded = {
+            let text = match &self.location {
+                Location::File(path) => read_file(path)?,
+                Location::Url(url) => fetch(url).await?,
+            };
+            format::parse_any(&text, &self.location.name(), self.format, self.zone)
         };
-        Ok(format::parse_any(&text, &self.location.name(), self.format, self.zone)?)
+        // The text and the parser's document tree are gone: give their pages back.
+        crate::memory::release_freed();
+        Ok(loaded?)
     }
 
     /// [`Source::load`] for callers without an async runtime (the command line).
@@ -134,6 +139,11 @@ impl Refresher {
 
     pub fn current(&self) -> &Loaded {
         &self.current
+    }
+
+    /// The source and its schedule, for a caller that takes over the refreshing.
+    pub fn into_parts(self) -> (Source, Loaded) {
+        (self.source, self.current)
     }
 
     pub fn source(&self) -> &Source {

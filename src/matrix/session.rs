@@ -4,7 +4,7 @@
 use crate::config::MatrixConfig;
 use anyhow::{bail, Context};
 use matrix_sdk::authentication::matrix::MatrixSession;
-use matrix_sdk::Client;
+use matrix_sdk::{Client, SqliteStoreConfig};
 use std::path::Path;
 use tracing::info;
 
@@ -13,7 +13,12 @@ use tracing::info;
 pub async fn connect(matrix: &MatrixConfig) -> anyhow::Result<(Client, bool)> {
     let client = Client::builder()
         .homeserver_url(&matrix.homeserver)
-        .sqlite_store(matrix.state_dir.join("matrix"), None)
+        // The low-memory settings: two connections a store, a 500 kB page cache. A bot's
+        // reads are few and small, and it should fit a small VPS beside its homeserver.
+        .sqlite_store_with_config_and_cache_path(
+            SqliteStoreConfig::with_low_memory_config(matrix.state_dir.join("matrix")).pool_max_size(2),
+            None::<&Path>,
+        )
         // Talk to the configured URL, not the one the login response advertises: a bot often
         // runs beside its homeserver and is configured with an internal address.
         .respect_login_well_known(false)
