@@ -165,7 +165,10 @@ fn main() {
             }
         }
     } else {
-        println!("{} is absent: only the generated schedule is measured", folder.display());
+        println!(
+            "{} is absent: only the generated schedule is measured",
+            folder.display()
+        );
     }
     if let Some((name, schedule)) = &largest {
         println!();

@@ -1040,3 +1040,113 @@ async fn e2e_healthz_and_metrics_report_commands_posts_and_a_homeserver_outage()
 
     assert_eq!(bot.stop(), Some(0), "{}", bot.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_hostile_questions_are_refused_or_shown_as_typed_and_attendees_change_nothing() {
+    let moderator = Peer::new("moderator").await;
+    let attendee = Peer::new("attendee").await;
+    let speaker = Peer::new("speaker").await;
+    let bot_user = support::register_user("confbot").await;
+    let rooms = question_rooms(&moderator, &bot_user, &[&attendee], &speaker, "").await;
+    let mut bot = Bot::for_user(bot_user, "", &rooms.tail);
+    bot.start("2023-02-03T14:20");
+    for room in [&rooms.main, &rooms.mods, &rooms.speakers] {
+        bot.joined(&moderator, room).await;
+    }
+    let main = attendee.client.get_room(rooms.main.room_id()).unwrap();
+    let ask = |text: String| {
+        let (attendee, main, bot) = (&attendee, &main, &bot.user);
+        async move {
+            let (asked, _) = attendee.say(main, &format!("!ask {text}")).await;
+            attendee.reply_from(main, bot, Some(&asked)).await
+        }
+    };
+
+    // A right-to-left override cannot turn the bot's own text around: the question is
+    // shown as typed, inside an isolate that closes the override.
+    let reversing = "Is this \u{202E}reversed?";
+    let receipt = ask(reversing.to_string()).await;
+    assert!(receipt.body.starts_with("Question Q1 for "), "{}", receipt.body);
+    let relayed = moderator.reply_from(&rooms.mods, &bot.user, None).await;
+    let lines: Vec<&str> = relayed.body.lines().collect();
+    assert_eq!(lines[2], "\u{2068}Is this \u{202E}reversed?\u{202C}\u{2069}");
+    assert_eq!(lines[3], "React ✅ approve · ❌ reject · 💬 answered");
+    assert_eq!(relayed.mentions, Some((false, 0)));
+
+    // Zero-width characters and @room arrive as typed; nobody is pinged; HTML stays text.
+    let sneaky = "Zero\u{200B}width\u{2060}joiners\u{FEFF} for @room <img src=x onerror=alert(1)>";
+    ask(sneaky.to_string()).await;
+    let relayed = moderator.reply_from(&rooms.mods, &bot.user, None).await;
+    assert_eq!(relayed.body.lines().nth(2), Some(sneaky));
+    assert_eq!(relayed.mentions, Some((false, 0)));
+    let html = relayed.html.unwrap();
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;") && !html.contains("<img"),
+        "{html}"
+    );
+
+    // 70 KB cannot even be sent (the homeserver refuses events over 64 KiB); 60 KB is
+    // refused by the bot with the limit named, and a 60 KB search still gets an answer.
+    let too_big = main
+        .send(
+            matrix_sdk::ruma::events::room::message::RoomMessageEventContent::text_plain(format!(
+                "!ask {}",
+                "x".repeat(70 * 1024)
+            )),
+        )
+        .await;
+    assert!(too_big.is_err(), "the homeserver took a 70 KB event");
+    let receipt = ask("y".repeat(60_000)).await;
+    assert_eq!(
+        receipt.body,
+        "Your question is 60000 characters long; the limit is 1000. Please shorten it and ask again."
+    );
+    let (searched, _) = attendee
+        .say(&main, &format!("!search {}", "word ".repeat(12_000)))
+        .await;
+    let found = attendee.reply_from(&main, &bot.user, Some(&searched)).await;
+    assert!(
+        found.body.len() + found.html.map_or(0, |h| h.len()) <= confbot::message::MAX_BYTES,
+        "{} bytes",
+        found.body.len()
+    );
+
+    // An attendee's moderator and organizer commands are refused and change nothing.
+    let (asked, _) = attendee.say(&main, "!next").await;
+    let next_before = attendee.reply_from(&main, &bot.user, Some(&asked)).await.body;
+    for (command, who) in [
+        ("!approve Q1", "moderators"),
+        ("!reject Q2 spam", "moderators"),
+        ("!answered Q1", "moderators"),
+        ("!delay 30m", "the conference organizers"),
+        ("!announce in 1m Free beer in the lobby", "the conference organizers"),
+        ("!reload", "the conference organizers"),
+    ] {
+        let (asked, _) = attendee.say(&main, command).await;
+        let name = command.split_whitespace().next().unwrap();
+        assert_eq!(
+            attendee.reply_from(&main, &bot.user, Some(&asked)).await.body,
+            format!("Sorry, {name} is for {who}. Send !help for what you can use.")
+        );
+    }
+    let (asked, _) = attendee.say(&main, "!next").await;
+    assert_eq!(
+        attendee.reply_from(&main, &bot.user, Some(&asked)).await.body,
+        next_before
+    );
+    let (asked, _) = moderator.say(&rooms.mods, "!questions").await;
+    let listed = moderator.reply_from(&rooms.mods, &bot.user, Some(&asked)).await.body;
+    assert!(
+        listed.contains("Q1 · 0 votes · pending") && listed.contains("Q2 · 0 votes · pending"),
+        "{listed}"
+    );
+    assert_eq!(bot.stop(), Some(0));
+    let posted: Vec<_> = speaker
+        .drain()
+        .await
+        .into_iter()
+        .filter(|r| r.sender == bot.user)
+        .collect();
+    assert!(posted.is_empty(), "nothing reached the speakers: {posted:?}");
+}

@@ -77,6 +77,8 @@ pub struct Received {
     /// `Some(empty)` when `m.mentions` is present and mentions nobody.
     pub mentions: Option<(bool, usize)>,
     pub at: Instant,
+    /// When the homeserver accepted the event (`origin_server_ts`), ms since the epoch.
+    pub origin_ms: u64,
 }
 
 /// An independent client: its own store, its own sync loop without delays.
@@ -138,6 +140,7 @@ impl Peer {
                     in_reply_to,
                     mentions,
                     at: Instant::now(),
+                    origin_ms: u64::from(event.origin_server_ts.get()),
                 });
             }
         });
@@ -158,6 +161,12 @@ impl Peer {
             _dir: dir,
             sync,
         }
+    }
+
+    /// Stops this client's sync loop: a sender that reads nothing, as a benchmark's many
+    /// attendees are, so that their clients do not load the machine being measured.
+    pub fn stop_syncing(&self) {
+        self.sync.abort();
     }
 
     /// Makes this client a plain echo bot: every text message from someone else gets a
@@ -265,18 +274,31 @@ impl Peer {
         to: Option<&OwnedEventId>,
         deadline: Instant,
     ) -> Received {
+        self.reply_within(room, from, to, deadline)
+            .await
+            .unwrap_or_else(|| panic!("no reply from {from} to {to:?} in time"))
+    }
+
+    /// Like [`Peer::reply_before`], with `None` when nothing came by `deadline`.
+    pub async fn reply_within(
+        &self,
+        room: &Room,
+        from: &UserId,
+        to: Option<&OwnedEventId>,
+        deadline: Instant,
+    ) -> Option<Received> {
         let mut inbox = self.inbox.lock().await;
         let deadline = tokio::time::Instant::from_std(deadline);
         loop {
-            let next = tokio::time::timeout_at(deadline, inbox.recv()).await;
-            let received = next
-                .unwrap_or_else(|_| panic!("no reply from {from} to {to:?} in time"))
+            let received = tokio::time::timeout_at(deadline, inbox.recv())
+                .await
+                .ok()?
                 .expect("inbox open");
             if received.room == room.room_id()
                 && received.sender == from
                 && to.is_none_or(|t| received.in_reply_to.as_ref() == Some(t))
             {
-                return received;
+                return Some(received);
             }
         }
     }
@@ -296,6 +318,14 @@ impl Peer {
         }
     }
 
+    /// The next message from anyone in any room, or `None` when nothing came by `deadline`.
+    pub async fn next_within(&self, deadline: Instant) -> Option<Received> {
+        let mut inbox = self.inbox.lock().await;
+        tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), inbox.recv())
+            .await
+            .ok()?
+    }
+
     /// Everything received so far that is still unread, without waiting.
     pub async fn drain(&self) -> Vec<Received> {
         let mut inbox = self.inbox.lock().await;
@@ -312,6 +342,8 @@ pub struct Bot {
     pub user: OwnedUserId,
     pub password: String,
     pub dir: tempfile::TempDir,
+    /// `RUST_LOG` for the bot process.
+    pub log_filter: String,
     child: Option<Child>,
 }
 
@@ -352,6 +384,7 @@ impl Bot {
             user,
             password,
             dir,
+            log_filter: "info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn".to_string(),
             child: None,
         }
     }
@@ -384,7 +417,9 @@ impl Bot {
             .append(true)
             .open(self.dir.path().join("bot.log"))
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_confbot"))
+        // CONFBOT_BIN: another build of the bot (scripts/bench measures the dist one).
+        let program = std::env::var("CONFBOT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_confbot").to_string());
+        let child = Command::new(program)
             .args([
                 "run",
                 "--config",
@@ -395,10 +430,7 @@ impl Bot {
                 &speed.to_string(),
             ])
             .env("CONFBOT_PASSWORD", &self.password)
-            .env(
-                "RUST_LOG",
-                "info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn",
-            )
+            .env("RUST_LOG", &self.log_filter)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -422,6 +454,31 @@ impl Bot {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Kills the bot with SIGKILL, as a crash or the OOM killer would, and reaps it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The running bot's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Uses another schedule file (any format `confbot import` reads).
+    pub fn use_schedule(&self, path: &Path) {
+        let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/centos-connect-2023.toml");
+        let config = std::fs::read_to_string(self.config_path()).unwrap();
+        let config = config.replacen(
+            &format!("source = \"{}\"", default.display()),
+            &format!("source = \"{}\"", path.display()),
+            1,
+        );
+        std::fs::write(self.config_path(), config).unwrap();
     }
 
     /// Waits until the bot has joined `room` as `peer` sees it; the bot's log on failure.
