@@ -193,6 +193,7 @@ impl Bot {
         let before = self.loaded();
         *self.base.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded);
         self.apply_delays();
+        posting::forget_overdue(self);
         let after = self.loaded();
         let changes = crate::changes::diff(&before.schedule, &after.schedule);
         info!(
@@ -302,6 +303,7 @@ impl Bot {
                     return sorry(err, "storing a delay", "I could not store that delay");
                 }
                 self.apply_delays();
+                posting::forget_overdue(self);
                 let announcement = crate::delay::announcement(&before.schedule, &self.loaded().schedule, &delay);
                 let targets = self.config.rooms.post_targets(delay.place.as_deref());
                 let key = format!(

@@ -25,21 +25,20 @@ const LOOK_AHEAD: TimeDelta = TimeDelta::days(400);
 pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutdown: watch::Receiver<bool>) {
     catch_up(&bot, &out, first_start).await;
     let mut last_due: Option<String> = None;
+    // Every post due since the start that is not done yet: one whose sending failed (the
+    // homeserver was down, or the loop was held up by rate limits) is tried again, late,
+    // or listed as skipped, however long that lasted.
+    let since = bot.clock.now() - bot.config.reminders.grace;
     loop {
         if *shutdown.borrow() {
             return;
         }
         let now = bot.clock.now();
         let from_chat = bot.from_chat();
-        let next = plan::posts(
-            &bot.loaded().schedule,
-            &bot.config,
-            &from_chat,
-            now - TimeDelta::seconds(1),
-            now + LOOK_AHEAD,
-        )
-        .into_iter()
-        .find(|post| !bot.store.post_done(&post.key).unwrap_or(false));
+        let not_done = |post: &Post| !bot.store.post_done(&post.key).unwrap_or(false);
+        let next = plan::posts(&bot.loaded().schedule, &bot.config, &from_chat, since, now + LOOK_AHEAD)
+            .into_iter()
+            .find(not_done);
         let wait = next
             .as_ref()
             .map_or(Duration::from_secs(3600), |post| bot.clock.real_until(post.due));
@@ -62,12 +61,10 @@ pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutd
                 // Everything overdue beyond the grace period by now, in one list.
                 let now = bot.clock.now();
                 let grace = bot.config.reminders.grace;
-                let overdue: Vec<Post> =
-                    plan::posts(&bot.loaded().schedule, &bot.config, &from_chat, now - LOOK_BACK, now)
-                        .into_iter()
-                        .filter(|p| plan::catch_up(p.due, now, grace, on_time(&bot)) == CatchUp::Skip)
-                        .filter(|p| !bot.store.post_done(&p.key).unwrap_or(false))
-                        .collect();
+                let overdue: Vec<Post> = plan::posts(&bot.loaded().schedule, &bot.config, &from_chat, since, now)
+                    .into_iter()
+                    .filter(|p| plan::catch_up(p.due, now, grace, on_time(&bot)) == CatchUp::Skip && not_done(p))
+                    .collect();
                 if !skip(&bot, &out, &overdue).await {
                     tokio::time::sleep(Duration::from_secs(2)).await;
                 }
@@ -78,6 +75,24 @@ pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutd
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
     }
+}
+
+/// After a reload or a delay: posts the new schedule puts further back than the grace
+/// period are not posts that were missed, and are recorded as skipped without a word
+/// (a corrected time of a talk long over must not bring its reminders back).
+pub(super) fn forget_overdue(bot: &Bot) {
+    let now = bot.clock.now();
+    let overdue: Vec<Post> = plan::posts(
+        &bot.loaded().schedule,
+        &bot.config,
+        &bot.from_chat(),
+        now - LOOK_BACK,
+        now - bot.config.reminders.grace,
+    )
+    .into_iter()
+    .filter(|post| !bot.store.post_done(&post.key).unwrap_or(false))
+    .collect();
+    record_skipped(bot, &overdue, false);
 }
 
 /// How overdue a post may be and still count as on time: one real second on the bot's clock.
