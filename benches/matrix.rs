@@ -363,6 +363,26 @@ async fn latency() -> bool {
 
 // ---- 1b. many clients at once
 
+/// Every peer sends `!next` `each` times back to back into `room`, all peers at once; the
+/// commands' event ids.
+async fn rush(peers: &[&Peer], room: &matrix_sdk::ruma::RoomId, each: usize) -> Vec<matrix_sdk::ruma::OwnedEventId> {
+    let sends = peers.iter().map(|peer| {
+        let room = peer.client.get_room(room).expect("joined");
+        async move {
+            let mut ids = Vec::new();
+            for _ in 0..each {
+                ids.push(peer.say(&room, "!next").await.0);
+            }
+            ids
+        }
+    });
+    futures_util::future::join_all(sends)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 async fn concurrent() -> bool {
     const CLIENTS: usize = 20;
     const EACH: usize = 10;
@@ -383,21 +403,7 @@ async fn concurrent() -> bool {
     }
     let started = Instant::now();
     let senders: Vec<&Peer> = std::iter::once(&host).chain(guests.iter()).collect();
-    let sends = senders.iter().map(|peer| {
-        let room = peer.client.get_room(room.room_id()).expect("joined");
-        async move {
-            let mut ids = Vec::new();
-            for _ in 0..EACH {
-                ids.push(peer.say(&room, "!next").await.0);
-            }
-            ids
-        }
-    });
-    let asked: Vec<_> = futures_util::future::join_all(sends)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    let asked = rush(&senders, room.room_id(), EACH).await;
     let mut answered: HashMap<_, u32> = HashMap::new();
     let mut last = started;
     while answered.len() < asked.len() {
@@ -1125,21 +1131,8 @@ async fn ratelimit() -> bool {
     }
     // A rush of commands as the first reminder falls due: with the reminders, more sends
     // than the burst of 10 allows, so the bot meets 429s and must wait them out.
-    let sends = attendees.iter().map(|attendee| {
-        let room = attendee.client.get_room(rooms[0].room_id()).unwrap();
-        async move {
-            let mut ids = Vec::new();
-            for _ in 0..EACH {
-                ids.push(attendee.say(&room, "!next").await.0);
-            }
-            ids
-        }
-    });
-    let commands: Vec<_> = futures_util::future::join_all(sends)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    let senders: Vec<&Peer> = attendees.iter().collect();
+    let commands = rush(&senders, rooms[0].room_id(), EACH).await;
     tokio::time::sleep_until(tokio::time::Instant::from_std(instant_at(anchor.wall_of(until)))).await;
     let mut ok = true;
     let mut late = Vec::new();
