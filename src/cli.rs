@@ -88,6 +88,13 @@ pub struct RunArgs {
     /// Rehearse N times faster than real time (with --now).
     #[arg(long, value_name = "N", default_value_t = 1.0, requires = "now")]
     pub speed: f64,
+    /// Rehearse on from where the last rehearsal stopped, rather than afresh (with --now).
+    #[arg(long, requires = "now")]
+    pub keep_rehearsal: bool,
+    /// Print the posts (reminders, announcements, relayed questions) instead of sending
+    /// them; replies to commands are still sent. Uses the rehearsal's store.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Log as JSON lines (also CONFBOT_LOG_FORMAT=json).
     #[arg(long)]
     pub log_json: bool,
@@ -600,13 +607,23 @@ fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if !(args.speed > 0.0 && args.speed.is_finite()) {
         bail!("--speed {}: must be a positive number", args.speed);
     }
+    // Everything the bot writes (the login's token, keys, the store) is for its user only,
+    // whatever umask it was started with.
+    // SAFETY: umask only sets the process's file creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
     crate::memory::limit_arenas();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let refresher = crate::source::Refresher::start(config.schedule.to_source())
+        let mut source = config.schedule.to_source();
+        if let Some(matrix) = &config.matrix {
+            source = source.keeping_last_good(matrix.state_dir.join("schedule.last-good"));
+        }
+        let refresher = crate::source::Refresher::start(source)
             .await
             .context("loading the schedule")?;
         let zone = refresher.current().schedule.timezone();
@@ -624,7 +641,19 @@ fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
             tracing::info!("signal received");
             let _ = stop.send(true);
         });
-        crate::matrix::run(config, refresher, clock, shutdown).await
+        // A rehearsal, or a dry run, never writes the real day's records.
+        let store = if args.now.is_some() || args.dry_run {
+            crate::state::StoreKind::Rehearsal {
+                keep: args.keep_rehearsal,
+            }
+        } else {
+            crate::state::StoreKind::Real
+        };
+        let options = crate::matrix::RunOptions {
+            store,
+            dry_run: args.dry_run,
+        };
+        crate::matrix::run(config, refresher, clock, options, shutdown).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

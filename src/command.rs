@@ -282,6 +282,13 @@ pub enum UsageError {
     MissingArgument(&'static Spec),
     #[error("Unbalanced quote in the command: close it with a matching {0}.")]
     UnbalancedQuote(char),
+    /// More commands from one sender than `[commands] per_user` allows.
+    #[error(
+        "You are sending commands faster than I answer them (at most {} in {}); I will answer again in a moment.",
+        .0.count,
+        crate::duration::Compact(.0.window)
+    )]
+    SlowDown(crate::questions::Rate),
 }
 
 /// "!speaker NAME — a speaker's sessions and bio".

@@ -48,9 +48,24 @@ pub struct Config {
     pub reminders: RemindersConfig,
     pub access: AccessConfig,
     pub questions: QuestionsConfig,
+    pub commands: CommandsConfig,
     pub metrics: MetricsConfig,
     pub announcements: Vec<AnnouncementConfig>,
 }
+
+/// `[commands]`: how often one attendee may command the bot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandsConfig {
+    /// At most this many commands a window from one sender (organizers and moderators
+    /// are not limited); `None` when "off".
+    pub per_user: Option<Rate>,
+}
+
+/// The default `[commands] per_user`: 10 commands in 10 seconds.
+pub const DEFAULT_COMMANDS_PER_USER: Rate = Rate {
+    count: 10,
+    window: TimeDelta::seconds(10),
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatrixConfig {
@@ -222,6 +237,8 @@ struct RawConfig {
     #[serde(default)]
     questions: RawQuestions,
     #[serde(default)]
+    commands: RawCommands,
+    #[serde(default)]
     metrics: RawMetrics,
     #[serde(default)]
     announcements: Vec<RawAnnouncement>,
@@ -289,6 +306,12 @@ struct RawQuestions {
     enabled: Option<bool>,
     max_length: Option<usize>,
     notify_asker: Option<bool>,
+    per_user: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCommands {
     per_user: Option<String>,
 }
 
@@ -427,7 +450,7 @@ impl Checker {
     fn room(&mut self, key: &str, value: &str) {
         if !is_room_reference(value) {
             self.problems.push(format!(
-                "{key}: \"{value}\" is not a Matrix room: write a room id (\"!abc:server\") or an alias (\"#name:server\")"
+                "{key}: \"{value}\" is not a Matrix room: write a room id (\"!abc…\", as Element shows it in the room's settings) or an alias (\"#name:server\")"
             ));
         }
     }
@@ -450,6 +473,13 @@ impl Checker {
         let reminders = self.reminders(raw.reminders);
         let access = self.access(raw.access);
         let questions = self.questions(raw.questions);
+        let commands = CommandsConfig {
+            per_user: self.rate_or_off(
+                "[commands] per_user",
+                raw.commands.per_user.as_deref(),
+                DEFAULT_COMMANDS_PER_USER,
+            ),
+        };
         let metrics = self.metrics(raw.metrics);
         let announcements = raw
             .announcements
@@ -460,7 +490,13 @@ impl Checker {
         Config {
             matrix,
             schedule: ScheduleConfig {
-                source: Location::parse(&raw.schedule.source),
+                source: {
+                    let source = Location::parse(&raw.schedule.source);
+                    if let Err(err) = source.check() {
+                        self.problems.push(format!("[schedule] source: {err}"));
+                    }
+                    source
+                },
                 format: raw.schedule.format.as_deref().and_then(|f| {
                     f.parse::<Format>()
                         .map_err(|err| self.problems.push(format!("[schedule] format: {err}")))
@@ -473,6 +509,7 @@ impl Checker {
             reminders,
             access,
             questions,
+            commands,
             metrics,
             announcements,
         }
@@ -576,19 +613,28 @@ impl Checker {
             self.problems
                 .push("[questions] max_length: must be at least 1".to_string());
         }
-        let per_user = match raw.per_user.as_deref().map(str::trim) {
-            None => Some(questions::DEFAULT_PER_USER),
-            Some(off) if off.eq_ignore_ascii_case("off") => None,
-            Some(rate) => rate
-                .parse::<Rate>()
-                .map_err(|err| self.problems.push(format!("[questions] per_user: {err}, or \"off\"")))
-                .ok(),
-        };
+        let per_user = self.rate_or_off(
+            "[questions] per_user",
+            raw.per_user.as_deref(),
+            questions::DEFAULT_PER_USER,
+        );
         QuestionsConfig {
             enabled: raw.enabled.unwrap_or(true),
             max_length,
             notify_asker: raw.notify_asker.unwrap_or(false),
             per_user,
+        }
+    }
+
+    /// A rate ("3/1m"), or `None` for "off"; `default` when not written.
+    fn rate_or_off(&mut self, key: &str, value: Option<&str>, default: Rate) -> Option<Rate> {
+        match value.map(str::trim) {
+            None => Some(default),
+            Some(off) if off.eq_ignore_ascii_case("off") => None,
+            Some(rate) => rate
+                .parse::<Rate>()
+                .map_err(|err| self.problems.push(format!("{key}: {err}, or \"off\"")))
+                .ok(),
         }
     }
 
@@ -725,11 +771,20 @@ fn is_user_id(s: &str) -> bool {
         .is_some_and(|(local, server)| !local.is_empty() && is_server_name(server))
 }
 
+/// A room id or an alias. Room ids of versions 1 to 11 carry a server (`!abc:example.org`);
+/// from version 12 (Synapse's default) they are an opaque hash with none
+/// (`!4ayXb8jVHBcdNKdgTxg9ObYjGA1oINp7CYnq5AVa8P8`). Aliases always name a server.
 fn is_room_reference(s: &str) -> bool {
-    (s.starts_with('!') || s.starts_with('#'))
-        && s[1..]
-            .split_once(':')
-            .is_some_and(|(local, server)| !local.is_empty() && is_server_name(server))
+    let no_space = |part: &str| !part.is_empty() && !part.chars().any(|c| c.is_whitespace() || c.is_control());
+    if let Some(id) = s.strip_prefix('!') {
+        return match id.split_once(':') {
+            Some((local, server)) => no_space(local) && is_server_name(server),
+            None => no_space(id),
+        };
+    }
+    s.strip_prefix('#')
+        .and_then(|alias| alias.split_once(':'))
+        .is_some_and(|(local, server)| no_space(local) && is_server_name(server))
 }
 
 fn is_server_name(s: &str) -> bool {
@@ -767,6 +822,46 @@ mod tests {
         );
         assert!(!config.questions.notify_asker);
         assert_eq!(config.metrics.listen, None);
+    }
+
+    #[test]
+    fn rooms_are_named_by_id_of_any_room_version_or_by_alias() {
+        let base = "[schedule]\nsource = \"s\"\n[rooms]\n";
+        for room in [
+            "!4ayXb8jVHBcdNKdgTxg9ObYjGA1oINp7CYnq5AVa8P8", // version 12: no server part
+            "!abc:example.org",
+            "!abc:example.org:8448",
+            "#main:example.org",
+        ] {
+            let config = Config::from_toml(&format!("{base}moderators = \"{room}\"\n"), "bot.toml");
+            assert_eq!(config.map(|c| c.rooms.moderators), Ok(Some(room.to_string())), "{room}");
+        }
+        for room in ["!", "#main", "!abc:", "! abc", "#:example.org", "main"] {
+            let errs = problems(&format!("{base}moderators = \"{room}\"\n"));
+            assert!(errs[0].contains("is not a Matrix room"), "{room}: {errs:?}");
+        }
+    }
+
+    #[test]
+    fn commands_from_one_sender_are_limited_unless_off() {
+        let base = "[schedule]\nsource = \"s\"\n";
+        let config = Config::from_toml(base, "bot.toml").unwrap();
+        assert_eq!(config.commands.per_user, Some(DEFAULT_COMMANDS_PER_USER));
+        let off = Config::from_toml(&format!("{base}[commands]\nper_user = \"off\"\n"), "bot.toml").unwrap();
+        assert_eq!(off.commands.per_user, None);
+        assert_eq!(
+            problems(&format!("{base}[commands]\nper_user = \"lots\"\n")),
+            ["[commands] per_user: \"lots\" is not a rate: write it as COUNT/DURATION, like \"3/1m\" (3 questions a minute), \"10/1h\" or \"5/30s\", or \"off\""]
+        );
+    }
+
+    #[test]
+    fn a_schedule_url_is_https_or_on_this_machine() {
+        let errs = problems("[schedule]\nsource = \"http://pretalx.example.org/schedule.json\"\n");
+        assert_eq!(
+            errs,
+            ["[schedule] source: \"http://pretalx.example.org/schedule.json\" is plain http, which anyone on the way can read and change: write https://, or use http:// only for this machine (localhost, 127.0.0.1, [::1])"]
+        );
     }
 
     #[test]
@@ -885,7 +980,7 @@ cron = "every morning"
                 "[matrix] homeserver: \"matrix.example.org\" is not a URL: write it as \"https://matrix.example.org\"",
                 "[matrix] user: \"confbot\" is not a Matrix user id: write it as \"@name:server\"",
                 "[schedule] timezone: \"Europe/Brusels\" is not a known time zone: did you mean \"Europe/Brussels\"?",
-                "[rooms] moderators: \"mods\" is not a Matrix room: write a room id (\"!abc:server\") or an alias (\"#name:server\")",
+                "[rooms] moderators: \"mods\" is not a Matrix room: write a room id (\"!abc…\", as Element shows it in the room's settings) or an alias (\"#name:server\")",
                 "[reminders] lead: '10' is not a duration: write it like \"25m\", \"1h30m\", \"90s\" or \"1:30\"",
                 "[access] invite: \"not a server\" is neither a user (\"@name:server\") nor a server name (\"example.org\")",
                 "[[announcements]] #1 room: \"lobby\" is not a room configured in [rooms]; use one of: announcements, moderators, speakers",

@@ -41,6 +41,8 @@ struct Terminal {
     clock: Clock,
     sent: Arc<Mutex<HashSet<String>>>,
     events: Arc<AtomicU64>,
+    /// Tells this run's event ids from an earlier run's, which a kept store remembers.
+    run: i64,
     /// Wakes the console when something was printed.
     printed: Arc<Notify>,
 }
@@ -51,12 +53,17 @@ impl Terminal {
             clock,
             sent: Arc::default(),
             events: Arc::default(),
+            run: crate::bot::posting::now_ms(),
             printed: Arc::default(),
         }
     }
 
     fn event_id(&self) -> String {
-        format!("$console-{}", self.events.fetch_add(1, Ordering::Relaxed) + 1)
+        format!(
+            "$console-{}-{}",
+            self.run,
+            self.events.fetch_add(1, Ordering::Relaxed) + 1
+        )
     }
 
     /// Prints `body` after `who`, stamped with the bot's clock; continuation lines indented.

@@ -8,7 +8,8 @@
 //! - [`schedule`]: the model (conference, sessions, speakers), its indexes and formats.
 //! - [`query`]: now, next, speakers, sessions, agendas, search.
 //! - [`plan`]: which reminders fall due when.
-//! - [`command`]: the chat commands and their parser; [`answer`]: what the bot replies.
+//! - [`command`]: the chat commands and their parser; [`answer`]: what the bot replies;
+//!   [`flood`]: how often one sender may command it.
 //! - [`questions`]: the audience's questions: which session, limits, moderation, votes, messages.
 //! - [`render`], [`message`]: answers as plain text and escaped HTML, in the conference's zone.
 //! - [`config`]: the configuration, parsed and checked.
@@ -17,7 +18,8 @@
 //! Edges:
 //! - [`source`]: reading schedule files. [`export`]: the questions as Markdown, CSV or JSON.
 //! - [`cli`]: the command line (`confbot check`, `schedule`, `import`, `questions`, `run`).
-//! - `matrix`: the Matrix adapter (`confbot run`). [`store`]: the bot's own SQLite state.
+//! - `matrix`: the Matrix adapter (`confbot run`). [`store`]: the bot's own SQLite state;
+//!   [`state`]: the state directory, its lock, and where a rehearsal keeps its own store.
 //! - [`clock`]: real or rehearsal time for the adapters.
 //! - [`metrics`]: counters and health for operators, served as `/metrics` and `/healthz`.
 
@@ -32,6 +34,7 @@ pub mod console;
 pub mod delay;
 pub mod duration;
 pub mod export;
+pub mod flood;
 #[cfg(feature = "matrix")]
 pub mod matrix;
 pub mod memory;
@@ -43,6 +46,7 @@ pub mod questions;
 pub mod render;
 pub mod schedule;
 pub mod source;
+pub mod state;
 pub mod store;
 pub mod text;
 pub mod time;

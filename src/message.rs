@@ -17,6 +17,11 @@ impl Message {
         Message::default()
     }
 
+    /// A message as it was built before, from its two renderings (kept in the store).
+    pub fn stored(plain: String, html: String) -> Message {
+        Message { plain, html }
+    }
+
     /// A message of one plain sentence.
     pub fn plain(text: &str) -> Message {
         let mut message = Message::new();

@@ -66,6 +66,9 @@ struct State {
     latency: Histogram,
     replies_sent: u64,
     replies_failed: u64,
+    /// Commands over `[commands] per_user`: told to slow down, or dropped unanswered.
+    limited_slow_down: u64,
+    limited_dropped: u64,
     /// Indexed by [`PostKind::index`] and [`PostOutcome::index`].
     posts: [[u64; PostOutcome::ALL.len()]; PostKind::ALL.len()],
     last_sync: Option<Instant>,
@@ -197,6 +200,17 @@ impl Metrics {
         self.state().replies_failed += 1;
     }
 
+    /// A command was not answered as usual: its sender was told to slow down
+    /// (`slow_down`), or it was dropped (over the rate, or the queue was full).
+    pub fn command_dropped(&self, slow_down: bool) {
+        let mut state = self.state();
+        if slow_down {
+            state.limited_slow_down += 1;
+        } else {
+            state.limited_dropped += 1;
+        }
+    }
+
     /// A reminder or announcement fell due, or what became of it (see [`PostOutcome`]).
     pub fn post(&self, kind: PostKind, outcome: PostOutcome) {
         self.state().posts[kind.index()][outcome.index()] += 1;
@@ -269,6 +283,22 @@ impl Metrics {
         );
         out.sample("confbot_replies_total", &[("result", "failed")], state.replies_failed);
         out.sample("confbot_replies_total", &[("result", "sent")], state.replies_sent);
+
+        out.family(
+            "confbot_commands_limited_total",
+            "counter",
+            "Commands over [commands] per_user or a full queue: the sender told to slow down, or the command dropped.",
+        );
+        out.sample(
+            "confbot_commands_limited_total",
+            &[("action", "dropped")],
+            state.limited_dropped,
+        );
+        out.sample(
+            "confbot_commands_limited_total",
+            &[("action", "slow_down")],
+            state.limited_slow_down,
+        );
 
         out.family(
             "confbot_posts_total",
@@ -705,6 +735,9 @@ mod tests {
         metrics.post(PostKind::Personal, PostOutcome::Skipped);
         metrics.sync_failed("connection refused", start + MS * 100);
         metrics.sync_ok(start + Duration::from_secs(10));
+        metrics.command_dropped(true);
+        metrics.command_dropped(false);
+        metrics.command_dropped(false);
         let questions = [("pending".to_string(), 4), ("approved".to_string(), 2)];
         let text = metrics.render(start + Duration::from_millis(12_500), &questions);
 
@@ -712,6 +745,8 @@ mod tests {
         has_line(&text, "confbot_commands_total{command=\"ask\"} 1");
         has_line(&text, "confbot_replies_total{result=\"sent\"} 2");
         has_line(&text, "confbot_replies_total{result=\"failed\"} 1");
+        has_line(&text, "confbot_commands_limited_total{action=\"slow_down\"} 1");
+        has_line(&text, "confbot_commands_limited_total{action=\"dropped\"} 2");
         has_line(&text, "confbot_posts_total{kind=\"reminder\",outcome=\"sent\"} 1");
         has_line(&text, "confbot_posts_total{kind=\"personal\",outcome=\"skipped\"} 1");
         has_line(&text, "confbot_posts_total{kind=\"announcement\",outcome=\"failed\"} 0");
@@ -728,6 +763,7 @@ mod tests {
                 "# TYPE confbot_commands_total counter",
                 "# TYPE confbot_command_latency_seconds histogram",
                 "# TYPE confbot_replies_total counter",
+                "# TYPE confbot_commands_limited_total counter",
                 "# TYPE confbot_posts_total counter",
                 "# TYPE confbot_questions gauge",
                 "# TYPE confbot_sync_errors_total counter",

@@ -8,6 +8,12 @@ use anyhow::{bail, Context};
 use chrono_tz::Tz;
 use std::path::{Path, PathBuf};
 
+/// The most a fetched schedule may be, once decompressed. FOSDEM's whole schedule is
+/// under 2 MB; a response past this is refused rather than read into memory.
+pub const MAX_FETCHED_BYTES: usize = 50 * 1024 * 1024;
+/// The longest a fetch may take, from the request to the last byte.
+pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A schedule's location and how to read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
@@ -16,6 +22,8 @@ pub struct Source {
     pub format: Option<Format>,
     /// The zone for formats that carry none.
     pub zone: Option<Tz>,
+    /// Where the last schedule that loaded is kept, to start on when the source fails.
+    pub last_good: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +42,33 @@ impl Location {
         }
     }
 
+    /// Whether the bot may fetch from this URL: `https://` anywhere, plain `http://` only
+    /// from this machine (a test server, a local proxy); the error says what to write.
+    pub fn check(&self) -> Result<(), String> {
+        let Location::Url(url) = self else {
+            return Ok(());
+        };
+        let Some(rest) = url.strip_prefix("http://") else {
+            return Ok(());
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        let host = if let Some(bracketed) = authority.strip_prefix('[') {
+            bracketed.split(']').next().unwrap_or_default()
+        } else {
+            authority.split(':').next().unwrap_or_default()
+        };
+        let loopback =
+            host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if loopback {
+            Ok(())
+        } else {
+            Err(format!(
+                "\"{url}\" is plain http, which anyone on the way can read and change: write https://, or use http:// only for this machine (localhost, 127.0.0.1, [::1])"
+            ))
+        }
+    }
+
     /// The location as messages name it.
     pub fn name(&self) -> String {
         match self {
@@ -45,7 +80,20 @@ impl Location {
 
 impl Source {
     pub fn new(location: Location, format: Option<Format>, zone: Option<Tz>) -> Source {
-        Source { location, format, zone }
+        Source {
+            location,
+            format,
+            zone,
+            last_good: None,
+        }
+    }
+
+    /// The same source, keeping a copy of each schedule that loads at `path`.
+    pub fn keeping_last_good(self, path: PathBuf) -> Source {
+        Source {
+            last_good: Some(path),
+            ..self
+        }
     }
 
     /// Reads the schedule. A schedule with errors fails with [`ScheduleErrors`], listing them.
@@ -55,11 +103,41 @@ impl Source {
                 Location::File(path) => read_file(path)?,
                 Location::Url(url) => fetch(url).await?,
             };
-            format::parse_any(&text, &self.location.name(), self.format, self.zone)
+            let loaded = format::parse_any(&text, &self.location.name(), self.format, self.zone);
+            if loaded.is_ok() {
+                self.keep(&text);
+            }
+            loaded
         };
         // The text and the parser's document tree are gone: give their pages back.
         crate::memory::release_freed();
         Ok(loaded?)
+    }
+
+    /// Keeps `text`, which loaded, as the last good schedule (written whole or not at all).
+    fn keep(&self, text: &str) {
+        let Some(path) = &self.last_good else {
+            return;
+        };
+        let temporary = path.with_extension("tmp");
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&temporary, text))
+            .and_then(|()| std::fs::rename(&temporary, path));
+        if let Err(err) = written {
+            tracing::warn!(path = %path.display(), error = %err, "keeping a copy of the schedule");
+        }
+    }
+
+    /// The last good schedule kept at `last_good`, if there is one and it still loads.
+    fn load_last_good(&self) -> Option<anyhow::Result<Loaded>> {
+        let path = self.last_good.as_ref().filter(|path| path.exists())?;
+        let text = match read_file(path) {
+            Ok(text) => text,
+            Err(err) => return Some(Err(err)),
+        };
+        Some(format::parse_any(&text, &path.display().to_string(), self.format, self.zone).map_err(Into::into))
     }
 
     /// [`Source::load`] for callers without an async runtime (the command line).
@@ -82,16 +160,32 @@ fn read_file(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading schedule {}", path.display()))
 }
 
+/// Fetches a schedule: at most [`MAX_FETCHED_BYTES`] once decompressed, within
+/// [`FETCH_TIMEOUT`], from https (or http on this machine); redirects are followed only
+/// where the same rule allows.
 #[cfg(feature = "matrix")]
 async fn fetch(url: &str) -> anyhow::Result<String> {
     use matrix_sdk::reqwest;
-    use std::time::Duration;
+    Location::Url(url.to_string())
+        .check()
+        .map_err(|err| anyhow::anyhow!("fetching schedule {err}"))?;
+    let redirects = reqwest::redirect::Policy::custom(|attempt| {
+        let next = Location::Url(attempt.url().to_string());
+        if attempt.previous().len() >= 5 {
+            attempt.error("more than 5 redirects")
+        } else if let Err(err) = next.check() {
+            attempt.error(format!("redirected to {err}"))
+        } else {
+            attempt.follow()
+        }
+    });
     let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
+        .timeout(FETCH_TIMEOUT)
+        .redirect(redirects)
         .user_agent(concat!("confbot/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the HTTP client")?;
-    let response = client
+    let mut response = client
         .get(url)
         .send()
         .await
@@ -100,7 +194,23 @@ async fn fetch(url: &str) -> anyhow::Result<String> {
     if !status.is_success() {
         bail!("fetching schedule {url}: the server answered {status}");
     }
-    response.text().await.with_context(|| format!("reading schedule {url}"))
+    // Read by chunks (decompressed ones, when the server compressed the response), so a
+    // small compressed body that inflates to gigabytes stops at the limit.
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .with_context(|| format!("reading schedule {url}"))?
+    {
+        if body.len() + chunk.len() > MAX_FETCHED_BYTES {
+            bail!(
+                "fetching schedule {url}: the schedule is larger than {} MB (decompressed); no conference needs that much, so it is refused",
+                MAX_FETCHED_BYTES / (1024 * 1024)
+            );
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|_| anyhow::anyhow!("reading schedule {url}: the response is not UTF-8 text"))
 }
 
 #[cfg(not(feature = "matrix"))]
@@ -131,9 +241,24 @@ pub struct Refresher {
 }
 
 impl Refresher {
-    /// Loads the source once; the first load must succeed.
+    /// Loads the source once. When that fails, the last good schedule kept beside the
+    /// bot (see [`Source::keeping_last_good`]) is used, with a warning: a schedule server
+    /// that is down while the bot restarts does not take the bot down.
     pub async fn start(source: Source) -> anyhow::Result<Refresher> {
-        let current = source.load().await?;
+        let current = match source.load().await {
+            Ok(loaded) => loaded,
+            Err(err) => match source.load_last_good() {
+                Some(Ok(loaded)) => {
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        copy = %source.last_good.as_deref().unwrap_or(Path::new("")).display(),
+                        "the schedule could not be loaded; starting on the last good copy until it can"
+                    );
+                    loaded
+                }
+                _ => return Err(err),
+            },
+        };
         Ok(Refresher { source, current })
     }
 
@@ -169,4 +294,31 @@ impl Refresher {
 /// The errors of a schedule that failed to load, if that is why it failed.
 pub fn schedule_errors(err: &anyhow::Error) -> Option<&ScheduleErrors> {
     err.downcast_ref::<ScheduleErrors>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_for_this_machine_only() {
+        for url in [
+            "https://pretalx.example.org/conf/schedule/export/schedule.json",
+            "http://localhost:8080/schedule.json",
+            "http://127.0.0.1/schedule.xml",
+            "http://[::1]:9000/s.ics",
+            "schedule.toml",
+        ] {
+            assert_eq!(Location::parse(url).check(), Ok(()), "{url}");
+        }
+        for url in [
+            "http://pretalx.example.org/schedule.json",
+            "http://127.0.0.1.example.org/s.json",
+            "http://localhost@evil.example.org/s.json",
+            "http://10.0.0.1/s.json",
+        ] {
+            let err = Location::parse(url).check().unwrap_err();
+            assert!(err.contains("is plain http"), "{url}: {err}");
+        }
+    }
 }

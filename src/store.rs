@@ -15,6 +15,9 @@ use std::sync::Mutex;
 
 pub struct Store {
     connection: Mutex<Connection>,
+    /// Made when the store is created: tells this store's posts from those of a store that
+    /// was reset or of a rehearsal's, which would otherwise reuse the same keys.
+    instance: String,
 }
 
 impl Store {
@@ -92,12 +95,54 @@ impl Store {
                  CREATE TABLE IF NOT EXISTS direct_rooms (
                      user TEXT PRIMARY KEY,
                      room_id TEXT NOT NULL
+                 );
+                 CREATE TABLE IF NOT EXISTS acted (
+                     event_id TEXT PRIMARY KEY,
+                     body TEXT,
+                     html TEXT,
+                     at_ms INTEGER NOT NULL
+                 );
+                 CREATE TABLE IF NOT EXISTS deliveries (
+                     key TEXT NOT NULL,
+                     room TEXT NOT NULL,
+                     outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'late', 'failed', 'skipped')),
+                     event_id TEXT,
+                     at_ms INTEGER NOT NULL,
+                     PRIMARY KEY (key, room)
                  );",
             )
             .with_context(|| format!("preparing the attendees' tables in {}", path.display()))?;
+        // Added after the first release: stores made before get the column.
+        let has_moderations: bool = connection
+            .prepare("SELECT 1 FROM pragma_table_info('questions') WHERE name = 'moderations'")?
+            .exists([])?;
+        if !has_moderations {
+            connection
+                .execute_batch("ALTER TABLE questions ADD COLUMN moderations INTEGER NOT NULL DEFAULT 0;")
+                .with_context(|| format!("upgrading the questions table in {}", path.display()))?;
+        }
+        connection
+            .execute(
+                "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                [],
+            )
+            .with_context(|| format!("preparing the bot's store {}", path.display()))?;
+        connection.execute(
+            "INSERT OR IGNORE INTO meta (name, value) VALUES ('instance', ?1)",
+            params![new_instance()],
+        )?;
+        let instance: String =
+            connection.query_row("SELECT value FROM meta WHERE name = 'instance'", [], |row| row.get(0))?;
         Ok(Store {
             connection: Mutex::new(connection),
+            instance,
         })
+    }
+
+    /// What tells this store from any other, reset or rehearsal: it goes into the
+    /// transaction ids of the bot's posts.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     /// An in-memory store, for tests.
@@ -128,6 +173,14 @@ impl Store {
         )?;
         Ok(inserted == 1)
     }
+}
+
+/// A value no other store has: the time to the nanosecond and the process id.
+fn new_instance() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}.{:x}", std::process::id())
 }
 
 /// What became of a planned post.
@@ -168,15 +221,71 @@ impl Store {
     }
 }
 
+/// What became of a post in one of its rooms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    Late,
+    /// The homeserver refused it there for good (no permission, too large, no such room).
+    Failed,
+    /// It could not be sent there before it was overdue beyond the grace period.
+    Skipped,
+}
+
+impl Delivery {
+    fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Sent => "sent",
+            Delivery::Late => "late",
+            Delivery::Failed => "failed",
+            Delivery::Skipped => "skipped",
+        }
+    }
+}
+
+impl Store {
+    /// Whether the post with this key was dealt with in `room` (sent there, or given up on).
+    pub fn delivered(&self, key: &str, room: &str) -> anyhow::Result<bool> {
+        let found: Option<i64> = self
+            .connection()
+            .query_row(
+                "SELECT 1 FROM deliveries WHERE key = ?1 AND room = ?2",
+                params![key, room],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    /// Records what became of a post in `room`; false if it was recorded already.
+    pub fn record_delivery(
+        &self,
+        key: &str,
+        room: &str,
+        delivery: Delivery,
+        event_id: Option<&str>,
+        at_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let inserted = self.connection().execute(
+            "INSERT OR IGNORE INTO deliveries (key, room, outcome, event_id, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key, room, delivery.as_str(), event_id, at_ms],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    /// What became of the post with this key in each room it was dealt with in.
+    pub fn deliveries(&self, key: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let connection = self.connection();
+        let mut statement = connection.prepare("SELECT room, outcome FROM deliveries WHERE key = ?1 ORDER BY room")?;
+        let rows = statement.query_map(params![key], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 impl Store {
     /// Stores an announcement from chat; returns its id.
     pub fn add_announcement(&self, due: &DateTime<Tz>, room: &str, text: &str, author: &str) -> anyhow::Result<i64> {
-        let connection = self.connection();
-        connection.execute(
-            "INSERT INTO announcements (due, room, text, author) VALUES (?1, ?2, ?3, ?4)",
-            params![crate::time::rfc3339(due), room, text, author],
-        )?;
-        Ok(connection.last_insert_rowid())
+        Acts(&self.connection()).add_announcement(due, room, text, author)
     }
 
     /// The announcements from chat that are neither cancelled nor posted yet, by due time.
@@ -215,26 +324,12 @@ impl Store {
 
     /// Cancels a pending announcement; false when there is none with that id.
     pub fn cancel_announcement(&self, id: i64) -> anyhow::Result<bool> {
-        let changed = self.connection().execute(
-            "UPDATE announcements SET cancelled = 1
-             WHERE id = ?1 AND cancelled = 0 AND ('chat-announcement:' || id) NOT IN (SELECT key FROM posts)",
-            params![id],
-        )?;
-        Ok(changed == 1)
+        Acts(&self.connection()).cancel_announcement(id)
     }
 
     /// Stores a delay.
     pub fn add_delay(&self, delay: &Delay) -> anyhow::Result<()> {
-        self.connection().execute(
-            "INSERT INTO delays (place, day, from_instant, shift_seconds) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                delay.place,
-                delay.day.to_string(),
-                crate::time::rfc3339(&delay.from),
-                delay.shift.num_seconds()
-            ],
-        )?;
-        Ok(())
+        Acts(&self.connection()).add_delay(delay)
     }
 
     /// Every delay, in the order declared.
@@ -272,24 +367,12 @@ impl Store {
 impl Store {
     /// Stores `!remind SESSION`; false if this attendee already has that reminder.
     pub fn add_personal_reminder(&self, reminder: &PersonalReminder) -> anyhow::Result<bool> {
-        let inserted = self.connection().execute(
-            "INSERT OR IGNORE INTO personal_reminders (user, session_id, asked_at) VALUES (?1, ?2, ?3)",
-            params![
-                reminder.user,
-                reminder.session,
-                crate::time::rfc3339(&reminder.asked_at)
-            ],
-        )?;
-        Ok(inserted == 1)
+        Acts(&self.connection()).add_personal_reminder(reminder)
     }
 
     /// Removes a personal reminder; false if there was none.
     pub fn forget_personal_reminder(&self, user: &str, session: &str) -> anyhow::Result<bool> {
-        let deleted = self.connection().execute(
-            "DELETE FROM personal_reminders WHERE user = ?1 AND session_id = ?2",
-            params![user, session],
-        )?;
-        Ok(deleted == 1)
+        Acts(&self.connection()).forget_personal_reminder(user, session)
     }
 
     /// Every attendee's reminders (`user: None`) or one attendee's, in the order asked.
@@ -322,15 +405,7 @@ impl Store {
 
     /// Sets (or with `None` clears) an attendee's own time zone.
     pub fn set_zone(&self, user: &str, zone: Option<Tz>) -> anyhow::Result<()> {
-        let connection = self.connection();
-        match zone {
-            Some(zone) => connection.execute(
-                "INSERT INTO zones (user, zone) VALUES (?1, ?2) ON CONFLICT (user) DO UPDATE SET zone = ?2",
-                params![user, zone.name()],
-            )?,
-            None => connection.execute("DELETE FROM zones WHERE user = ?1", params![user])?,
-        };
-        Ok(())
+        Acts(&self.connection()).set_zone(user, zone)
     }
 
     /// An attendee's own time zone, if they set one.
@@ -544,20 +619,26 @@ impl Store {
     /// such question: read it again and decide again. This is what keeps a double ✅ from
     /// relaying twice.
     pub fn set_status(&self, number: u64, from: &Status, to: &Status) -> anyhow::Result<bool> {
-        let changed = self.connection().execute(
-            "UPDATE questions SET status = ?3, reason = ?4 WHERE number = ?1 AND status = ?2",
-            params![sql_number(number), from.as_str(), to.as_str(), to.reason()],
-        )?;
-        Ok(changed == 1)
+        Acts(&self.connection()).set_status(number, from, to)
+    }
+
+    /// How many times question `number` was moderated: what tells a second approval's
+    /// posts from the first's.
+    pub fn moderations(&self, number: u64) -> anyhow::Result<u64> {
+        let count: Option<i64> = self
+            .connection()
+            .query_row(
+                "SELECT moderations FROM questions WHERE number = ?1",
+                params![sql_number(number)],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(count.unwrap_or(0) as u64)
     }
 
     /// Records `voter`'s vote for question `number`; false if they had voted already.
     pub fn add_vote(&self, number: u64, voter: &str) -> anyhow::Result<bool> {
-        let inserted = self.connection().execute(
-            "INSERT OR IGNORE INTO votes (number, voter) VALUES (?1, ?2)",
-            params![sql_number(number), voter],
-        )?;
-        Ok(inserted == 1)
+        Acts(&self.connection()).add_vote(number, voter)
     }
 
     /// The questions for a session, in the order asked.
@@ -611,6 +692,151 @@ impl Store {
             Some(id) => self.questions_of(id, zone),
             None => self.select_questions("ORDER BY q.number", [], zone),
         }
+    }
+}
+
+/// The changes a command makes, run by [`Store::act`] in one transaction with the record
+/// that the command was carried out.
+pub struct Acts<'a>(&'a Connection);
+
+impl Acts<'_> {
+    /// Stores an announcement from chat; returns its id.
+    pub fn add_announcement(&self, due: &DateTime<Tz>, room: &str, text: &str, author: &str) -> anyhow::Result<i64> {
+        let connection = self.0;
+        connection.execute(
+            "INSERT INTO announcements (due, room, text, author) VALUES (?1, ?2, ?3, ?4)",
+            params![crate::time::rfc3339(due), room, text, author],
+        )?;
+        Ok(connection.last_insert_rowid())
+    }
+
+    /// Cancels a pending announcement; false when there is none with that id.
+    pub fn cancel_announcement(&self, id: i64) -> anyhow::Result<bool> {
+        let changed = self.0.execute(
+            "UPDATE announcements SET cancelled = 1
+             WHERE id = ?1 AND cancelled = 0 AND ('chat-announcement:' || id) NOT IN (SELECT key FROM posts)",
+            params![id],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Stores a delay.
+    pub fn add_delay(&self, delay: &Delay) -> anyhow::Result<()> {
+        self.0.execute(
+            "INSERT INTO delays (place, day, from_instant, shift_seconds) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                delay.place,
+                delay.day.to_string(),
+                crate::time::rfc3339(&delay.from),
+                delay.shift.num_seconds()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Stores `!remind SESSION`; false if this attendee already has that reminder.
+    pub fn add_personal_reminder(&self, reminder: &PersonalReminder) -> anyhow::Result<bool> {
+        let inserted = self.0.execute(
+            "INSERT OR IGNORE INTO personal_reminders (user, session_id, asked_at) VALUES (?1, ?2, ?3)",
+            params![
+                reminder.user,
+                reminder.session,
+                crate::time::rfc3339(&reminder.asked_at)
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    /// Removes a personal reminder; false if there was none.
+    pub fn forget_personal_reminder(&self, user: &str, session: &str) -> anyhow::Result<bool> {
+        let deleted = self.0.execute(
+            "DELETE FROM personal_reminders WHERE user = ?1 AND session_id = ?2",
+            params![user, session],
+        )?;
+        Ok(deleted == 1)
+    }
+
+    /// Sets (or with `None` clears) an attendee's own time zone.
+    pub fn set_zone(&self, user: &str, zone: Option<Tz>) -> anyhow::Result<()> {
+        let connection = self.0;
+        match zone {
+            Some(zone) => connection.execute(
+                "INSERT INTO zones (user, zone) VALUES (?1, ?2) ON CONFLICT (user) DO UPDATE SET zone = ?2",
+                params![user, zone.name()],
+            )?,
+            None => connection.execute("DELETE FROM zones WHERE user = ?1", params![user])?,
+        };
+        Ok(())
+    }
+
+    /// Sets question `number` to `to` if its status is still `from` (the one the decision
+    /// was made on); false otherwise, when another moderator acted first or there is no
+    /// such question: read it again and decide again. This is what keeps a double ✅ from
+    /// relaying twice.
+    pub fn set_status(&self, number: u64, from: &Status, to: &Status) -> anyhow::Result<bool> {
+        let changed = self.0.execute(
+            "UPDATE questions SET status = ?3, reason = ?4, moderations = moderations + 1
+             WHERE number = ?1 AND status = ?2",
+            params![sql_number(number), from.as_str(), to.as_str(), to.reason()],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Records `voter`'s vote for question `number`; false if they had voted already.
+    pub fn add_vote(&self, number: u64, voter: &str) -> anyhow::Result<bool> {
+        let inserted = self.0.execute(
+            "INSERT OR IGNORE INTO votes (number, voter) VALUES (?1, ?2)",
+            params![sql_number(number), voter],
+        )?;
+        Ok(inserted == 1)
+    }
+}
+
+/// A command that was carried out before (a replay after a restart): nothing is changed again.
+#[derive(Debug, thiserror::Error)]
+#[error("this command was carried out already")]
+pub struct ActedBefore;
+
+impl Store {
+    /// Carries out the changes of the command in `event` once: `f`'s changes and the record
+    /// of the command are one transaction, so a crash leaves both or neither, and a replay
+    /// of the same event fails with [`ActedBefore`] having changed nothing.
+    pub fn act<T>(&self, event: &str, f: impl FnOnce(&Acts) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let mut connection = self.connection();
+        let transaction = connection.transaction()?;
+        let inserted = transaction.execute(
+            "INSERT OR IGNORE INTO acted (event_id, at_ms) VALUES (?1, ?2)",
+            params![event, crate::bot::posting::now_ms()],
+        )?;
+        if inserted == 0 {
+            return Err(ActedBefore.into());
+        }
+        let done = f(&Acts(&transaction))?;
+        transaction.commit()?;
+        Ok(done)
+    }
+
+    /// The reply to a command carried out before, if it was: the reply as stored, or
+    /// `Some(None)` when the bot stopped before storing it.
+    pub fn acted(&self, event: &str) -> anyhow::Result<Option<Option<(String, String)>>> {
+        let found: Option<(Option<String>, Option<String>)> = self
+            .connection()
+            .query_row(
+                "SELECT body, html FROM acted WHERE event_id = ?1",
+                params![event],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        Ok(found.map(|(body, html)| body.zip(html)))
+    }
+
+    /// Keeps the reply to a command that was carried out, to send again on a replay.
+    pub fn keep_reply(&self, event: &str, body: &str, html: &str) -> anyhow::Result<()> {
+        self.connection().execute(
+            "UPDATE acted SET body = ?2, html = ?3 WHERE event_id = ?1",
+            params![event, body, html],
+        )?;
+        Ok(())
     }
 }
 

@@ -4,8 +4,11 @@
 //! (`confbot run`) and the terminal (`confbot console`) each implement; the rules it acts
 //! on are in the core (`answer`, `plan`, `questions`), so both adapters behave alike.
 
+pub mod delivery;
 pub mod posting;
 pub mod questions;
+#[cfg(test)]
+mod testing;
 
 use crate::answer::{self, Decision};
 use crate::clock::Clock;
@@ -56,9 +59,21 @@ pub enum SendError {
     /// The bot cannot reach that room: it is not in it, or the name resolves to nothing.
     #[error("the bot is not in {0}")]
     NoRoom(String),
-    /// Sending failed (the homeserver is unreachable, refused, …); worth retrying.
+    /// The homeserver refused this message for good (no permission, too large, malformed,
+    /// the room is gone): sending it again would fail again.
+    #[error("{0:#}")]
+    Refused(anyhow::Error),
+    /// Sending failed for now (the homeserver is unreachable, rate-limits the bot, or
+    /// failed itself); worth retrying.
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
+}
+
+impl SendError {
+    /// Whether trying the same message in the same room again cannot help.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, SendError::Failed(_))
+    }
 }
 
 /// Who sent a command, and from where.
@@ -109,6 +124,8 @@ pub struct Bot {
     pub questions_changed: Arc<Notify>,
     /// What it did, for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Who carries posts to each room.
+    couriers: delivery::Couriers,
 }
 
 impl Bot {
@@ -124,6 +141,7 @@ impl Bot {
             schedule_changed: Arc::new(Notify::new()),
             questions_changed: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::new()),
+            couriers: delivery::Couriers::default(),
         };
         bot.apply_delays();
         bot
@@ -204,28 +222,72 @@ impl Bot {
         crate::changes::announcement(&after.schedule, &changes)
     }
 
-    /// Posts `message` once to each of `targets`; `key` names it for good.
-    async fn announce(&self, out: &impl Outbox, targets: &[String], message: &Message, key: &str) {
-        for target in targets {
-            if let Err(err) = out
-                .post(
-                    target,
-                    message,
-                    self.config.reminders.as_notice,
-                    &format!("{key}|{target}"),
-                )
-                .await
-            {
-                warn!(room = %target, error = %err, "announcing");
-            }
-        }
+    /// Whether the post with this key is done (in every room); a store that cannot be read
+    /// says no, in the log.
+    pub fn post_done(&self, key: &str) -> bool {
+        self.store.post_done(key).unwrap_or_else(|err| {
+            warn!(error = %format!("{err:#}"), "reading the posts done");
+            false
+        })
+    }
+
+    /// Posts `message` once to `room` through its courier; `key` names it for good.
+    pub fn post_once(&self, out: &impl Outbox, room: &str, message: Message, key: &str) {
+        let parcels = delivery::parcels(
+            key,
+            vec![delivery::Address::Room(room.to_string())],
+            message.clone(),
+            message,
+            true,
+            self.clock.now(),
+            crate::metrics::PostKind::Announcement,
+            crate::store::Outcome::Sent,
+            "a notice".to_string(),
+        );
+        delivery::dispatch(self, out, parcels);
+    }
+
+    /// Posts `message` once to each of `targets` through their couriers; `key` names it
+    /// for good. It does not wait for the rooms: one that fails holds up nothing else.
+    fn announce(&self, out: &impl Outbox, targets: &[String], message: &Message, key: &str) {
+        let parcels = delivery::parcels(
+            key,
+            targets.iter().cloned().map(delivery::Address::Room).collect(),
+            message.clone(),
+            message.clone(),
+            self.config.reminders.as_notice,
+            self.clock.now(),
+            crate::metrics::PostKind::Announcement,
+            crate::store::Outcome::Sent,
+            format!(
+                "the announcement \"{}\"",
+                crate::message::isolate(first_line(message.body()))
+            ),
+        );
+        delivery::dispatch(self, out, parcels);
     }
 
     /// Answers one command from `from`: decides in the core, then stores, posts and
     /// replies as the decision says.
+    ///
+    /// A command that changes something is carried out once: its event id is stored with
+    /// the change, and the same event again (a replay after a restart) changes nothing and
+    /// gets the first reply again.
     pub async fn answer(&self, out: &impl Outbox, from: &Sender<'_>, command: &Result<Command, UsageError>) -> Reply {
+        match self.store.acted(from.event) {
+            Ok(Some(Some((body, html)))) => return Reply::plain(Message::stored(body, html)),
+            Ok(Some(None)) => return Reply::plain(Message::plain("Done: I carried this out before I restarted.")),
+            Ok(None) => {}
+            Err(err) => warn!(error = %format!("{err:#}"), "reading the commands carried out"),
+        }
         let mut reply = self.reply(out, from, command).await;
         reply.message = reply.message.fit(crate::message::MAX_BYTES);
+        if let Err(err) = self
+            .store
+            .keep_reply(from.event, reply.message.body(), reply.message.html())
+        {
+            warn!(error = %format!("{err:#}"), "keeping a reply");
+        }
         reply
     }
 
@@ -254,9 +316,9 @@ impl Bot {
     async fn act(&self, out: &impl Outbox, from: &Sender<'_>, decision: Decision) -> Message {
         match decision {
             Decision::Reply(message) => message,
-            Decision::Announce { due, room, text } => self.add_announcement(&due, &room, &text, from.user),
+            Decision::Announce { due, room, text } => self.add_announcement(&due, &room, &text, from),
             Decision::ListAnnouncements => pending_announcements(&self.chat_announcements()),
-            Decision::Cancel(id) => match self.store.cancel_announcement(id as i64) {
+            Decision::Cancel(id) => match self.store.act(from.event, |acts| acts.cancel_announcement(id as i64)) {
                 Ok(true) => {
                     self.schedule_changed.notify_one();
                     Message::plain(&format!("Announcement {id} is cancelled."))
@@ -267,7 +329,7 @@ impl Bot {
                 Err(err) => sorry(err, "cancelling an announcement", "I could not cancel that"),
             },
             Decision::Status => self.status(),
-            Decision::Remind(session) => self.remind(from.user, session),
+            Decision::Remind(session) => self.remind(from, session),
             Decision::ListReminders => {
                 let schedule = &self.loaded().schedule;
                 match self.store.personal_reminders(Some(from.user), schedule.timezone()) {
@@ -280,7 +342,10 @@ impl Bot {
                     Err(err) => sorry(err, "reading personal reminders", "I could not read your reminders"),
                 }
             }
-            Decision::Forget(session) => match self.store.forget_personal_reminder(from.user, &session) {
+            Decision::Forget(session) => match self
+                .store
+                .act(from.event, |acts| acts.forget_personal_reminder(from.user, &session))
+            {
                 Ok(true) => {
                     self.schedule_changed.notify_one();
                     Message::plain(&format!("Your reminder for {session} is cancelled."))
@@ -291,7 +356,7 @@ impl Bot {
                 Err(err) => sorry(err, "forgetting a personal reminder", "I could not cancel that"),
             },
             Decision::ShowZone => zone_setting(self.clock.now(), self.zone_of(from.user)),
-            Decision::SetZone(zone) => match self.store.set_zone(from.user, zone) {
+            Decision::SetZone(zone) => match self.store.act(from.event, |acts| acts.set_zone(from.user, zone)) {
                 Ok(()) => zone_changed(self.clock.now(), zone),
                 Err(err) => sorry(err, "storing an attendee's zone", "I could not store that"),
             },
@@ -299,27 +364,26 @@ impl Bot {
             Decision::Reload => self.reload(out).await,
             Decision::Delay(delay) => {
                 let before = self.loaded();
-                if let Err(err) = self.store.add_delay(&delay) {
+                if let Err(err) = self.store.act(from.event, |acts| acts.add_delay(&delay)) {
                     return sorry(err, "storing a delay", "I could not store that delay");
                 }
                 self.apply_delays();
                 posting::forget_overdue(self);
                 let announcement = crate::delay::announcement(&before.schedule, &self.loaded().schedule, &delay);
                 let targets = self.config.rooms.post_targets(delay.place.as_deref());
-                let key = format!(
-                    "delay:{}:{}:{}",
-                    delay.place.as_deref().unwrap_or("*"),
-                    crate::time::rfc3339(&delay.from),
-                    delay.shift.num_seconds()
-                );
-                self.announce(out, &targets, &announcement, &key).await;
+                // Each `!delay` is announced, however alike two of them are.
+                let key = format!("delay:{}", from.event);
+                self.announce(out, &targets, &announcement, &key);
                 announcement
             }
         }
     }
 
-    fn add_announcement(&self, due: &DateTime<Tz>, room: &str, text: &str, author: &str) -> Message {
-        match self.store.add_announcement(due, room, text, author) {
+    fn add_announcement(&self, due: &DateTime<Tz>, room: &str, text: &str, from: &Sender<'_>) -> Message {
+        match self
+            .store
+            .act(from.event, |acts| acts.add_announcement(due, room, text, from.user))
+        {
             Ok(id) => {
                 self.schedule_changed.notify_one();
                 let when = if *due <= self.clock.now() {
@@ -348,7 +412,7 @@ impl Bot {
             now + chrono::TimeDelta::days(400),
         )
         .into_iter()
-        .filter(|p| !self.store.post_done(&p.key).unwrap_or(false))
+        .filter(|p| !self.post_done(&p.key))
         .take(5)
         .collect();
         let mut message = Message::new();
@@ -373,7 +437,8 @@ impl Bot {
     }
 
     /// Stores `!remind`, and says when the direct message will come.
-    fn remind(&self, user: &str, session_id: String) -> Message {
+    fn remind(&self, from: &Sender<'_>, session_id: String) -> Message {
+        let user = from.user;
         let loaded = self.loaded();
         let schedule = &loaded.schedule;
         let reminder = crate::plan::PersonalReminder {
@@ -385,7 +450,7 @@ impl Bot {
         let (Some(session), Some(due)) = (schedule.session(&reminder.session), reminder.due(schedule, lead)) else {
             return Message::plain("That session has already started.");
         };
-        match self.store.add_personal_reminder(&reminder) {
+        match self.store.act(from.event, |acts| acts.add_personal_reminder(&reminder)) {
             Ok(added) => {
                 self.schedule_changed.notify_one();
                 let mut message = Message::new();
@@ -415,7 +480,7 @@ impl Bot {
                 let warnings = loaded.warnings.len();
                 match self.replace_schedule(loaded) {
                     Some(update) => {
-                        self.announce_update(out, &update).await;
+                        self.announce_update(out, &update);
                         update
                     }
                     None => Message::plain(&format!(
@@ -436,10 +501,9 @@ impl Bot {
     }
 
     /// Posts a schedule update to the announcements rooms, once.
-    async fn announce_update(&self, out: &impl Outbox, message: &Message) {
+    fn announce_update(&self, out: &impl Outbox, message: &Message) {
         let key = format!("update:{}", message.body());
-        self.announce(out, &self.config.rooms.announcements, message, &key)
-            .await;
+        self.announce(out, &self.config.rooms.announcements, message, &key);
     }
 
     /// Starts the bot's own work, which every adapter runs alike: the posting timer, the
@@ -488,7 +552,7 @@ impl Bot {
             match self.source.load().await {
                 Ok(loaded) => {
                     if let Some(update) = self.replace_schedule(loaded) {
-                        self.announce_update(&out, &update).await;
+                        self.announce_update(&out, &update);
                     }
                 }
                 Err(err) => warn!(error = format!("{err:#}"), "keeping the last good schedule"),
@@ -512,6 +576,11 @@ impl Tasks {
         let _ = tokio::time::timeout(within, self.posting).await;
         let _ = tokio::time::timeout(within, self.relaying).await;
     }
+}
+
+/// The first line of a text.
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
 }
 
 /// The reply when the store failed: the details go to the log, not to the chat.
@@ -576,7 +645,7 @@ fn zone_changed(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeDelta, TimeZone};
 
     fn brussels(h: u32, m: u32) -> DateTime<Tz> {
         chrono_tz::Europe::Brussels
@@ -595,6 +664,88 @@ mod tests {
             zone_changed(brussels(9, 10), None).body(),
             "From now on I show times in the conference's zone only (CET)."
         );
+    }
+
+    /// Sends `text` as `user` (with `role`) in the Pagoda room, as event `event`.
+    async fn say(bot: &Bot, out: &impl Outbox, user: &str, role: Role, event: &str, text: &str) -> String {
+        let from = Sender {
+            user,
+            name: "someone",
+            role,
+            place: Some("Pagoda room"),
+            event,
+        };
+        let command = Command::parse(text).unwrap().unwrap();
+        bot.answer(out, &from, &Ok(command)).await.message.body().to_string()
+    }
+
+    async fn next(inbox: &mut tokio::sync::mpsc::UnboundedReceiver<(String, String)>) -> (String, String) {
+        tokio::time::timeout(Duration::from_secs(10), inbox.recv())
+            .await
+            .expect("a post within 10 s")
+            .expect("the outbox is there")
+    }
+
+    #[tokio::test]
+    async fn a_replayed_delay_changes_nothing_and_gets_its_first_reply_again() {
+        use testing::{bot, Recording};
+        let bot = bot(
+            "announcements = [\"#main:x\"]\n",
+            (14, 20, 0),
+            1.0,
+            Store::in_memory().unwrap(),
+        );
+        let (out, mut inbox) = Recording::new(&[]);
+        let start = |bot: &Bot| bot.loaded().schedule.session("rocky").unwrap().start;
+        let before = start(&bot);
+        let first = say(&bot, &out, "@org:x", Role::Organizer, "$delay-1", "!delay 10m").await;
+        assert!(
+            first.starts_with("Schedule change in Pagoda room: from 14:15 on, sessions run 10m later."),
+            "{first}"
+        );
+        // The same event again, as a restart replays a command whose reply never went out.
+        let again = say(&bot, &out, "@org:x", Role::Organizer, "$delay-1", "!delay 10m").await;
+        assert_eq!(again, first);
+        assert_eq!(start(&bot) - before, TimeDelta::minutes(10), "delayed once");
+        // Another `!delay 10m`, a new event: a second delay, announced too.
+        say(&bot, &out, "@org:x", Role::Organizer, "$delay-2", "!delay 10m").await;
+        assert_eq!(start(&bot) - before, TimeDelta::minutes(20));
+        let announced = [next(&mut inbox).await, next(&mut inbox).await];
+        for (room, body) in &announced {
+            assert_eq!(room, "#main:x");
+            assert!(body.starts_with("Schedule change in Pagoda room"), "{body}");
+        }
+        assert_ne!(announced[0].1, announced[1].1, "each delay is announced");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(inbox.try_recv().is_err(), "the replay announced nothing");
+    }
+
+    #[tokio::test]
+    async fn a_question_approved_rejected_and_approved_again_reaches_the_speakers_twice() {
+        use testing::{bot, Recording};
+        let bot = bot(
+            "moderators = \"#mods:x\"\nspeakers = \"#speakers:x\"\n",
+            (9, 10, 0),
+            1.0,
+            Store::in_memory().unwrap(),
+        );
+        let (out, mut inbox) = Recording::new(&[]);
+        let (_stop, shutdown) = watch::channel(false);
+        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        say(&bot, &out, "@ann:x", Role::Attendee, "$ask", "!ask How is RHEL built?").await;
+        assert_eq!(next(&mut inbox).await.0, "#mods:x");
+        let moderator = |event: &'static str, text: &'static str| {
+            let (bot, out) = (bot.clone(), out.clone());
+            async move { say(&bot, &out, "@mod:x", Role::Moderator, event, text).await }
+        };
+        moderator("$approve-1", "!approve 1").await;
+        let (room, first) = next(&mut inbox).await;
+        assert_eq!(room, "#speakers:x");
+        assert!(first.contains("How is RHEL built?"), "{first}");
+        moderator("$reject", "!reject 1 off topic").await;
+        moderator("$approve-2", "!approve 1").await;
+        let (room, second) = next(&mut inbox).await;
+        assert_eq!((room.as_str(), second.as_str()), ("#speakers:x", first.as_str()));
     }
 
     #[test]

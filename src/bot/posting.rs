@@ -1,10 +1,13 @@
 //! The timer that posts reminders and announcements: it sleeps until the next post falls
-//! due on the bot's clock (no polling tick), posts it to its rooms with a transaction id
-//! derived from its key (so a retry is never a second post), and records it in the store.
-//! After downtime, posts overdue by less than `[reminders] grace` go out marked late; older
-//! ones are skipped and listed once in the moderators room.
+//! due on the bot's clock (no polling tick) and hands it to the couriers of its rooms
+//! (`delivery`), which send it with a transaction id derived from its key (so a retry is
+//! never a second post) and record it in the store. It never waits for a send: a room
+//! that fails holds up no other room and no later post. After downtime, posts overdue by
+//! less than `[reminders] grace` go out marked late; older ones are skipped and listed once
+//! in the moderators room.
 
-use super::{Bot, Outbox, SendError};
+use super::delivery::{self, Address};
+use super::{Bot, Outbox};
 use crate::message::Message;
 use crate::metrics::{PostKind, PostOutcome};
 use crate::plan::{self, CatchUp, Post, What};
@@ -23,11 +26,13 @@ const LOOK_AHEAD: TimeDelta = TimeDelta::days(400);
 /// `first_start`: the bot never ran before, so what fell due earlier was not missed; it is
 /// recorded as skipped without telling the moderators.
 pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutdown: watch::Receiver<bool>) {
-    catch_up(&bot, &out, first_start).await;
+    catch_up(&bot, &out, first_start);
     let mut last_due: Option<String> = None;
-    // Every post due since the start that is not done yet: one whose sending failed (the
-    // homeserver was down, or the loop was held up by rate limits) is tried again, late,
-    // or listed as skipped, however long that lasted.
+    // Posts handed to the couriers and not yet done in every room: not handed over again.
+    let mut handed = std::collections::HashSet::new();
+    // Every post due since the start that is not done yet: one whose rooms could not all
+    // take it (the homeserver was down, or the loop was held up) is still looked at, and
+    // handed to the couriers late or listed as skipped.
     let since = bot.clock.now() - bot.config.reminders.grace;
     loop {
         if *shutdown.borrow() {
@@ -35,7 +40,7 @@ pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutd
         }
         let now = bot.clock.now();
         let from_chat = bot.from_chat();
-        let not_done = |post: &Post| !bot.store.post_done(&post.key).unwrap_or(false);
+        let not_done = |post: &Post| !handed.contains(&post.key) && !bot.post_done(&post.key);
         let next = plan::posts(&bot.loaded().schedule, &bot.config, &from_chat, since, now + LOOK_AHEAD)
             .into_iter()
             .find(not_done);
@@ -49,7 +54,6 @@ pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutd
         }
         let Some(post) = next else { continue };
         if last_due.as_deref() != Some(post.key.as_str()) {
-            // Counted once, however often sending it is retried.
             bot.metrics.post(kind(&post), PostOutcome::Due);
             last_due = Some(post.key.clone());
         }
@@ -65,15 +69,12 @@ pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutd
                     .into_iter()
                     .filter(|p| plan::catch_up(p.due, now, grace, on_time(&bot)) == CatchUp::Skip && not_done(p))
                     .collect();
-                if !skip(&bot, &out, &overdue).await {
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
+                skip(&bot, &out, &overdue);
                 continue;
             }
         };
-        if !send_post(&bot, &out, &post, outcome).await {
-            tokio::time::sleep(Duration::from_secs(2)).await;
-        }
+        hand_over(&bot, &out, &post, outcome);
+        handed.insert(post.key);
     }
 }
 
@@ -90,7 +91,7 @@ pub(super) fn forget_overdue(bot: &Bot) {
         now - bot.config.reminders.grace,
     )
     .into_iter()
-    .filter(|post| !bot.store.post_done(&post.key).unwrap_or(false))
+    .filter(|post| !bot.post_done(&post.key))
     .collect();
     record_skipped(bot, &overdue, false);
 }
@@ -101,12 +102,12 @@ fn on_time(bot: &Bot) -> TimeDelta {
 }
 
 /// Deals with every post that fell due while the bot was not running.
-async fn catch_up(bot: &Bot, out: &impl Outbox, first_start: bool) {
+fn catch_up(bot: &Bot, out: &impl Outbox, first_start: bool) {
     let now = bot.clock.now();
     let from_chat = bot.from_chat();
     let overdue: Vec<Post> = plan::posts(&bot.loaded().schedule, &bot.config, &from_chat, now - LOOK_BACK, now)
         .into_iter()
-        .filter(|post| !bot.store.post_done(&post.key).unwrap_or(false))
+        .filter(|post| !bot.post_done(&post.key))
         .collect();
     let mut skipped = Vec::new();
     for post in overdue {
@@ -116,29 +117,28 @@ async fn catch_up(bot: &Bot, out: &impl Outbox, first_start: bool) {
         }
         match decision {
             CatchUp::Skip => skipped.push(post),
-            CatchUp::Late => {
-                send_post(bot, out, &post, Outcome::Late).await;
-            }
-            CatchUp::OnTime | CatchUp::Wait => {
-                send_post(bot, out, &post, Outcome::Sent).await;
-            }
+            CatchUp::Late => hand_over(bot, out, &post, Outcome::Late),
+            CatchUp::OnTime | CatchUp::Wait => hand_over(bot, out, &post, Outcome::Sent),
         }
     }
     if first_start {
         info!(count = skipped.len(), "first start: posts due before it are not posted");
         record_skipped(bot, &skipped, false);
-    } else if !skipped.is_empty() {
-        skip(bot, out, &skipped).await;
+    } else {
+        skip(bot, out, &skipped);
     }
 }
 
-/// Lists posts once in the moderators room and records them as skipped. False, with
-/// nothing recorded, when the list could not be sent (the homeserver is down): the posting
-/// loop comes back to them, so that an outage cannot swallow the list.
-async fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) -> bool {
+/// Records posts as skipped and lists them once in the moderators room. They are recorded
+/// first: a list the moderators room cannot take is lost, the record of the skip is not.
+fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) {
     if posts.is_empty() {
-        return true;
+        return;
     }
+    record_skipped(bot, posts, true);
+    let Some(moderators) = &bot.config.rooms.moderators else {
+        return;
+    };
     let loaded = bot.loaded();
     let mut message = Message::new();
     message.text(&format!(
@@ -157,19 +157,18 @@ async fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) -> bool {
     if posts.len() > 20 {
         message.line_break().text(&format!("…and {} more.", posts.len() - 20));
     }
-    if let Some(moderators) = &bot.config.rooms.moderators {
-        let key = format!("skipped:{}", posts[0].key);
-        match out.post(moderators, &message, true, &key).await {
-            Ok(_) => {}
-            Err(err @ SendError::NoRoom(_)) => warn!(room = %moderators, error = %err, "listing the skipped posts"),
-            Err(err) => {
-                warn!(room = %moderators, error = %err, "listing the skipped posts; trying again");
-                return false;
-            }
-        }
-    }
-    record_skipped(bot, posts, true);
-    true
+    let parcels = delivery::parcels(
+        &format!("skipped:{}", posts[0].key),
+        vec![Address::Room(moderators.clone())],
+        message.clone(),
+        message,
+        true,
+        bot.clock.now(),
+        PostKind::Announcement,
+        Outcome::Sent,
+        "the list of skipped posts".to_string(),
+    );
+    delivery::dispatch(bot, out, parcels);
 }
 
 /// Records posts as skipped; `missed`: they were missed, not due before the first start.
@@ -194,21 +193,6 @@ fn kind(post: &Post) -> PostKind {
     }
 }
 
-/// Counts a post as sent (or late) once it is recorded.
-fn record_sent(bot: &Bot, post: &Post, outcome: Outcome) {
-    bot.metrics.post(
-        kind(post),
-        if outcome == Outcome::Late {
-            PostOutcome::Late
-        } else {
-            PostOutcome::Sent
-        },
-    );
-    if let Err(err) = bot.store.record_post(&post.key, outcome, now_ms()) {
-        warn!(error = %err, "recording a post");
-    }
-}
-
 /// One post in a few words, for lists.
 pub fn describe(schedule: &Schedule, post: &Post) -> String {
     match &post.what {
@@ -224,77 +208,78 @@ pub fn describe(schedule: &Schedule, post: &Post) -> String {
     }
 }
 
-/// Sends one post to all its rooms; records it once every room has accepted it.
-async fn send_post(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) -> bool {
+/// Hands one post to the couriers of its rooms; they record it once every room has it.
+fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
     let late = outcome == Outcome::Late;
     let loaded = bot.loaded();
-    let (message, targets) = match &post.what {
+    let (message, late_message, rooms) = match &post.what {
         What::Reminder { session, lead } => {
             let Some(session) = loaded.schedule.session(session) else {
-                return true; // gone from a reloaded schedule: nothing to remind of
+                return; // gone from a reloaded schedule: nothing to remind of
             };
-            let message =
-                plan::reminder_message(&loaded.schedule, session, *lead, &bot.config.reminders.templates, late);
+            let templates = &bot.config.reminders.templates;
+            let message = plan::reminder_message(&loaded.schedule, session, *lead, templates, late);
+            let late_message = plan::reminder_message(&loaded.schedule, session, *lead, templates, true);
             let places = [&session.room, &session.track]
                 .into_iter()
                 .flatten()
                 .map(String::as_str);
-            let targets = bot.config.rooms.post_targets(places);
-            (message, targets)
+            let rooms = bot.config.rooms.post_targets(places);
+            (message, late_message, rooms.into_iter().map(Address::Room).collect())
         }
         What::Announcement { text, room } => {
-            let mut message = Message::new();
-            if late {
-                message.em("(late) ");
-            }
-            message.text(text);
-            (message, bot.config.rooms.targets(room))
+            let announcement = |late: bool| {
+                let mut message = Message::new();
+                if late {
+                    message.em("(late) ");
+                }
+                message.text(text);
+                message
+            };
+            let rooms = bot.config.rooms.targets(room);
+            (
+                announcement(late),
+                announcement(true),
+                rooms.into_iter().map(Address::Room).collect(),
+            )
         }
-        What::Personal { .. } => (Message::new(), Vec::new()),
-    };
-    let as_notice = bot.config.reminders.as_notice;
-    if let What::Personal { user, session } = &post.what {
-        return send_personal(bot, out, post, user, session, late).await;
-    }
-    for target in &targets {
-        match out
-            .post(target, &message, as_notice, &format!("{}|{target}", post.key))
-            .await
-        {
-            Ok(_) => {}
-            Err(err @ SendError::NoRoom(_)) => {
-                warn!(room = %target, key = %post.key, error = %err, "cannot post there");
-            }
-            Err(err) => {
-                warn!(room = %target, key = %post.key, error = %err, "posting failed; will retry");
-                bot.metrics.post(kind(post), PostOutcome::Failed);
-                return false;
-            }
+        What::Personal { user, session } => {
+            let Some(session) = loaded.schedule.session(session) else {
+                return; // gone from a reloaded schedule
+            };
+            let zone = bot.zone_of(user);
+            let now = bot.clock.now();
+            (
+                plan::personal_message(&loaded.schedule, session, now, zone, late),
+                plan::personal_message(&loaded.schedule, session, now, zone, true),
+                vec![Address::Direct(user.clone())],
+            )
         }
-    }
-    let lateness_ms = (bot.clock.now() - post.due).num_milliseconds();
-    info!(key = %post.key, late, lateness_ms, rooms = targets.len(), "posted");
-    record_sent(bot, post, outcome);
-    true
-}
-
-/// Sends a personal reminder to the attendee's direct room, opening one if needed.
-async fn send_personal(bot: &Bot, out: &impl Outbox, post: &Post, user: &str, session: &str, late: bool) -> bool {
-    let message = {
-        let loaded = bot.loaded();
-        let Some(session) = loaded.schedule.session(session) else {
-            return true; // gone from a reloaded schedule
-        };
-        plan::personal_message(&loaded.schedule, session, bot.clock.now(), bot.zone_of(user), late)
     };
-    if let Err(err) = out.direct(user, &message, false, &post.key).await {
-        warn!(%user, key = %post.key, error = %err, "sending a personal reminder failed; will retry");
-        bot.metrics.post(kind(post), PostOutcome::Failed);
-        return false;
+    let notice = match post.what {
+        What::Personal { .. } => false,
+        _ => bot.config.reminders.as_notice,
+    };
+    let summary = describe(&loaded.schedule, post);
+    let parcels = delivery::parcels(
+        &post.key,
+        rooms,
+        message,
+        late_message,
+        notice,
+        post.due,
+        kind(post),
+        outcome,
+        summary,
+    );
+    if parcels.is_empty() {
+        // No room to post to: done.
+        if let Err(err) = bot.store.record_post(&post.key, outcome, now_ms()) {
+            warn!(error = %err, "recording a post");
+        }
+        return;
     }
-    info!(key = %post.key, late, "posted");
-    record_sent(bot, post, if late { Outcome::Late } else { Outcome::Sent });
-    true
+    delivery::dispatch(bot, out, parcels);
 }
 
 /// Now, by the real clock, in milliseconds since the Unix epoch: when a post was recorded.

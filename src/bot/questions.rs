@@ -65,10 +65,10 @@ pub(super) async fn handle(bot: &Bot, out: &impl Outbox, from: &Sender<'_>, comm
                 }
             }
             Command::Upvote(number) => Reply::plain(vote(bot, *number, sender)?),
-            Command::Approve(number) => Reply::plain(moderate(bot, out, *number, Action::Approve).await?),
-            Command::Answered(number) => Reply::plain(moderate(bot, out, *number, Action::Answered).await?),
+            Command::Approve(number) => Reply::plain(moderate(bot, out, *number, Action::Approve, from.event).await?),
+            Command::Answered(number) => Reply::plain(moderate(bot, out, *number, Action::Answered, from.event).await?),
             Command::Reject { number, reason } => {
-                Reply::plain(moderate(bot, out, *number, Action::Reject(reason.clone())).await?)
+                Reply::plain(moderate(bot, out, *number, Action::Reject(reason.clone()), from.event).await?)
             }
             Command::Questions(named) => {
                 let sessions = match questions::listing_sessions(schedule, named.as_deref(), now) {
@@ -113,7 +113,8 @@ fn vote(bot: &Bot, number: u64, voter: &str) -> anyhow::Result<Message> {
 /// A moderator's action on question `number`: the new status is stored only if nobody
 /// changed it meanwhile (two moderators reacting at once relay it once); the speakers
 /// post of a rejected question is withdrawn; the asker is told if `notify_asker` is on.
-async fn moderate(bot: &Bot, out: &impl Outbox, number: u64, action: Action) -> anyhow::Result<Message> {
+/// `event` is the command or reaction: the change is stored with it, once.
+async fn moderate(bot: &Bot, out: &impl Outbox, number: u64, action: Action, event: &str) -> anyhow::Result<Message> {
     let loaded = bot.loaded();
     let schedule = &loaded.schedule;
     for _ in 0..5 {
@@ -126,8 +127,18 @@ async fn moderate(bot: &Bot, out: &impl Outbox, number: u64, action: Action) -> 
             Ok(transition) => transition,
             Err(refusal) => return Ok(Message::plain(&refusal.to_string())),
         };
-        if !bot.store.set_status(number, &transition.from, &transition.to)? {
-            continue; // changed under us: decide again on the new status
+        let changed = bot.store.act(event, |acts| {
+            if acts.set_status(number, &transition.from, &transition.to)? {
+                Ok(())
+            } else {
+                Err(ChangedMeanwhile.into()) // undone with the record of the event
+            }
+        });
+        match changed {
+            Ok(()) => {}
+            Err(err) if err.is::<ChangedMeanwhile>() => continue, // decide again on the new status
+            Err(err) if err.is::<crate::store::ActedBefore>() => return Ok(transition.reply),
+            Err(err) => return Err(err),
         }
         info!(question = number, status = transition.to.as_str(), "question moderated");
         if let Some(withdrawn) = &transition.withdraw {
@@ -138,7 +149,12 @@ async fn moderate(bot: &Bot, out: &impl Outbox, number: u64, action: Action) -> 
             bot.questions_changed.notify_one();
         }
         if bot.config.questions.notify_asker {
-            let key = format!("question-notify:{number}:{}", transition.to.as_str());
+            // Approved, rejected, approved again: the asker hears of each.
+            let key = format!(
+                "question-notify:{number}:{}:{}",
+                transition.to.as_str(),
+                bot.store.moderations(number)?
+            );
             if let Err(err) = out.direct(&question.asker, &transition.to_asker, true, &key).await {
                 warn!(question = number, error = %err, "could not tell the asker");
             }
@@ -149,6 +165,11 @@ async fn moderate(bot: &Bot, out: &impl Outbox, number: u64, action: Action) -> 
         "Q{number} keeps changing; try again in a moment."
     )))
 }
+
+/// Another moderator changed the question between the decision and the change.
+#[derive(Debug, thiserror::Error)]
+#[error("the question changed meanwhile")]
+struct ChangedMeanwhile;
 
 /// Takes a question's post back from the speakers room.
 async fn withdraw(bot: &Bot, out: &impl Outbox, event: &str) {
@@ -174,6 +195,7 @@ pub fn reacted_to(bot: &Bot, event: &str) -> Option<(Question, QuestionEvent)> {
 
 /// A reaction `key` by `user` (with `role`) on `question`'s event `on`: ✅ ❌ 💬 from a
 /// moderator on the relay, 👍 on the receipt. The acknowledgement to post, if any.
+#[allow(clippy::too_many_arguments)]
 pub async fn react(
     bot: &Bot,
     out: &impl Outbox,
@@ -182,11 +204,12 @@ pub async fn react(
     key: &str,
     user: &str,
     role: Role,
+    event: &str,
 ) -> Option<Message> {
     let meaning = questions::reaction(key, on, role)?;
     let result = match meaning {
         ReactionMeaning::Vote => vote(bot, question.number, user).map(|_| None),
-        ReactionMeaning::Moderate(action) => moderate(bot, out, question.number, action).await.map(Some),
+        ReactionMeaning::Moderate(action) => moderate(bot, out, question.number, action, event).await.map(Some),
     };
     result.unwrap_or_else(|err| {
         warn!(error = %format!("{err:#}"), "acting on a reaction");
@@ -286,10 +309,12 @@ async fn to_speakers(bot: &Bot, out: &impl Outbox) -> bool {
     let loaded = bot.loaded();
     for question in approved {
         let message = questions::to_speakers(&loaded.schedule, &question);
+        // A question approved again after a rejection is a new post: the first one was
+        // withdrawn, and its transaction id would bring back only that.
         let key = format!(
             "question-speakers:{}:{}",
             question.number,
-            question.relay_event.as_deref().unwrap_or("")
+            bot.store.moderations(question.number).unwrap_or(0)
         );
         match out.post(&speakers, &message, false, &key).await {
             Ok(event) => {

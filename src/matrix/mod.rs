@@ -7,9 +7,11 @@ mod session;
 
 use crate::bot::{self, Bot, Sender};
 use crate::clock::Clock;
-use crate::command::{Command, Role};
+use crate::command::{Command, Role, UsageError};
 use crate::config::{AccessConfig, Config};
+use crate::flood::{Admit, Flood};
 use crate::source::Refresher;
+use crate::state::{StateDir, StoreKind};
 use crate::store::Store;
 use anyhow::Context;
 use matrix_sdk::config::SyncSettings;
@@ -23,11 +25,13 @@ use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, RoomMessageEventContent,
 };
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
+use matrix_sdk::ruma::events::room::tombstone::OriginalSyncRoomTombstoneEvent;
 use matrix_sdk::ruma::events::Mentions;
-use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedUserId, UInt, UserId};
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedServerName, OwnedUserId, UInt, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use outbox::MatrixOutbox;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
@@ -44,8 +48,15 @@ struct Matrix {
     bot: Bot,
     out: MatrixOutbox,
     own_user: OwnedUserId,
-    commands: mpsc::UnboundedSender<Incoming>,
+    commands: mpsc::Sender<Incoming>,
+    /// `[commands] per_user`, when on.
+    flood: Option<Arc<std::sync::Mutex<Flood>>>,
+    /// The roles found from power levels, so that a moderator is never held to the rate.
+    roles: Arc<std::sync::Mutex<HashMap<OwnedUserId, Role>>>,
 }
+
+/// Commands waiting to be answered, at most: a flood beyond this is dropped, not queued.
+const QUEUE_LIMIT: usize = 4096;
 
 /// A command to answer, queued by the sync handler for the answering task.
 struct Incoming {
@@ -56,24 +67,44 @@ struct Incoming {
     received: Instant,
 }
 
+/// How `confbot run` runs: on the real day's records or a rehearsal's, sending or printing.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    pub store: StoreKind,
+    /// Print posts instead of sending them.
+    pub dry_run: bool,
+}
+
 /// Runs the bot on the schedule `refresher` holds until `shutdown` turns true; then
 /// finishes the replies under way.
 pub async fn run(
     config: Config,
     refresher: Refresher,
     clock: Clock,
+    options: RunOptions,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let matrix = config
         .matrix
         .clone()
         .context("the config has no [matrix] section: add homeserver and user (see config/confbot.example.toml)")?;
-    std::fs::create_dir_all(&matrix.state_dir)
-        .with_context(|| format!("creating the state directory {}", matrix.state_dir.display()))?;
-    let (client, first_start) = session::connect(&matrix).await?;
+    let state = StateDir::lock(&matrix.state_dir)?;
+    let (client, first_login) = session::connect(&matrix).await?;
     let own_user = client.user_id().context("logged in without a user id")?.to_owned();
-    let store = Store::open(&matrix.state_dir.join("confbot.sqlite"))?;
+    let store_path = state.store(options.store)?;
+    // A new store (a rehearsal's, or one reset by hand) knows nothing was posted or
+    // answered: it starts as on the first day, without catching up on the rooms' past.
+    let first_start = first_login || !store_path.exists();
+    let store = Store::open(&store_path)?;
     info!(user = %own_user, device = ?client.device_id(), "connected to {}", matrix.homeserver);
+    if let StoreKind::Rehearsal { keep } = options.store {
+        info!(
+            store = %store_path.display(),
+            "rehearsal: what it posts and answers is recorded apart from the real day's, {}; {}",
+            if keep { "carrying on from the last rehearsal" } else { "started afresh" },
+            if options.dry_run { "posts are printed, not sent" } else { "posts go to the configured rooms" }
+        );
+    }
 
     let settings = SyncSettings::default()
         .filter(Filter::FilterDefinition(sync_filter()))
@@ -95,11 +126,22 @@ pub async fn run(
         ),
         None => None,
     };
-    let (commands, queue) = mpsc::unbounded_channel();
+    let (commands, queue) = mpsc::channel(QUEUE_LIMIT);
     let (source, loaded) = refresher.into_parts();
     let bot = Bot::new(config, loaded, source, clock, store);
-    let out = MatrixOutbox::new(client.clone(), bot.store.clone());
+    let out = MatrixOutbox::new(
+        client.clone(),
+        bot.store.clone(),
+        via_servers(&bot.config.access, &own_user),
+        options.dry_run,
+    );
     let matrix = Matrix {
+        flood: bot
+            .config
+            .commands
+            .per_user
+            .map(|rate| Arc::new(std::sync::Mutex::new(Flood::new(rate)))),
+        roles: Arc::default(),
         bot: bot.clone(),
         out: out.clone(),
         own_user,
@@ -109,7 +151,8 @@ pub async fn run(
     client.add_event_handler(on_invite);
     client.add_event_handler(on_message);
     client.add_event_handler(on_reaction);
-    join_configured_rooms(&client, &bot.config).await;
+    client.add_event_handler(on_tombstone);
+    join_configured_rooms(&client, &bot.config, &out).await;
     answer_pending_invites(&client, &matrix).await;
     if !first_start {
         catch_up_commands(&client, &matrix).await;
@@ -142,6 +185,7 @@ pub async fn run(
     let _ = tokio::time::timeout(Duration::from_secs(10), answering).await;
     tasks.finish(Duration::from_secs(10)).await;
     info!("stopped");
+    drop(state);
     Ok(())
 }
 
@@ -190,23 +234,47 @@ fn sync_filter() -> FilterDefinition {
 }
 
 /// Joins the rooms named in `[rooms]`, so the bot needs no invite to the rooms it serves.
-async fn join_configured_rooms(client: &Client, config: &Config) {
-    let rooms = &config.rooms;
-    let named = rooms
-        .announcements
-        .iter()
-        .chain(rooms.moderators.iter())
-        .chain(rooms.speakers.iter())
-        .chain(rooms.map.values());
-    for room in named {
-        let Ok(id) = matrix_sdk::ruma::OwnedRoomOrAliasId::try_from(room.as_str()) else {
+async fn join_configured_rooms(client: &Client, config: &Config, out: &MatrixOutbox) {
+    let via = out.via();
+    for room in configured_rooms(config) {
+        let Ok(id) = matrix_sdk::ruma::OwnedRoomOrAliasId::try_from(room) else {
             continue;
         };
-        match client.join_room_by_id_or_alias(&id, &[]).await {
-            Ok(_) => info!(%room, "joined configured room"),
+        // An alias names its server; a room id of version 12 names none, so the join asks
+        // the servers the bot and its organizers are on.
+        let via: &[OwnedServerName] = if id.server_name().is_none() { &via } else { &[] };
+        match client.join_room_by_id_or_alias(&id, via).await {
+            Ok(joined) => {
+                info!(%room, "joined configured room");
+                out.remember(room, joined.room_id().to_owned());
+            }
             Err(err) => warn!(%room, error = %err, "could not join configured room"),
         }
     }
+}
+
+/// The servers to ask for a room known only by an id without a server (room version 12):
+/// the bot's own, then those of the organizers, moderators and `[access] invite`.
+fn via_servers(access: &AccessConfig, own_user: &UserId) -> Vec<OwnedServerName> {
+    let mut servers = vec![own_user.server_name().to_owned()];
+    let listed = access
+        .organizers
+        .iter()
+        .chain(access.moderators.iter())
+        .chain(access.invite.iter());
+    for entry in listed {
+        let server = match UserId::parse(entry.as_str()) {
+            Ok(user) => user.server_name().to_owned(),
+            Err(_) => match OwnedServerName::try_from(entry.trim_start_matches(':')) {
+                Ok(server) => server,
+                Err(_) => continue,
+            },
+        };
+        if !servers.contains(&server) {
+            servers.push(server);
+        }
+    }
+    servers
 }
 
 /// Whether `[access] invite` (or the organizer and moderator lists) allows `user` to invite the bot.
@@ -276,12 +344,40 @@ async fn answer_invite(bot: &Matrix, room: Room, inviter: &UserId) {
 }
 
 async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): Ctx<Matrix>) {
-    enqueue(&bot, room, event);
+    enqueue(&bot, room, event, true);
+}
+
+/// Whether a command from `user` is answered under `[commands] per_user`; a sender over
+/// the rate gets one "slow down" (`Some(SlowDown)`), then nothing. Organizers and
+/// moderators are not limited.
+fn admit(bot: &Matrix, user: &UserId) -> Admit {
+    let Some(flood) = &bot.flood else {
+        return Admit::Answer;
+    };
+    let known = bot.roles.lock().unwrap_or_else(|p| p.into_inner()).get(user).copied();
+    let role = bot
+        .bot
+        .config
+        .access
+        .listed_role(user.as_str())
+        .max(known.unwrap_or(Role::Attendee));
+    if role >= Role::Moderator {
+        return Admit::Answer;
+    }
+    let admit = flood
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .admit(user.as_str(), chrono::Utc::now());
+    if admit != Admit::Answer {
+        bot.bot.metrics.command_dropped(admit == Admit::SlowDown);
+    }
+    admit
 }
 
 /// Queues a command for answering; anything else, and commands too old to answer, are
-/// left alone.
-fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEvent) {
+/// left alone. `live`: it came with the sync (not from the history a restart reads back),
+/// and counts towards its sender's rate.
+fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEvent, live: bool) {
     if room.state() != RoomState::Joined || event.sender == bot.own_user {
         return;
     }
@@ -293,19 +389,39 @@ fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEvent) {
         Ok(Some(command)) => Ok(command),
         Err(err) => Err(err),
     };
-    let max_age = command_max_age(&bot.bot);
-    if let Some(age) = age(event.origin_server_ts) {
-        if age > max_age {
-            info!(event = %event.event_id, age_s = age.as_secs(), "ignoring a command older than [matrix] command_max_age");
-            return;
-        }
+    if too_old(bot, &event) {
+        return;
     }
-    let _ = bot.commands.send(Incoming {
+    let command = match live.then(|| admit(bot, &event.sender)) {
+        None | Some(Admit::Answer) => command,
+        Some(Admit::SlowDown) => Err(UsageError::SlowDown(
+            bot.bot.config.commands.per_user.expect("a flood has a rate"),
+        )),
+        Some(Admit::Drop) => return,
+    };
+    let queued = bot.commands.try_send(Incoming {
         room,
         event,
         command,
         received: Instant::now(),
     });
+    if let Err(mpsc::error::TrySendError::Full(dropped)) = queued {
+        warn!(event = %dropped.event.event_id, "the command queue is full ({QUEUE_LIMIT}); dropping a command");
+        bot.bot.metrics.command_dropped(false);
+    }
+}
+
+/// Whether a command is older than `[matrix] command_max_age` (sent while the bot was
+/// down, or waiting too long in the queue); such a command is not answered.
+fn too_old(bot: &Matrix, event: &OriginalSyncRoomMessageEvent) -> bool {
+    let max_age = command_max_age(&bot.bot);
+    match age(event.origin_server_ts) {
+        Some(age) if age > max_age => {
+            info!(event = %event.event_id, age_s = age.as_secs(), "ignoring a command older than [matrix] command_max_age");
+            true
+        }
+        _ => false,
+    }
 }
 
 /// `[matrix] command_max_age`: older commands are not answered.
@@ -356,7 +472,7 @@ async fn catch_up_commands(client: &Client, matrix: &Matrix) {
             }
         }
         for event in events.into_iter().rev() {
-            enqueue(matrix, room.clone(), event);
+            enqueue(matrix, room.clone(), event, false);
         }
     }
 }
@@ -377,11 +493,7 @@ const REPLIES_IN_FLIGHT: usize = 16;
 /// they came (questions get their numbers in that order), then sends the replies
 /// concurrently, though one sender's replies still in order. On shutdown, answers what is
 /// queued, waits for the replies under way and stops.
-async fn answer_commands(
-    bot: Matrix,
-    mut queue: mpsc::UnboundedReceiver<Incoming>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn answer_commands(bot: Matrix, mut queue: mpsc::Receiver<Incoming>, mut shutdown: watch::Receiver<bool>) {
     let mut replies = Replies::default();
     loop {
         if *shutdown.borrow() {
@@ -457,6 +569,10 @@ impl Replies {
 async fn decide_one(matrix: &Matrix, incoming: &Incoming) -> Option<bot::Reply> {
     let bot = &matrix.bot;
     let event_id = incoming.event.event_id.as_str();
+    // Checked again when taken: a command may have waited in the queue.
+    if too_old(matrix, &incoming.event) {
+        return None;
+    }
     match bot.store.was_answered(event_id) {
         Ok(true) => return None,
         Ok(false) => {}
@@ -542,7 +658,7 @@ async fn role_of(matrix: &Matrix, user: &UserId) -> Role {
     let Some(moderators) = &config.rooms.moderators else {
         return listed;
     };
-    let Some(room) = matrix.out.room(moderators).await else {
+    let Some(room) = matrix.out.joined(moderators).await else {
         return listed;
     };
     let by_level = match room.get_user_power_level(user).await {
@@ -551,7 +667,15 @@ async fn role_of(matrix: &Matrix, user: &UserId) -> Role {
         Ok(UserPowerLevel::Int(level)) if i64::from(level) >= access.moderator_power_level => Role::Moderator,
         _ => Role::Attendee,
     };
-    listed.max(by_level)
+    let role = listed.max(by_level);
+    if role > Role::Attendee {
+        matrix
+            .roles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user.to_owned(), role);
+    }
+    role
 }
 
 /// ✅ ❌ 💬 on a question in the moderators room (from a moderator), 👍 on a receipt.
@@ -569,7 +693,17 @@ async fn on_reaction(event: OriginalSyncReactionEvent, room: Room, Ctx(matrix): 
         Role::Attendee
     };
     let key = &event.content.relates_to.key;
-    let ack = bot::questions::react(bot, &matrix.out, &question, on, key, event.sender.as_str(), role).await;
+    let ack = bot::questions::react(
+        bot,
+        &matrix.out,
+        &question,
+        on,
+        key,
+        event.sender.as_str(),
+        role,
+        event.event_id.as_str(),
+    )
+    .await;
     if let Some(ack) = ack {
         let content = RoomMessageEventContent::notice_html(ack.body(), ack.html()).add_mentions(Mentions::new());
         let transaction = outbox::transaction_id(&format!("question-ack:{}", event.event_id));
@@ -577,6 +711,49 @@ async fn on_reaction(event: OriginalSyncReactionEvent, room: Room, Ctx(matrix): 
             warn!(error = %err, "could not confirm a moderator's reaction");
         }
     }
+}
+
+/// A room the bot serves was upgraded: join the new room, post there from now on, and
+/// tell the moderators room once.
+async fn on_tombstone(event: OriginalSyncRoomTombstoneEvent, room: Room, Ctx(matrix): Ctx<Matrix>) {
+    let names = matrix.out.forget(room.room_id());
+    let configured = configured_rooms(&matrix.bot.config);
+    let named_by_id = configured.iter().any(|name| *name == room.room_id().as_str());
+    if names.is_empty() && !named_by_id {
+        return; // not a room the config names
+    }
+    let old = room.room_id().to_owned();
+    let Some(new) = matrix.out.follow(&room).await else {
+        warn!(%old, new = %event.content.replacement_room, "a configured room was upgraded and the new one cannot be joined");
+        return;
+    };
+    info!(%old, new = %new.room_id(), "a configured room was upgraded; posting in the new one");
+    let Some(moderators) = matrix.bot.config.rooms.moderators.clone() else {
+        return;
+    };
+    let shown = names.first().cloned().unwrap_or_else(|| old.to_string());
+    let mut message = crate::message::Message::new();
+    message.text(&format!(
+        "{shown} was upgraded to a new room ({}); I joined it and post there from now on. \
+         Update the config to name the new room when you can.",
+        new.room_id()
+    ));
+    matrix
+        .bot
+        .post_once(&matrix.out, &moderators, message, &format!("upgraded:{old}"));
+}
+
+/// Every room the config names.
+fn configured_rooms(config: &Config) -> Vec<&str> {
+    let rooms = &config.rooms;
+    rooms
+        .announcements
+        .iter()
+        .chain(rooms.moderators.iter())
+        .chain(rooms.speakers.iter())
+        .chain(rooms.map.values())
+        .map(String::as_str)
+        .collect()
 }
 
 /// The schedule room or track a Matrix room is mapped to in `[rooms.map]`.

@@ -6,14 +6,20 @@ use crate::bot::{Outbox, SendError};
 use crate::message::Message;
 use crate::store::Store;
 use anyhow::Context;
+use matrix_sdk::config::RequestConfig;
+use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::events::Mentions;
-use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomAliasId, OwnedRoomId, OwnedTransactionId, RoomId, UserId};
+use matrix_sdk::ruma::{
+    EventId, OwnedEventId, OwnedRoomAliasId, OwnedRoomId, OwnedServerName, OwnedTransactionId, RoomId, RoomOrAliasId,
+    UserId,
+};
 use matrix_sdk::{Client, Room, RoomState};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tracing::warn;
+use std::time::Duration;
+use tracing::{info, warn};
 
 #[derive(Clone)]
 pub(super) struct MatrixOutbox {
@@ -21,19 +27,41 @@ pub(super) struct MatrixOutbox {
     store: Arc<Store>,
     /// Room ids by the id or alias the config names them with.
     resolved: Arc<Mutex<HashMap<String, OwnedRoomId>>>,
+    /// The servers to ask when joining a room known only by an id without a server.
+    via: Vec<OwnedServerName>,
+    /// Print posts on standard output instead of sending them (`confbot run --dry-run`).
+    dry_run: bool,
 }
 
+/// How many upgrades in a row the bot follows from a configured room.
+const MAX_UPGRADES: usize = 5;
+
 impl MatrixOutbox {
-    pub(super) fn new(client: Client, store: Arc<Store>) -> MatrixOutbox {
+    pub(super) fn new(client: Client, store: Arc<Store>, via: Vec<OwnedServerName>, dry_run: bool) -> MatrixOutbox {
         MatrixOutbox {
             client,
             store,
             resolved: Arc::default(),
+            via,
+            dry_run,
         }
     }
 
-    /// The joined room `name` (an id or alias) stands for.
-    pub(super) async fn room(&self, name: &str) -> Option<Room> {
+    /// A dry run's post: printed with where it would have gone.
+    fn print(&self, to: &str, message: &Message) -> String {
+        let mut text = format!("[dry run] to {to}:");
+        for line in message.body().lines() {
+            text.push_str("\n    ");
+            text.push_str(line);
+        }
+        println!("{text}");
+        format!("$dry-run-{:x}", crate::bot::posting::now_ms())
+    }
+
+    /// The joined room `name` (an id or alias) stands for. `NoRoom` when the alias names no
+    /// room or the bot is not in it; `Failed` when the homeserver could not be asked (the
+    /// post is tried again, not taken as undeliverable).
+    pub(super) async fn room(&self, name: &str) -> Result<Room, SendError> {
         let known = self
             .resolved
             .lock()
@@ -44,10 +72,18 @@ impl MatrixOutbox {
             Some(id) => id,
             None => {
                 let id = if name.starts_with('!') {
-                    RoomId::parse(name).ok()?
+                    RoomId::parse(name).map_err(|_| SendError::NoRoom(name.to_string()))?
                 } else {
-                    let alias = OwnedRoomAliasId::try_from(name).ok()?;
-                    self.client.resolve_room_alias(&alias).await.ok()?.room_id
+                    let alias = OwnedRoomAliasId::try_from(name).map_err(|_| SendError::NoRoom(name.to_string()))?;
+                    match self.client.resolve_room_alias(&alias).await {
+                        Ok(response) => response.room_id,
+                        Err(err) => {
+                            return Err(match classify(err, &format!("resolving {name}")) {
+                                SendError::Refused(_) => SendError::NoRoom(name.to_string()),
+                                other => other,
+                            })
+                        }
+                    }
                 };
                 self.resolved
                     .lock()
@@ -56,9 +92,86 @@ impl MatrixOutbox {
                 id
             }
         };
-        self.client
+        let room = self
+            .client
             .get_room(&id)
             .filter(|room| room.state() == RoomState::Joined)
+            .ok_or_else(|| SendError::NoRoom(name.to_string()))?;
+        Ok(self.successor(room).await)
+    }
+
+    /// The room that replaced `room` after upgrades (joined if need be), or `room` itself.
+    async fn successor(&self, mut room: Room) -> Room {
+        // A chain of upgrades is short; a loop of tombstones must not hang the bot.
+        for _ in 0..MAX_UPGRADES {
+            let Some(next) = room.successor_room() else {
+                break;
+            };
+            let joined = match self.client.get_room(&next.room_id) {
+                Some(next) if next.state() == RoomState::Joined => Some(next),
+                _ => {
+                    let via = self.via.clone();
+                    match self
+                        .client
+                        .join_room_by_id_or_alias(<&RoomOrAliasId>::from(&*next.room_id), &via)
+                        .await
+                    {
+                        Ok(next) => {
+                            info!(old = %room.room_id(), new = %next.room_id(), "joined the room that replaced an upgraded one");
+                            Some(next)
+                        }
+                        Err(err) => {
+                            warn!(old = %room.room_id(), new = %next.room_id, error = %err, "cannot join the room that replaced an upgraded one");
+                            None
+                        }
+                    }
+                }
+            };
+            match joined {
+                Some(next) => room = next,
+                None => break,
+            }
+        }
+        room
+    }
+
+    /// The servers to ask when joining a room known only by an id without a server.
+    pub(super) fn via(&self) -> Vec<OwnedServerName> {
+        self.via.clone()
+    }
+
+    /// Remembers which room `name` stands for (the bot just joined it by that name).
+    pub(super) fn remember(&self, name: &str, id: OwnedRoomId) {
+        self.resolved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), id);
+    }
+
+    /// After `old` was upgraded: the names that stood for it, now resolved afresh (an
+    /// alias usually moves to the new room; an id leads there through the tombstone).
+    pub(super) fn forget(&self, old: &RoomId) -> Vec<String> {
+        let mut resolved = self.resolved.lock().unwrap_or_else(|p| p.into_inner());
+        let names: Vec<String> = resolved
+            .iter()
+            .filter(|(_, id)| id.as_str() == old.as_str())
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in &names {
+            resolved.remove(name);
+        }
+        names
+    }
+
+    /// The room `old` was upgraded to, joined; `None` if it cannot be joined.
+    pub(super) async fn follow(&self, old: &Room) -> Option<Room> {
+        let next = self.successor(old.clone()).await;
+        (next.room_id() != old.room_id()).then_some(next)
+    }
+
+    /// The joined room `name` stands for, if it can be told now.
+    pub(super) async fn joined(&self, name: &str) -> Option<Room> {
+        self.room(name).await.ok()
     }
 
     /// The room the bot shares with only `user`: the one it knows, a direct room the client
@@ -93,30 +206,51 @@ impl MatrixOutbox {
 
 impl Outbox for MatrixOutbox {
     async fn post(&self, room: &str, message: &Message, notice: bool, key: &str) -> Result<String, SendError> {
-        let Some(joined) = self.room(room).await else {
-            return Err(SendError::NoRoom(room.to_string()));
-        };
-        Ok(send_event(&joined, message, notice, key).await?.to_string())
+        if self.dry_run {
+            return Ok(self.print(room, message));
+        }
+        let joined = self.room(room).await?;
+        Ok(send_event(&joined, message, notice, self.store.instance(), key)
+            .await?
+            .to_string())
     }
 
     async fn direct(&self, user: &str, message: &Message, notice: bool, key: &str) -> Result<(), SendError> {
+        if self.dry_run {
+            self.print(&format!("{user} (direct message)"), message);
+            return Ok(());
+        }
         let room = self.direct_room(user).await?;
-        send_event(&room, message, notice, key).await?;
+        send_event(&room, message, notice, self.store.instance(), key).await?;
         Ok(())
     }
 
     async fn withdraw(&self, room: &str, event: &str, reason: &str) -> Result<(), SendError> {
-        let Some(joined) = self.room(room).await else {
-            return Err(SendError::NoRoom(room.to_string()));
-        };
+        if self.dry_run {
+            self.print(room, &Message::plain(&format!("(took back {event}: {reason})")));
+            return Ok(());
+        }
+        let joined = self.room(room).await?;
         let event = EventId::parse(event).with_context(|| format!("{event} is not an event id"))?;
-        joined.redact(&event, Some(reason), None).await.context("redacting")?;
+        joined
+            .redact(&event, Some(reason), None)
+            .await
+            .map_err(|err| classify(err, "redacting"))?;
         Ok(())
     }
 }
 
 /// Sends `message` (pinging nobody) with a transaction id derived from `key`; its event id.
-async fn send_event(room: &Room, message: &Message, as_notice: bool, key: &str) -> anyhow::Result<OwnedEventId> {
+/// The SDK's own retries are capped so that a room that keeps failing hands the retrying
+/// back to the bot, which retries that room alone.
+/// `instance` is the store's: a reset store or a rehearsal never reuses the ids of another.
+async fn send_event(
+    room: &Room,
+    message: &Message,
+    as_notice: bool,
+    instance: &str,
+    key: &str,
+) -> Result<OwnedEventId, SendError> {
     let content = if as_notice {
         RoomMessageEventContent::notice_html(message.body(), message.html())
     } else {
@@ -125,10 +259,39 @@ async fn send_event(room: &Room, message: &Message, as_notice: bool, key: &str) 
     .add_mentions(Mentions::new());
     let sent = room
         .send(content)
-        .with_transaction_id(transaction_id(key))
+        .with_transaction_id(transaction_id(&format!("{instance}|{key}")))
+        .with_request_config(RequestConfig::new().retry_limit(2).timeout(SEND_TIMEOUT))
         .await
-        .with_context(|| format!("sending to {}", room.room_id()))?;
+        .map_err(|err| classify(err, &format!("sending to {}", room.room_id())))?;
     Ok(sent.response.event_id)
+}
+
+/// How long one attempt to send may take.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether the homeserver refused for good: any 4xx but 408 (timeout) and 429 (rate
+/// limit): no permission (403, M_FORBIDDEN), too large (413, M_TOO_LARGE), malformed
+/// (400), unknown room (404). Everything else (no connection, 5xx) may pass later.
+fn is_final(err: &matrix_sdk::Error) -> bool {
+    err.as_client_api_error().is_some_and(|api| {
+        let status = api.status_code.as_u16();
+        (400..500).contains(&status)
+            && status != 408
+            && status != 429
+            && !matches!(api.error_kind(), Some(ErrorKind::LimitExceeded(_)))
+    })
+}
+
+/// A failed request as the bot's retry rules see it.
+pub(super) fn classify(err: impl Into<matrix_sdk::Error>, doing: &str) -> SendError {
+    let err: matrix_sdk::Error = err.into();
+    let refused = is_final(&err);
+    let err = anyhow::Error::new(err).context(doing.to_string());
+    if refused {
+        SendError::Refused(err)
+    } else {
+        SendError::Failed(err)
+    }
 }
 
 /// A transaction id derived from a message's key: the homeserver drops a repeat.

@@ -241,6 +241,24 @@ impl Peer {
         room
     }
 
+    /// Creates a public room with the alias `#name:server`, which anyone may join.
+    pub async fn create_public_room(&self, alias: &str) -> Room {
+        let mut request = create_room::v3::Request::new();
+        request.room_alias_name = Some(alias.to_string());
+        request.preset = Some(create_room::v3::RoomPreset::PublicChat);
+        self.client.create_room(request).await.expect("create room")
+    }
+
+    /// Creates a room (in the homeserver's default version) where only power level 50 may
+    /// send messages, and invites `guests` at power level 0: they may join but not post.
+    pub async fn create_room_where_guests_may_not_post(&self, guests: &[&UserId]) -> Room {
+        let mut request = create_room::v3::Request::new();
+        request.invite = guests.iter().map(|u| u.to_owned().to_owned()).collect();
+        let levels = serde_json::value::to_raw_value(&serde_json::json!({ "events_default": 50 })).unwrap();
+        request.power_level_content_override = Some(matrix_sdk::ruma::serde::Raw::from_json(levels));
+        self.client.create_room(request).await.expect("create room")
+    }
+
     /// Waits until `user` has joined `room`, as this client's sync sees it.
     pub async fn wait_for_join(&self, room: &Room, user: &UserId) {
         let deadline = Instant::now() + WAIT;
@@ -418,8 +436,26 @@ impl Bot {
     }
 
     /// Starts `confbot run` with the rehearsal clock at `now`, running `speed` times faster.
+    /// Each rehearsal carries on from the last one's records (`--keep-rehearsal`): the
+    /// tests restart the bot and expect it to remember.
     pub fn start_at_speed(&mut self, now: &str, speed: f64) {
+        self.spawn(&["--now", now, "--speed", &speed.to_string(), "--keep-rehearsal"]);
+    }
+
+    /// Starts `confbot run` on the real clock, with the real day's records.
+    pub fn start_real(&mut self) {
+        self.spawn(&[]);
+    }
+
+    /// Starts `confbot run --config … ARGS`.
+    fn spawn(&mut self, args: &[&str]) {
         assert!(self.child.is_none(), "the bot is running already");
+        let child = self.command(args).spawn().expect("confbot run starts");
+        self.child = Some(child);
+    }
+
+    /// The `confbot run` command for this bot, its log appended to bot.log.
+    pub fn command(&self, args: &[&str]) -> Command {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -427,23 +463,15 @@ impl Bot {
             .unwrap();
         // CONFBOT_BIN: another build of the bot (scripts/bench measures the dist one).
         let program = std::env::var("CONFBOT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_confbot").to_string());
-        let child = Command::new(program)
-            .args([
-                "run",
-                "--config",
-                self.config_path().to_str().unwrap(),
-                "--now",
-                now,
-                "--speed",
-                &speed.to_string(),
-            ])
+        let mut command = Command::new(program);
+        command
+            .args(["run", "--config", self.config_path().to_str().unwrap()])
+            .args(args)
             .env("CONFBOT_PASSWORD", &self.password)
             .env("RUST_LOG", &self.log_filter)
             .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("confbot run starts");
-        self.child = Some(child);
+            .stderr(log);
+        command
     }
 
     /// Stops the bot with SIGTERM and returns its exit code.
