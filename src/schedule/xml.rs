@@ -18,17 +18,30 @@ pub fn looks_like(text: &str) -> bool {
 /// Reads schedule XML or xCal. `fallback_zone` is used when the file names no zone.
 pub fn parse(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Loaded, ScheduleErrors> {
     let text = text.trim_start_matches('\u{feff}');
+    // No DTD: its entities are expanded as the file is read, and a few that reference each
+    // other ("billion laughs") make a file of some KB cost gigabytes. No export needs one.
     let options = roxmltree::ParsingOptions {
-        allow_dtd: true,
+        allow_dtd: false,
         ..roxmltree::ParsingOptions::default()
     };
     let document = Document::parse_with_options(text, options).map_err(|err| {
-        ScheduleErrors(vec![Diagnostic::error(
-            source,
-            Some(err.pos().row as usize),
-            None,
-            format!("not well-formed XML: {err}"),
-        )])
+        let diagnostic = match err {
+            roxmltree::Error::DtdDetected => Diagnostic::error(
+                source,
+                Some(LineIndex::new(text).line_of(doctype_offset(text))),
+                None,
+                "the file has a document type declaration (<!DOCTYPE …>): DTDs are not accepted, \
+                 since their entities can make a small file cost gigabytes to read; remove the \
+                 <!DOCTYPE …> declaration (schedule exports do not need it)",
+            ),
+            err => Diagnostic::error(
+                source,
+                Some(err.pos().row as usize),
+                None,
+                format!("not well-formed XML: {err}"),
+            ),
+        };
+        ScheduleErrors(vec![diagnostic])
     })?;
     let root = document.root_element();
     let reader = Reader {
@@ -46,6 +59,30 @@ pub fn parse(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Load
         }
     };
     import::finish(draft, source)
+}
+
+/// Where the `<!DOCTYPE` of the prolog starts: after the XML declaration, comments and
+/// processing instructions, as the parser finds it (roxmltree reports no position for it).
+fn doctype_offset(text: &str) -> usize {
+    let mut at = 0;
+    loop {
+        let rest = &text[at..];
+        let trimmed = rest.trim_start();
+        at += rest.len() - trimmed.len();
+        let skip = if trimmed.starts_with("<!DOCTYPE") {
+            return at;
+        } else if trimmed.starts_with("<!--") {
+            trimmed.find("-->").map(|end| end + 3)
+        } else if trimmed.starts_with("<?") {
+            trimmed.find("?>").map(|end| end + 2)
+        } else {
+            None
+        };
+        match skip {
+            Some(skip) => at += skip,
+            None => return text.find("<!DOCTYPE").unwrap_or(0),
+        }
+    }
 }
 
 struct Reader<'a> {
@@ -446,6 +483,42 @@ mod tests {
         {
             assert!(parse(&FROSTCON[..cut], "cut.xml", Some(Brussels)).is_err());
         }
+    }
+
+    #[test]
+    fn a_dtd_is_refused_at_its_line_before_any_entity_is_expanded() {
+        let refused = |line: usize| {
+            vec![format!(
+                "laughs.xml:{line}: error: the file has a document type declaration (<!DOCTYPE …>): \
+                 DTDs are not accepted, since their entities can make a small file cost gigabytes to \
+                 read; remove the <!DOCTYPE …> declaration (schedule exports do not need it)"
+            )]
+        };
+        // Billion laughs, cut to four levels. roxmltree's own limits (ten levels, 255
+        // references within one) stop the full one, but not what keeps under them.
+        let nested = "<?xml version=\"1.0\"?>\n\
+            <!-- an export -->\n\
+            <!DOCTYPE schedule [\n\
+            <!ENTITY lol \"lol\">\n\
+            <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n\
+            <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n\
+            <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n\
+            ]>\n\
+            <schedule><conference><title>&lol3;</title></conference></schedule>\n";
+        let errors = parse(nested, "laughs.xml", Some(Brussels)).unwrap_err();
+        assert_eq!(messages(&errors.0), refused(3));
+        // The shape those limits let through: one flat entity of 200 references, referenced
+        // again and again. With a 10 KB `lol` and a thousand `&wide;`, a file under 20 KB is
+        // 2 GB of text; cut down here so that even a reader that expands it gets through.
+        let wide = format!(
+            "<!DOCTYPE schedule [<!ENTITY lol \"{}\">\n<!ENTITY wide \"{}\">]>\n\
+             <schedule><conference><title>{}</title></conference></schedule>",
+            "lol".repeat(20),
+            "&lol;".repeat(200),
+            "&wide;".repeat(20)
+        );
+        let errors = parse(&wide, "laughs.xml", Some(Brussels)).unwrap_err();
+        assert_eq!(messages(&errors.0), refused(1));
     }
 
     #[test]
