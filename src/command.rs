@@ -282,7 +282,14 @@ pub enum UsageError {
     MissingArgument(&'static Spec),
     #[error("Unbalanced quote in the command: close it with a matching {0}.")]
     UnbalancedQuote(char),
+    #[error("That is too long for !{}: at most {MAX_ARGUMENT_CHARS} characters.", .0.name)]
+    TooLong(&'static Spec),
 }
+
+/// The most characters a command's arguments may have (a question has its own limit,
+/// `[questions] max_length`). Longer ones are refused before any lookup: no name, room or
+/// zone is that long, and matching costs grow with the length.
+pub const MAX_ARGUMENT_CHARS: usize = 500;
 
 /// "!speaker NAME — a speaker's sessions and bio".
 pub fn usage(spec: &Spec) -> String {
@@ -319,6 +326,9 @@ impl Command {
         if spec.name == "ask" {
             // A question is kept as typed: quotes and apostrophes are text, not syntax.
             return parse_ask(rest.trim(), spec).map(Some);
+        }
+        if rest.trim().chars().nth(MAX_ARGUMENT_CHARS).is_some() {
+            return Err(UsageError::TooLong(spec));
         }
         let args = split_words(rest)?;
         let joined = (!args.is_empty()).then(|| args.join(" "));
@@ -679,6 +689,38 @@ mod tests {
             Command::parse("!remind rocky"),
             Ok(Some(Command::Remind("rocky".into())))
         );
+    }
+
+    #[test]
+    fn arguments_over_the_limit_are_refused_before_any_lookup() {
+        let longest = format!("!tz {}", "a".repeat(MAX_ARGUMENT_CHARS));
+        assert_eq!(
+            Command::parse(&longest),
+            Ok(Some(Command::Tz(Some("a".repeat(MAX_ARGUMENT_CHARS)))))
+        );
+        let started = std::time::Instant::now();
+        let refused = Command::parse(&format!("!tz {}", "Europe/Brusels".repeat(60_000 / 14)));
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(50),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "That is too long for !tz: at most 500 characters."
+        );
+        assert_eq!(
+            Command::parse(&format!("!search {}", "word ".repeat(12_000)))
+                .unwrap_err()
+                .to_string(),
+            "That is too long for !search: at most 500 characters."
+        );
+        // A question has its own limit, checked with the asker's other questions.
+        let question = "why ".repeat(200);
+        assert!(matches!(
+            Command::parse(&format!("!ask {question}")),
+            Ok(Some(Command::Ask { .. }))
+        ));
     }
 
     #[test]

@@ -42,13 +42,25 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// The longest text a "did you mean" hint is looked for: a typo of a name is short, and an
+/// edit distance costs the product of the two lengths.
+pub const TYPO_MAX_CHARS: usize = 100;
+
 /// The candidate closest to `wanted` (ignoring case), if it is close enough to be a typo.
+/// Nothing is close to a `wanted` over [`TYPO_MAX_CHARS`] characters, nor to a candidate
+/// whose length alone differs by more than the typos allowed, so the work stays bounded.
 pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if wanted.chars().nth(TYPO_MAX_CHARS).is_some() {
+        return None;
+    }
     let wanted = wanted.to_lowercase();
+    let allowed = 3.max(wanted.len() / 4);
+    let length = wanted.chars().count();
     candidates
         .into_iter()
+        .filter(|c| c.chars().count().abs_diff(length) <= allowed)
         .map(|c| (edit_distance(&wanted, &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= 3.max(wanted.len() / 4))
+        .filter(|(d, _)| *d <= allowed)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
