@@ -41,7 +41,7 @@ fn draft(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Draft, S
         source,
         zone,
         lines: LineIndex::new(text),
-        starts: outline(text, EVENT_DEPTH).starts,
+        outline: outline(text, EVENT_DEPTH),
         language: string(conference.get("defaults"), "language"),
         rooms: names_by_reference(conference.get("rooms"), &["guid", "slug", "name"]),
         tracks: names_by_reference(conference.get("tracks"), &["slug", "guid", "name"]),
@@ -86,6 +86,9 @@ pub fn looks_like(text: &str) -> bool {
 
 /// How deep events sit: schedule.conference.days[d].rooms[R][j] is seven steps.
 const EVENT_DEPTH: usize = 7;
+
+/// The longest room name (a v1 `rooms` key) read: every event in the room carries it.
+const MAX_ROOM_CHARS: usize = 200;
 
 fn malformed(source: &str, err: &serde_json::Error) -> ScheduleErrors {
     let full = err.to_string();
@@ -148,8 +151,8 @@ struct Reader<'a> {
     source: &'a str,
     zone: Tz,
     lines: LineIndex,
-    /// Byte offsets of objects in the text, by path (see [`outline`]).
-    starts: HashMap<Vec<Step>, usize>,
+    /// Where the objects are in the text (see [`outline`]).
+    outline: Outline,
     /// The language to pick from localized texts ({"en": …, "de": …}).
     language: Option<String>,
     /// Room and track names by guid or slug, for schedule 2.0 references.
@@ -197,6 +200,21 @@ impl Reader<'_> {
                     .map(|start| start.time()),
             };
             for (room, events) in rooms {
+                let length = room.chars().count();
+                if length > MAX_ROOM_CHARS {
+                    // Every event would carry the name (and its warning would show it).
+                    let start: String = room.chars().take(40).collect();
+                    self.skipped.push(Diagnostic::warning(
+                        self.source,
+                        None,
+                        None,
+                        format!(
+                            "days[{d}].rooms[{}] is skipped: its name is {length} characters long and a room name has at most {MAX_ROOM_CHARS}",
+                            Value::from(format!("{start}…"))
+                        ),
+                    ));
+                    continue;
+                }
                 let shown_room = format!("days[{d}].rooms[{}]", Value::from(room.as_str()));
                 let Some(events) = events.as_array() else {
                     self.skipped.push(Diagnostic::warning(
@@ -249,7 +267,10 @@ impl Reader<'_> {
 
     /// One event as a session, or a warning saying why it is skipped.
     fn event(&mut self, event: &Value, place: &Place) -> Option<DraftSession> {
-        let line = self.starts.get(&place.steps).map(|&offset| self.lines.line_of(offset));
+        let line = self
+            .outline
+            .start(&place.steps)
+            .map(|offset| self.lines.line_of(offset));
         let id = ["guid", "id", "code", "slug"]
             .into_iter()
             .find_map(|key| id_string(event.get(key)));
@@ -566,7 +587,7 @@ fn persons_by_id(list: Option<&Value>) -> HashMap<String, &Value> {
 }
 
 /// One step of a path into a JSON document.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
     Key(String),
     Index(usize),
@@ -578,17 +599,47 @@ impl Step {
     }
 }
 
+/// A step as the outline keeps it: a member name by its number in [`Outline::names`], so
+/// that a name costs its length once, not once for every object under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Mark {
+    Key(usize),
+    Index(usize),
+}
+
 /// What a quick pass over the text finds: serde_json's `Value` keeps no positions.
 #[derive(Default)]
 struct Outline {
+    /// The member names on the paths kept, each once, with its number.
+    names: HashMap<String, usize>,
     /// Where each object and array starts, by path, for paths up to the given depth.
-    starts: HashMap<Vec<Step>, usize>,
+    starts: HashMap<Vec<Mark>, usize>,
     /// The member names of the top-level object.
     top_keys: Vec<String>,
 }
 
+impl Outline {
+    /// The byte offset where the object or array at `path` starts.
+    fn start(&self, path: &[Step]) -> Option<usize> {
+        let marks = path
+            .iter()
+            .map(|step| match step {
+                Step::Key(name) => self.names.get(name).map(|&n| Mark::Key(n)),
+                Step::Index(index) => Some(Mark::Index(*index)),
+            })
+            .collect::<Option<Vec<Mark>>>()?;
+        self.starts.get(&marks).copied()
+    }
+
+    /// The number of `name`, given it if it is new.
+    fn name(&mut self, name: String) -> usize {
+        let next = self.names.len();
+        *self.names.entry(name).or_insert(next)
+    }
+}
+
 enum Frame {
-    Object { key: Option<String>, expecting_key: bool },
+    Object { key: Option<usize>, expecting_key: bool },
     Array { index: usize },
 }
 
@@ -615,7 +666,8 @@ fn outline(text: &str, max_depth: usize) -> Outline {
                     if depth == 1 {
                         found.top_keys.push(name.clone());
                     }
-                    *key = Some(name);
+                    // Names deeper than the paths kept are never looked up.
+                    *key = (depth <= max_depth).then(|| found.name(name));
                     *expecting = false;
                 }
                 i = end;
@@ -623,11 +675,11 @@ fn outline(text: &str, max_depth: usize) -> Outline {
             }
             open @ (b'{' | b'[') => {
                 if frames.len() <= max_depth {
-                    let path: Option<Vec<Step>> = frames
+                    let path: Option<Vec<Mark>> = frames
                         .iter()
                         .map(|frame| match frame {
-                            Frame::Object { key, .. } => key.clone().map(Step::Key),
-                            Frame::Array { index } => Some(Step::Index(*index)),
+                            Frame::Object { key, .. } => key.map(Mark::Key),
+                            Frame::Array { index } => Some(Mark::Index(*index)),
                         })
                         .collect();
                     if let Some(path) = path {
@@ -929,6 +981,33 @@ mod tests {
             Some(Berlin),
         );
         assert_eq!(empty, ["test.json: error: no sessions could be read from this file"]);
+    }
+
+    #[test]
+    fn a_long_member_name_above_many_objects_costs_its_length_once() {
+        // One 40,000-character name over 12,000 small objects: the outline kept a copy of
+        // the name for every object under it (about a gigabyte here), and so did every
+        // skipped event's place in its warning.
+        let long = "k".repeat(40_000);
+        let many = vec!["{}"; 12_000].join(",");
+        let doc = format!(
+            r#"{{"schedule": {{"{long}": [{many}], "conference": {{"title": "X", "time_zone_name": "UTC",
+  "days": [{{"date": "2024-06-14", "rooms": {{"{long}": [{many}],
+    "Main": [{{"id": 1, "title": "Kept", "start": "10:00", "duration": "00:30"}}]}}}}]}}}}}}"#
+        );
+        let started = std::time::Instant::now();
+        let loaded = read(&doc);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        assert_eq!(loaded.schedule.sessions().len(), 1);
+        assert_eq!(loaded.schedule.sessions()[0].title, "Kept");
+        assert_eq!(
+            warnings(&loaded),
+            [format!(
+                "test.json: warning: days[0].rooms[\"{}…\"] is skipped: its name is 40000 characters long and a room name has at most 200",
+                "k".repeat(40)
+            )]
+        );
     }
 
     #[test]
