@@ -11,6 +11,11 @@ use std::path::Path;
 
 const BOM: char = '\u{feff}';
 
+/// The deepest nesting of components read. A schedule needs three (VCALENDAR, VEVENT,
+/// VALARM); past this an END line is missing, and finding what each END closes would
+/// take work that grows with the depth.
+const MAX_DEPTH: usize = 16;
+
 /// True when `text` is iCalendar: its first non-empty line is `BEGIN:VCALENDAR`.
 pub fn looks_like(text: &str) -> bool {
     first_line(text).is_some_and(|(_, line)| line.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
@@ -36,7 +41,7 @@ pub fn parse(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Load
             format!("this is not an iCalendar file: expected BEGIN:VCALENDAR, found \"{shown}\""),
         );
     }
-    let mut calendar = Calendar::read(text, source);
+    let mut calendar = Calendar::read(text, source)?;
     if calendar.events.is_empty() {
         return error(
             None,
@@ -270,7 +275,9 @@ struct Event {
 }
 
 impl Calendar {
-    fn read(text: &str, source: &str) -> Calendar {
+    /// The calendar, or an error when components nest past [`MAX_DEPTH`] (with the
+    /// warnings found until then).
+    fn read(text: &str, source: &str) -> Result<Calendar, ScheduleErrors> {
         let mut calendar = Calendar::default();
         let mut stack: Vec<String> = Vec::new();
         let mut event: Option<Event> = None;
@@ -306,6 +313,20 @@ impl Calendar {
                             properties: Vec::new(),
                             complete: false,
                         });
+                    }
+                    if stack.len() == MAX_DEPTH {
+                        let shown: String = component.chars().take(40).collect();
+                        let mut errors = calendar.warnings;
+                        errors.push(Diagnostic::error(
+                            source,
+                            Some(line),
+                            None,
+                            format!(
+                                "BEGIN:{shown} opens a component {} levels deep and confbot reads at most {MAX_DEPTH} (a schedule needs three: VCALENDAR, VEVENT, VALARM): an END line is missing above this one",
+                                MAX_DEPTH + 1
+                            ),
+                        ));
+                        return Err(ScheduleErrors(errors));
                     }
                     stack.push(component);
                 }
@@ -344,7 +365,7 @@ impl Calendar {
         if let Some(open) = event {
             calendar.events.push(open);
         }
-        calendar
+        Ok(calendar)
     }
 
     fn calendar_property(&mut self, property: Property) {
@@ -1130,6 +1151,28 @@ mod tests {
                 "VEVENT skipped: it has no END:VEVENT; the file may be truncated",
             ]
         );
+    }
+
+    #[test]
+    fn components_nested_past_the_limit_are_refused_quickly() {
+        // 5 MB: 290,000 components opened and as many closed with a name that closes
+        // nothing. Each END searched every open component: minutes of work.
+        let begins = "BEGIN:X\r\n".repeat(290_000);
+        let ends = "END:Y\r\n".repeat(290_000);
+        let text = calendar(BERLIN_HEAD, &format!("{begins}{ends}"));
+        assert!(text.len() > 4_500_000);
+        let started = std::time::Instant::now();
+        let refused = errors_of(&text);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        let shown: Vec<String> = refused.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            ["test.ics:20: error: BEGIN:X opens a component 17 levels deep and confbot reads at most 16 (a schedule needs three: VCALENDAR, VEVENT, VALARM): an END line is missing above this one"]
+        );
+        // Real nesting still reads.
+        let alarm = "BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240913T100000\r\nDTEND:20240913T110000\r\nSUMMARY:Kept\r\nBEGIN:VALARM\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\nEND:VEVENT\r\n";
+        assert_eq!(only(&load(&calendar(BERLIN_HEAD, alarm), None)).title, "Kept");
     }
 
     #[test]
