@@ -291,6 +291,18 @@ pub enum UsageError {
 /// zone is that long, and matching costs grow with the length.
 pub const MAX_ARGUMENT_CHARS: usize = 500;
 
+/// The most characters of an unknown command's name that its reply echoes back.
+const SHOWN_NAME_CHARS: usize = 40;
+
+/// The name as "Unknown command" shows it: whole, or its first [`SHOWN_NAME_CHARS`]
+/// characters and "…", so that a 60,000-character name gets a one-line reply.
+fn shown_name(name: &str) -> String {
+    match name.char_indices().nth(SHOWN_NAME_CHARS) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_string(),
+    }
+}
+
 /// "!speaker NAME — a speaker's sessions and bio".
 pub fn usage(spec: &Spec) -> String {
     let args = if spec.args.is_empty() {
@@ -318,7 +330,7 @@ impl Command {
             .iter()
             .find(|s| s.name == name || s.aliases.contains(&name.as_str()))
         else {
-            return Err(UsageError::Unknown(name));
+            return Err(UsageError::Unknown(shown_name(&name)));
         };
         // Lower case may be longer or shorter than the name as written (U+212A KELVIN SIGN
         // is three bytes, its lower case k one), so the arguments start after the written name.
@@ -721,6 +733,28 @@ mod tests {
             Command::parse(&format!("!ask {question}")),
             Ok(Some(Command::Ask { .. }))
         ));
+    }
+
+    #[test]
+    fn a_long_unknown_name_is_shortened_in_the_reply() {
+        let started = std::time::Instant::now();
+        let refused = Command::parse(&format!("!{} now", "x".repeat(60_000)));
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(50), "{took:?}");
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            format!("Unknown command !{}…. Send !help for the list.", "x".repeat(40))
+        );
+        // Names of up to 40 characters are echoed whole.
+        let forty = "y".repeat(40);
+        assert_eq!(
+            Command::parse(&format!("!{forty}")).unwrap_err().to_string(),
+            format!("Unknown command !{forty}. Send !help for the list.")
+        );
+        assert_eq!(
+            Command::parse("!ÅSK42").unwrap_err().to_string(),
+            "Unknown command !åsk42. Send !help for the list."
+        );
     }
 
     #[test]
