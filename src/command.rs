@@ -284,12 +284,19 @@ pub enum UsageError {
     UnbalancedQuote(char),
     #[error("That is too long for !{}: at most {MAX_ARGUMENT_CHARS} characters.", .0.name)]
     TooLong(&'static Spec),
+    #[error("That announcement is too long: at most {MAX_ANNOUNCEMENT_CHARS} characters.")]
+    AnnouncementTooLong,
 }
 
 /// The most characters a command's arguments may have (a question has its own limit,
-/// `[questions] max_length`). Longer ones are refused before any lookup: no name, room or
-/// zone is that long, and matching costs grow with the length.
+/// `[questions] max_length`, and an announcement's text [`MAX_ANNOUNCEMENT_CHARS`]).
+/// Longer ones are refused before any lookup: no name, room or zone is that long, and
+/// matching costs grow with the length.
 pub const MAX_ARGUMENT_CHARS: usize = 500;
+
+/// The most characters an announcement's text may have: it is written to be posted, so
+/// it is longer than any name, but a room should not get pages of it.
+pub const MAX_ANNOUNCEMENT_CHARS: usize = 4000;
 
 /// The most characters of an unknown command's name that its reply echoes back.
 const SHOWN_NAME_CHARS: usize = 40;
@@ -339,7 +346,9 @@ impl Command {
             // A question is kept as typed: quotes and apostrophes are text, not syntax.
             return parse_ask(rest.trim(), spec).map(Some);
         }
-        if rest.trim().chars().nth(MAX_ARGUMENT_CHARS).is_some() {
+        // An announcement's text has its own limit, checked once it is split from the
+        // time and room (which keep this one).
+        if spec.name != "announce" && rest.trim().chars().nth(MAX_ARGUMENT_CHARS).is_some() {
             return Err(UsageError::TooLong(spec));
         }
         let args = split_words(rest)?;
@@ -452,11 +461,22 @@ fn parse_announce(args: &[String], spec: &'static Spec) -> Result<Command, Usage
     if rest.is_empty() {
         return Err(UsageError::MissingArgument(spec));
     }
-    Ok(Command::Announce {
-        when,
-        room,
-        text: rest.join(" "),
-    })
+    let value = match &when {
+        AnnounceWhen::At(value) => Some(value),
+        _ => None,
+    };
+    if [value, room.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|word| word.chars().nth(MAX_ARGUMENT_CHARS).is_some())
+    {
+        return Err(UsageError::TooLong(spec));
+    }
+    let text = rest.join(" ");
+    if text.chars().nth(MAX_ANNOUNCEMENT_CHARS).is_some() {
+        return Err(UsageError::AnnouncementTooLong);
+    }
+    Ok(Command::Announce { when, room, text })
 }
 
 /// `!ask [#SESSION] QUESTION`, from the text after the command name, as typed.
@@ -755,6 +775,47 @@ mod tests {
             Command::parse("!ÅSK42").unwrap_err().to_string(),
             "Unknown command !åsk42. Send !help for the list."
         );
+    }
+
+    #[test]
+    fn an_announcement_has_its_own_longer_limit() {
+        let text = "Doors close in ten minutes. ".repeat(142);
+        let text = text.trim_end();
+        assert!(text.chars().count() > MAX_ARGUMENT_CHARS);
+        let longest = format!("{text}{}", "!".repeat(MAX_ANNOUNCEMENT_CHARS - text.chars().count()));
+        assert_eq!(
+            Command::parse(&format!("!announce in 5m to moderators {longest}")),
+            Ok(Some(Command::Announce {
+                when: AnnounceWhen::In(TimeDelta::minutes(5)),
+                room: Some("moderators".into()),
+                text: longest.clone()
+            }))
+        );
+        assert_eq!(
+            Command::parse(&format!("!announce {longest}!"))
+                .unwrap_err()
+                .to_string(),
+            "That announcement is too long: at most 4000 characters."
+        );
+        let started = std::time::Instant::now();
+        let refused = Command::parse(&format!("!announce to main {}", "word ".repeat(12_000)));
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(50), "{took:?}");
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "That announcement is too long: at most 4000 characters."
+        );
+        // The other commands keep the 500-character limit, and a question its own.
+        assert_eq!(
+            Command::parse(&format!("!next {}", "a".repeat(MAX_ARGUMENT_CHARS + 1)))
+                .unwrap_err()
+                .to_string(),
+            "That is too long for !next: at most 500 characters."
+        );
+        assert!(matches!(
+            Command::parse(&format!("!ask {}", "why ".repeat(1_500))),
+            Ok(Some(Command::Ask { .. }))
+        ));
     }
 
     #[test]
