@@ -445,6 +445,10 @@ fn local_time(instant: &DateTime<Tz>) -> String {
     }
 }
 
+/// How much of another session's title and id an overlap warning quotes: one long
+/// session overlapped by thousands would otherwise be copied into each warning.
+const SHOWN_CHARS: usize = 60;
+
 /// Sessions in one room that overlap: a warning, since some conferences mean it.
 pub fn overlaps(schedule: &Schedule, source: &str) -> Vec<Diagnostic> {
     let mut last_by_room: HashMap<&str, &Session> = HashMap::new();
@@ -462,8 +466,8 @@ pub fn overlaps(schedule: &Schedule, source: &str) -> Vec<Diagnostic> {
                     format!(
                         "starts at {} in \"{room}\" while \"{}\" ({}) runs there until {}",
                         time::clock(&session.start),
-                        previous.title,
-                        previous.id,
+                        text::clip(&previous.title, SHOWN_CHARS),
+                        text::clip(&previous.id, SHOWN_CHARS),
                         time::clock(&previous.end)
                     ),
                 ));
@@ -645,6 +649,35 @@ room = "R"
         assert_eq!(
             warnings,
             ["test.toml: warning: session 'b': starts at 09:30 in \"R\" while \"Long\" (a) runs there until 10:00"]
+        );
+    }
+
+    #[test]
+    fn an_overlap_warning_shortens_a_long_title_and_id() {
+        // Every session that starts during a long one was warned about with a copy of
+        // its title and id: title length times sessions in memory.
+        let mut doc = format!(
+            "[[sessions]]\nid = \"{}\"\ntitle = \"{}\"\nstart = \"2023-02-03T09:00\"\nduration = \"8h\"\nroom = \"R\"\n",
+            "i".repeat(10_000),
+            "t".repeat(50_000)
+        );
+        for i in 0..5_000 {
+            doc.push_str(&format!(
+                "[[sessions]]\nid = \"s{i}\"\ntitle = \"Short\"\nstart = \"2023-02-03T10:00\"\nduration = \"5m\"\nroom = \"R\"\n"
+            ));
+        }
+        let started = std::time::Instant::now();
+        let loaded = read(&doc).unwrap();
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        assert_eq!(loaded.warnings.len(), 5_000);
+        assert_eq!(
+            loaded.warnings[0].to_string(),
+            format!(
+                "test.toml: warning: session 's0': starts at 10:00 in \"R\" while \"{}…\" ({}…) runs there until 17:00",
+                "t".repeat(60),
+                "i".repeat(60)
+            )
         );
     }
 
