@@ -292,16 +292,19 @@ impl Reader<'_> {
         let mut ends: Vec<Option<DateTime<Tz>>> = timed.iter().map(|t| t.end).collect();
         for positions in by_room.values_mut() {
             positions.sort_by_key(|&i| timed[i].start);
+            // For each position, the first later start in the room: found from the end,
+            // so that many sessions starting together cost linear work.
+            let mut next_starts: Vec<Option<DateTime<Tz>>> = vec![None; positions.len()];
+            for k in (0..positions.len().saturating_sub(1)).rev() {
+                let (this, after) = (timed[positions[k]].start, timed[positions[k + 1]].start);
+                next_starts[k] = if after > this { Some(after) } else { next_starts[k + 1] };
+            }
             for (k, &i) in positions.iter().enumerate() {
                 if ends[i].is_some() {
                     continue;
                 }
                 let this = &timed[i];
-                let next = positions[k + 1..]
-                    .iter()
-                    .map(|&j| timed[j].start)
-                    .find(|&start| start > this.start);
-                match next {
+                match next_starts[k] {
                     Some(next) if next.date_naive() == this.start.date_naive() => ends[i] = Some(next),
                     _ => {
                         let message = format!(
@@ -678,6 +681,33 @@ room = "R"
                 "t".repeat(60),
                 "i".repeat(60)
             )
+        );
+    }
+
+    #[test]
+    fn many_open_ended_sessions_at_one_time_end_in_linear_work() {
+        // Each session without an end looked through all later ones in its room for the
+        // next start: quadratic when they all start together.
+        let mut doc = String::new();
+        for i in 0..40_000 {
+            doc.push_str(&format!(
+                "[[sessions]]\nid = \"s{i}\"\ntitle = \"T\"\nstart = \"2023-02-03T10:00\"\nroom = \"R\"\n"
+            ));
+        }
+        doc.push_str("[[sessions]]\nid = \"next\"\ntitle = \"Next\"\nstart = \"2023-02-03T11:00\"\nduration = \"5m\"\nroom = \"R\"\n");
+        let started = std::time::Instant::now();
+        let loaded = read(&doc).unwrap();
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(1000), "{took:?}");
+        let s = &loaded.schedule;
+        assert_eq!(s.sessions().len(), 40_001);
+        assert_eq!(
+            time::rfc3339(&s.session("s0").unwrap().end),
+            "2023-02-03T11:00:00+01:00"
+        );
+        assert_eq!(
+            time::rfc3339(&s.session("s39999").unwrap().end),
+            "2023-02-03T11:00:00+01:00"
         );
     }
 
