@@ -188,6 +188,7 @@ impl Reader<'_> {
     /// Checks that need no clock: unique ids, known speakers, non-empty titles.
     fn check_sessions(&mut self, sessions: &[RawSession], known: &HashMap<&str, ()>) {
         let mut first_line: HashMap<&str, Option<usize>> = HashMap::new();
+        let mut hints = 0;
         for session in sessions {
             let id = session.id.get_ref().as_str();
             if id.trim().is_empty() {
@@ -218,7 +219,10 @@ impl Reader<'_> {
             };
             for speaker in speakers.get_ref() {
                 if !known.contains_key(speaker.as_str()) {
-                    let hint = text::closest(speaker, known.keys().copied())
+                    hints += 1;
+                    let hint = (hints <= MAX_SPEAKER_HINTS)
+                        .then(|| text::closest(speaker, known.keys().copied()))
+                        .flatten()
                         .map(|s| format!("did you mean \"{s}\"? "))
                         .unwrap_or_default();
                     let message = format!(
@@ -447,6 +451,11 @@ fn local_time(instant: &DateTime<Tz>) -> String {
         _ => time::rfc3339(instant),
     }
 }
+
+/// How many unknown speakers get a "did you mean" hint: each hint compares the id with
+/// every known speaker, so a file full of unknown ids would cost their number times the
+/// speakers'. The errors after these still name the speaker and the fix.
+const MAX_SPEAKER_HINTS: usize = 20;
 
 /// How much of another session's title and id an overlap warning quotes: one long
 /// session overlapped by thousands would otherwise be copied into each warning.
@@ -708,6 +717,33 @@ room = "R"
         assert_eq!(
             time::rfc3339(&s.session("s39999").unwrap().end),
             "2023-02-03T11:00:00+01:00"
+        );
+    }
+
+    #[test]
+    fn hints_for_unknown_speakers_are_bounded() {
+        // Each unknown speaker was compared with every known one for a hint.
+        let mut doc = String::new();
+        for i in 0..5_000 {
+            doc.push_str(&format!("[[speakers]]\nid = \"s{i:05}\"\nname = \"N\"\n"));
+        }
+        let unknown: Vec<String> = (0..5_000).map(|i| format!("\"x{i:05}\"")).collect();
+        doc.push_str(&format!(
+            "[[sessions]]\nid = \"crowd\"\ntitle = \"Crowd\"\nstart = \"2023-02-03T10:00\"\nduration = \"5m\"\nspeakers = [{}]\n",
+            unknown.join(", ")
+        ));
+        let started = std::time::Instant::now();
+        let errs = errors(&doc);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        assert_eq!(errs.len(), 5_000);
+        assert_eq!(
+            errs[0],
+            "test.toml:15014: error: session 'crowd': speaker \"x00000\" is not defined: did you mean \"s00000\"? add a [[speakers]] entry with id = \"x00000\" or fix the id in speakers"
+        );
+        assert_eq!(
+            errs[MAX_SPEAKER_HINTS],
+            format!("test.toml:15014: error: session 'crowd': speaker \"x{MAX_SPEAKER_HINTS:05}\" is not defined: add a [[speakers]] entry with id = \"x{MAX_SPEAKER_HINTS:05}\" or fix the id in speakers")
         );
     }
 
