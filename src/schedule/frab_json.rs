@@ -2,9 +2,9 @@
 //! Read leniently: an event that cannot be placed on the clock is skipped with a warning
 //! that says where it is and why, and the rest of the schedule imports.
 
-use super::import::{self, Draft, DraftSession, DraftSpeaker};
+use super::import::{self, Draft, DraftSession, DraftSpeaker, MAX_ROOM_CHARS};
 use super::{Conference, Diagnostic, LineIndex, Loaded, ScheduleErrors};
-use crate::{duration, time};
+use crate::{duration, text, time};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 use serde_json::Value;
@@ -86,9 +86,6 @@ pub fn looks_like(text: &str) -> bool {
 
 /// How deep events sit: schedule.conference.days[d].rooms[R][j] is seven steps.
 const EVENT_DEPTH: usize = 7;
-
-/// The longest room name (a v1 `rooms` key) read: every event in the room carries it.
-const MAX_ROOM_CHARS: usize = 200;
 
 fn malformed(source: &str, err: &serde_json::Error) -> ScheduleErrors {
     let full = err.to_string();
@@ -203,14 +200,13 @@ impl Reader<'_> {
                 let length = room.chars().count();
                 if length > MAX_ROOM_CHARS {
                     // Every event would carry the name (and its warning would show it).
-                    let start: String = room.chars().take(40).collect();
                     self.skipped.push(Diagnostic::warning(
                         self.source,
                         None,
                         None,
                         format!(
                             "days[{d}].rooms[{}] is skipped: its name is {length} characters long and a room name has at most {MAX_ROOM_CHARS}",
-                            Value::from(format!("{start}…"))
+                            Value::from(text::clip(room, 40))
                         ),
                     ));
                     continue;

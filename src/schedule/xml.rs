@@ -1,9 +1,9 @@
 //! Schedule XML as Pentabarf, frab and pretalx export it (`schedule.xml`), and the
 //! Pentabarf-flavoured xCal (`schedule.xcal`) pretalx also offers.
 
-use super::import::{self, Draft, DraftSession, DraftSpeaker};
+use super::import::{self, Draft, DraftSession, DraftSpeaker, MAX_ROOM_CHARS};
 use super::{Conference, Diagnostic, LineIndex, Loaded, ScheduleErrors};
-use crate::{duration, time};
+use crate::{duration, text, time};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 use roxmltree::{Document, Node};
@@ -178,9 +178,22 @@ impl Reader<'_> {
                 .map(|s| s.with_timezone(&zone).time())
                 .or(day_change);
             for room in children(day, "room") {
-                let room_name = room.attribute("name").map(str::to_string);
+                let room_name = room.attribute("name");
+                if let Some(name) = room_name.filter(|name| name.chars().nth(MAX_ROOM_CHARS).is_some()) {
+                    skipped.push(Diagnostic::warning(
+                        self.source,
+                        Some(self.line(room)),
+                        None,
+                        format!(
+                            "<room name=\"{}\"> is skipped: its name is {} characters long and a room name has at most {MAX_ROOM_CHARS}",
+                            text::clip(name, 40),
+                            name.chars().count()
+                        ),
+                    ));
+                    continue;
+                }
                 for event in children(room, "event") {
-                    match self.pentabarf_event(event, zone, date, change, room_name.as_deref()) {
+                    match self.pentabarf_event(event, zone, date, change, room_name) {
                         Ok(session) => sessions.push(session),
                         Err((label, reason)) => self.skip(&mut skipped, event, &label, reason),
                     }
@@ -403,6 +416,31 @@ mod tests {
         assert_eq!((workshop.end - workshop.start).num_minutes(), 90);
         let short = loaded.schedule.session("103").unwrap();
         assert_eq!((short.end - short.start).num_seconds(), 15 * 60 + 30);
+    }
+
+    #[test]
+    fn a_long_room_name_is_skipped_not_copied_into_every_event() {
+        // Every event of a room carried its own copy of the room's name: a 40,000-character
+        // name over 12,000 events was half a gigabyte.
+        let event = "<event><title>T</title><start>10:00</start><duration>00:30</duration></event>";
+        let doc = format!(
+            "<schedule><conference><title>X</title><time_zone_name>UTC</time_zone_name></conference>\n<day date=\"2024-06-14\">\n<room name=\"{}\">{}</room>\n<room name=\"Main\"><event id=\"1\"><title>Kept</title><start>11:00</start><duration>00:30</duration></event></room>\n</day></schedule>",
+            "k".repeat(40_000),
+            event.repeat(12_000)
+        );
+        let started = std::time::Instant::now();
+        let loaded = parse(&doc, "x.xml", None).unwrap();
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        assert_eq!(loaded.schedule.sessions().len(), 1);
+        assert_eq!(loaded.schedule.sessions()[0].title, "Kept");
+        assert_eq!(
+            messages(&loaded.warnings),
+            [format!(
+                "x.xml:3: warning: <room name=\"{}…\"> is skipped: its name is 40000 characters long and a room name has at most 200",
+                "k".repeat(40)
+            )]
+        );
     }
 
     #[test]
