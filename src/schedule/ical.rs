@@ -7,6 +7,7 @@ use super::{Conference, Diagnostic, Loaded, ScheduleErrors};
 use crate::time;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone};
 use chrono_tz::Tz;
+use std::collections::HashSet;
 use std::path::Path;
 
 const BOM: char = '\u{feff}';
@@ -712,13 +713,15 @@ impl Event {
     /// The CN of ORGANIZER and ATTENDEE, each name once.
     fn people(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for property in &self.properties {
             if !matches!(property.name.as_str(), "ORGANIZER" | "ATTENDEE") {
                 continue;
             }
             for cn in property.param("CN").unwrap_or_default() {
                 let name = person_name(cn);
-                if !name.is_empty() && !names.contains(&name) {
+                if !name.is_empty() && !seen.contains(&name) {
+                    seen.insert(name.clone());
                     names.push(name);
                 }
             }
@@ -1173,6 +1176,27 @@ mod tests {
         // Real nesting still reads.
         let alarm = "BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240913T100000\r\nDTEND:20240913T110000\r\nSUMMARY:Kept\r\nBEGIN:VALARM\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\nEND:VEVENT\r\n";
         assert_eq!(only(&load(&calendar(BERLIN_HEAD, alarm), None)).title, "Kept");
+    }
+
+    #[test]
+    fn many_attendees_of_one_event_cost_linear_work() {
+        // Each attendee's name was compared with every name before it.
+        let attendees: String = (0..50_000)
+            .map(|i| format!("ATTENDEE;CN=Person {i}:mailto:p{i}@example.org\r\n"))
+            .collect();
+        let text = calendar(
+            BERLIN_HEAD,
+            &format!("BEGIN:VEVENT\r\nUID:crowd\r\nDTSTART:20240913T100000\r\nDTEND:20240913T110000\r\nSUMMARY:Crowd\r\n{attendees}ATTENDEE;CN=Person 0:mailto:again@example.org\r\nEND:VEVENT\r\n"),
+        );
+        let started = std::time::Instant::now();
+        let loaded = load(&text, None);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(1000), "{took:?}");
+        let crowd = only(&loaded);
+        let names = speaker_names(&loaded, crowd);
+        assert_eq!(names.len(), 50_000);
+        assert_eq!(names[..2], ["Person 0", "Person 1"]);
+        assert_eq!(names.last().map(String::as_str), Some("Person 49999"));
     }
 
     #[test]
