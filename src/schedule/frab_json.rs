@@ -8,7 +8,7 @@ use crate::{duration, text, time};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Reads a schedule.json (frab, pretalx, c3voc tools) or a "schedule 2.0" document.
 /// `source` names the document in messages; `fallback_zone` is used only when the
@@ -418,9 +418,11 @@ impl Reader<'_> {
             .map(|html| import::html_to_text(&html))
             .find(|bio| !bio.is_empty());
         let mut links: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for p in [Some(person), known].into_iter().flatten() {
             for link in link_urls(p.get("links")).into_iter().chain(http_url(p.get("url"))) {
-                if !links.contains(&link) {
+                if !seen.contains(&link) {
+                    seen.insert(link.clone());
                     links.push(link);
                 }
             }
@@ -1004,6 +1006,27 @@ mod tests {
                 "k".repeat(40)
             )]
         );
+    }
+
+    #[test]
+    fn a_speaker_with_many_links_costs_linear_work() {
+        // Each link was compared with every link kept before it.
+        let links: Vec<String> = (0..60_000)
+            .map(|i| format!(r#"{{"url": "https://e.org/{i}"}}"#))
+            .collect();
+        let doc = format!(
+            r#"{{"schedule": {{"conference": {{"title": "X", "time_zone_name": "UTC"}},
+"events": [{{"guid": "a", "title": "A", "start": "2024-01-01T10:00:00Z", "end": "2024-01-01T11:00:00Z",
+  "participants": [{{"guid": "p", "name": "Linky", "url": "https://e.org/0", "links": [{}]}}]}}]}}}}"#,
+            links.join(", ")
+        );
+        let started = std::time::Instant::now();
+        let loaded = read(&doc);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+        let linky = loaded.schedule.speaker("p").unwrap();
+        assert_eq!(linky.links.len(), 60_000);
+        assert_eq!(linky.links[..2], ["https://e.org/0", "https://e.org/1"]);
     }
 
     #[test]
