@@ -2,7 +2,7 @@
 //! Read leniently: an event that cannot be placed on the clock is skipped with a warning
 //! that says where it is and why, and the rest of the schedule imports.
 
-use super::import::{self, Draft, DraftSession, DraftSpeaker, MAX_ROOM_CHARS};
+use super::import::{self, Draft, DraftSession, DraftSpeaker, MAX_NAME_CHARS};
 use super::{Conference, Diagnostic, LineIndex, Loaded, ScheduleErrors};
 use crate::{duration, text, time};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
@@ -37,16 +37,34 @@ fn draft(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Draft, S
         ));
     };
     let (zone, zone_warning) = zone(conference, source, fallback_zone)?;
+    let mut skipped: Vec<Diagnostic> = zone_warning.into_iter().collect();
+    let rooms = conference.get("rooms");
+    let rooms = names_by_reference(
+        rooms,
+        "conference.rooms",
+        &["guid", "slug", "name"],
+        source,
+        &mut skipped,
+    );
+    let tracks = conference.get("tracks");
+    let tracks = names_by_reference(
+        tracks,
+        "conference.tracks",
+        &["slug", "guid", "name"],
+        source,
+        &mut skipped,
+    );
+    let persons = persons_by_id(schedule.get("persons"), source, &mut skipped);
     let mut reader = Reader {
         source,
         zone,
         lines: LineIndex::new(text),
         outline: outline(text, EVENT_DEPTH),
         language: string(conference.get("defaults"), "language"),
-        rooms: names_by_reference(conference.get("rooms"), &["guid", "slug", "name"]),
-        tracks: names_by_reference(conference.get("tracks"), &["slug", "guid", "name"]),
-        persons: persons_by_id(schedule.get("persons")),
-        skipped: zone_warning.into_iter().collect(),
+        rooms,
+        tracks,
+        persons,
+        skipped,
     };
     let sessions = match schedule.get("events").and_then(Value::as_array) {
         Some(events) => reader.events(events, &base),
@@ -198,14 +216,14 @@ impl Reader<'_> {
             };
             for (room, events) in rooms {
                 let length = room.chars().count();
-                if length > MAX_ROOM_CHARS {
+                if length > MAX_NAME_CHARS {
                     // Every event would carry the name (and its warning would show it).
                     self.skipped.push(Diagnostic::warning(
                         self.source,
                         None,
                         None,
                         format!(
-                            "days[{d}].rooms[{}] is skipped: its name is {length} characters long and a room name has at most {MAX_ROOM_CHARS}",
+                            "days[{d}].rooms[{}] is skipped: its name is {length} characters long and a room name has at most {MAX_NAME_CHARS}",
                             Value::from(text::clip(room, 40))
                         ),
                     ));
@@ -555,13 +573,40 @@ fn link_urls(value: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-/// Names of a conference list (rooms, tracks) by each of the given reference keys.
-fn names_by_reference(list: Option<&Value>, keys: &[&str]) -> HashMap<String, String> {
+/// A warning when the name of a list entry (`entry` shows where) is too long to copy
+/// into every event that refers to it; the entry is then ignored.
+fn overlong(name: &str, entry: impl FnOnce() -> String, source: &str) -> Option<Diagnostic> {
+    name.chars().nth(MAX_NAME_CHARS)?;
+    Some(Diagnostic::warning(
+        source,
+        None,
+        None,
+        format!(
+            "{} is ignored: its name is {} characters long and a name has at most {MAX_NAME_CHARS}",
+            entry(),
+            name.chars().count()
+        ),
+    ))
+}
+
+/// Names of a conference list (rooms, tracks; `shown` in messages) by each of the given
+/// reference keys.
+fn names_by_reference(
+    list: Option<&Value>,
+    shown: &str,
+    keys: &[&str],
+    source: &str,
+    skipped: &mut Vec<Diagnostic>,
+) -> HashMap<String, String> {
     let mut names = HashMap::new();
-    for item in list.and_then(Value::as_array).into_iter().flatten() {
+    for (i, item) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
         let Some(name) = string(Some(item), "name") else {
             continue;
         };
+        if let Some(warning) = overlong(&name, || format!("{shown}[{i}]"), source) {
+            skipped.push(warning);
+            continue;
+        }
         for key in keys {
             if let Some(reference) = string(Some(item), key) {
                 names.entry(reference).or_insert_with(|| name.clone());
@@ -572,9 +617,22 @@ fn names_by_reference(list: Option<&Value>, keys: &[&str]) -> HashMap<String, St
 }
 
 /// Schedule 2.0 top-level persons, by guid, id and code.
-fn persons_by_id(list: Option<&Value>) -> HashMap<String, &Value> {
+fn persons_by_id<'a>(
+    list: Option<&'a Value>,
+    source: &str,
+    skipped: &mut Vec<Diagnostic>,
+) -> HashMap<String, &'a Value> {
     let mut persons = HashMap::new();
-    for person in list.and_then(Value::as_array).into_iter().flatten() {
+    for (i, person) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let names = ["public_name", "name"].map(|key| string(Some(person), key));
+        if let Some(warning) = names
+            .iter()
+            .flatten()
+            .find_map(|name| overlong(name, || format!("persons[{i}]"), source))
+        {
+            skipped.push(warning);
+            continue;
+        }
         for key in ["guid", "id", "code"] {
             if let Some(id) = id_string(person.get(key)).filter(|id| id != "0") {
                 persons.entry(id).or_insert(person);
@@ -1027,6 +1085,39 @@ mod tests {
         let linky = loaded.schedule.speaker("p").unwrap();
         assert_eq!(linky.links.len(), 60_000);
         assert_eq!(linky.links[..2], ["https://e.org/0", "https://e.org/1"]);
+    }
+
+    #[test]
+    fn long_entries_of_the_conference_lists_are_not_copied_into_every_event() {
+        // Each of 2,000 events referring to a room and a person of the conference's lists
+        // got its own copy of their names.
+        let events: Vec<String> = (0..2_000)
+            .map(|i| format!(r#"{{"guid": "e{i}", "title": "A", "start": "2024-01-01T10:00:00Z", "end": "2024-01-01T11:00:00Z", "room": {{"guid": "r"}}, "participants": [{{"guid": "p"}}, {{"guid": "q"}}]}}"#))
+            .collect();
+        let doc = format!(
+            r#"{{"schedule": {{"conference": {{"title": "X", "time_zone_name": "UTC", "rooms": [{{"guid": "r", "name": "{}"}}]}},
+"events": [{}],
+"persons": [{{"guid": "p", "name": "{}"}}, {{"guid": "q", "name": "Quinn"}}]}}}}"#,
+            "r".repeat(100_000),
+            events.join(",\n"),
+            "n".repeat(100_000),
+        );
+        let started = std::time::Instant::now();
+        let loaded = read(&doc);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        assert_eq!(
+            warnings(&loaded),
+            [
+                "test.json: warning: conference.rooms[0] is ignored: its name is 100000 characters long and a name has at most 200",
+                "test.json: warning: persons[0] is ignored: its name is 100000 characters long and a name has at most 200",
+            ]
+        );
+        let s = &loaded.schedule;
+        assert_eq!(s.sessions().len(), 2_000);
+        let last = session(s, "e1999");
+        assert_eq!(last.room, None);
+        assert_eq!(s.speaker_names(last), ["Quinn"]);
     }
 
     #[test]

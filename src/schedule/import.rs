@@ -8,10 +8,11 @@ use chrono::DateTime;
 use chrono_tz::Tz;
 use std::collections::{HashMap, HashSet};
 
-/// The longest room name read from a name that many sessions share (a frab JSON
-/// `rooms` key, a Pentabarf `<room name>`): each session keeps its own copy, so a longer
-/// one is skipped with its room rather than copied into thousands of sessions.
-pub const MAX_ROOM_CHARS: usize = 200;
+/// The longest name read where many sessions share one entry (a frab JSON `rooms` key or
+/// an entry of its rooms, tracks or persons lists, a Pentabarf `<room name>`): each
+/// session keeps its own copy, so a longer one is skipped, with a warning, rather than
+/// copied into thousands of sessions.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// A session as a reader found it, times already placed in the conference's zone.
 #[derive(Debug, Clone, PartialEq)]

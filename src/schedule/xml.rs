@@ -1,7 +1,7 @@
 //! Schedule XML as Pentabarf, frab and pretalx export it (`schedule.xml`), and the
 //! Pentabarf-flavoured xCal (`schedule.xcal`) pretalx also offers.
 
-use super::import::{self, Draft, DraftSession, DraftSpeaker, MAX_ROOM_CHARS};
+use super::import::{self, Draft, DraftSession, DraftSpeaker, MAX_NAME_CHARS};
 use super::{Conference, Diagnostic, LineIndex, Loaded, ScheduleErrors};
 use crate::{duration, text, time};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
@@ -179,13 +179,13 @@ impl Reader<'_> {
                 .or(day_change);
             for room in children(day, "room") {
                 let room_name = room.attribute("name");
-                if let Some(name) = room_name.filter(|name| name.chars().nth(MAX_ROOM_CHARS).is_some()) {
+                if let Some(name) = room_name.filter(|name| name.chars().nth(MAX_NAME_CHARS).is_some()) {
                     skipped.push(Diagnostic::warning(
                         self.source,
                         Some(self.line(room)),
                         None,
                         format!(
-                            "<room name=\"{}\"> is skipped: its name is {} characters long and a room name has at most {MAX_ROOM_CHARS}",
+                            "<room name=\"{}\"> is skipped: its name is {} characters long and a room name has at most {MAX_NAME_CHARS}",
                             text::clip(name, 40),
                             name.chars().count()
                         ),
