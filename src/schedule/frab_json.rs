@@ -8,6 +8,7 @@ use crate::{duration, text, time};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 /// Reads a schedule.json (frab, pretalx, c3voc tools) or a "schedule 2.0" document.
@@ -64,6 +65,7 @@ fn draft(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Draft, S
         rooms,
         tracks,
         persons,
+        described: RefCell::new(HashSet::new()),
         skipped,
     };
     let sessions = match schedule.get("events").and_then(Value::as_array) {
@@ -175,6 +177,8 @@ struct Reader<'a> {
     tracks: HashMap<String, String>,
     /// Schedule 2.0 top-level persons by guid, id or code.
     persons: HashMap<String, &'a Value>,
+    /// The speaker ids whose listed biography and links were read.
+    described: RefCell<HashSet<String>>,
     skipped: Vec<Diagnostic>,
 }
 
@@ -324,11 +328,13 @@ impl Reader<'_> {
             .map(|html| import::html_to_text(&html))
             .find(|text| !text.is_empty());
         let url = http_url(event.get("url")).or_else(|| link_urls(event.get("links")).into_iter().next());
+        // import::finish skips a session that ends when it starts, speakers and all.
+        let kept = end > start;
         let speakers = event
             .get("persons")
             .or_else(|| event.get("participants"))
             .and_then(Value::as_array)
-            .map(|people| people.iter().filter_map(|p| self.speaker(p)).collect())
+            .map(|people| people.iter().filter_map(|p| self.speaker(p, kept)).collect())
             .unwrap_or_default();
         Ok(DraftSession {
             id,
@@ -414,7 +420,9 @@ impl Reader<'_> {
         time::parse_instant(s, self.zone).map_err(|err| err.to_string())
     }
 
-    fn speaker(&self, person: &Value) -> Option<DraftSpeaker> {
+    /// A participant, with what the persons list says of it; `kept` is false for a
+    /// session that import::finish will skip.
+    fn speaker(&self, person: &Value, kept: bool) -> Option<DraftSpeaker> {
         if let Value::String(name) = person {
             return Some(DraftSpeaker {
                 name: name.clone(),
@@ -430,6 +438,14 @@ impl Reader<'_> {
         let name = ["public_name", "name"]
             .into_iter()
             .find_map(|key| string(Some(person), key).or_else(|| string(known, key)))?;
+        // The schedule keeps what the first kept occurrence of a speaker id says
+        // (import::finish), so a listed person's biography and links are read for that
+        // one only, not again for every event that refers to the person.
+        let known = known.filter(|_| {
+            kept && ids
+                .first()
+                .is_some_and(|id| self.described.borrow_mut().insert(id.clone()))
+        });
         let bio = [Some(person), known]
             .into_iter()
             .filter_map(|p| self.localized(p?.get("biography")))
@@ -1118,6 +1134,32 @@ mod tests {
         let last = session(s, "e1999");
         assert_eq!(last.room, None);
         assert_eq!(s.speaker_names(last), ["Quinn"]);
+    }
+
+    #[test]
+    fn a_listed_biography_is_read_once_however_many_events_refer_to_it() {
+        // Each reference converted and copied the whole biography again. The first event
+        // ends when it starts and is skipped: the biography must come with the second.
+        let events: Vec<String> = (0..2_000)
+            .map(|i| format!(r#"{{"guid": "e{i}", "title": "A", "start": "2024-01-01T10:00:00Z", "end": "2024-01-01T1{}:00:00Z", "participants": [{{"guid": "q"}}]}}"#, if i == 0 { 0 } else { 1 }))
+            .collect();
+        let doc = format!(
+            r#"{{"schedule": {{"conference": {{"title": "X", "time_zone_name": "UTC"}},
+"events": [{}],
+"persons": [{{"guid": "q", "name": "Quinn", "biography": "{}", "links": [{{"url": "https://e.org/q"}}]}}]}}}}"#,
+            events.join(",\n"),
+            "<p>b</p> ".repeat(20_000)
+        );
+        let started = std::time::Instant::now();
+        let loaded = read(&doc);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        let s = &loaded.schedule;
+        assert_eq!(s.sessions().len(), 1_999);
+        assert_eq!(s.speaker_names(session(s, "e1999")), ["Quinn"]);
+        let quinn = s.speaker("q").unwrap();
+        assert_eq!(quinn.bio.as_ref().map(String::len), Some(20_000 * 3 - 2));
+        assert_eq!(quinn.links, ["https://e.org/q"]);
     }
 
     #[test]
