@@ -325,6 +325,9 @@ fn no_such_place(schedule: &Schedule, place: &str) -> Message {
 
 /// Up to three speaker names close to `name`, for "did you mean".
 fn closest_speakers(schedule: &Schedule, name: &str) -> Vec<String> {
+    if name.chars().nth(text::TYPO_MAX_CHARS).is_some() {
+        return Vec::new();
+    }
     let wanted = text::fold(name);
     let mut scored: Vec<(usize, &str)> = schedule
         .speakers()

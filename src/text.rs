@@ -26,6 +26,15 @@ pub fn collapse_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `s` whole when it has at most `max_chars` characters, else its first `max_chars` and
+/// "…": for names quoted in messages, whose length the sender chose.
+pub fn clip(s: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &s[..cut]).into(),
+        None => s.into(),
+    }
+}
+
 /// Levenshtein distance, for "did you mean" hints on short names.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -42,13 +51,25 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// The longest text a "did you mean" hint is looked for: a typo of a name is short, and an
+/// edit distance costs the product of the two lengths.
+pub const TYPO_MAX_CHARS: usize = 100;
+
 /// The candidate closest to `wanted` (ignoring case), if it is close enough to be a typo.
+/// Nothing is close to a `wanted` over [`TYPO_MAX_CHARS`] characters, nor to a candidate
+/// whose length alone differs by more than the typos allowed, so the work stays bounded.
 pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if wanted.chars().nth(TYPO_MAX_CHARS).is_some() {
+        return None;
+    }
     let wanted = wanted.to_lowercase();
+    let allowed = 3.max(wanted.len() / 4);
+    let length = wanted.chars().count();
     candidates
         .into_iter()
+        .filter(|c| c.chars().count().abs_diff(length) <= allowed)
         .map(|c| (edit_distance(&wanted, &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= 3.max(wanted.len() / 4))
+        .filter(|(d, _)| *d <= allowed)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

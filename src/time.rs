@@ -80,9 +80,13 @@ pub fn zone(name: &str) -> Option<Tz> {
         .copied()
 }
 
-/// The IANA zone name closest to a mistyped one, for "did you mean" hints.
+/// The IANA zone name closest to a mistyped one, for "did you mean" hints. The longest zone
+/// name has 32 characters, so nothing over 64 is a typo of one: refused before comparing.
 pub fn closest_zone(name: &str) -> Option<&'static str> {
-    crate::text::closest(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
+    if name.trim().chars().nth(64).is_some() {
+        return None;
+    }
+    crate::text::closest(name.trim(), chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()))
 }
 
 /// "09:00": the wall-clock time of an instant, in its own zone.
@@ -147,6 +151,21 @@ mod tests {
         );
         let second = parse_instant("2023-11-05T01:30:00-05:00", New_York).unwrap();
         assert_eq!(zone_abbreviation(&second), "EST");
+    }
+
+    #[test]
+    fn a_mistyped_zone_gets_a_hint_and_a_huge_one_is_refused_at_once() {
+        assert_eq!(closest_zone("Europe/Brusels"), Some("Europe/Brussels"));
+        assert_eq!(closest_zone(" america/chicgo "), Some("America/Chicago"));
+        let longest = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name().len()).max();
+        assert!(longest <= Some(32), "{longest:?}");
+        let started = std::time::Instant::now();
+        assert_eq!(closest_zone(&"Europe/Brusels".repeat(4_300)), None);
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(50),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

@@ -2,13 +2,14 @@
 //! Read leniently: an event that cannot be placed on the clock is skipped with a warning
 //! that says where it is and why, and the rest of the schedule imports.
 
-use super::import::{self, Draft, DraftSession, DraftSpeaker};
+use super::import::{self, Draft, DraftSession, DraftSpeaker, MAX_NAME_CHARS};
 use super::{Conference, Diagnostic, LineIndex, Loaded, ScheduleErrors};
-use crate::{duration, time};
+use crate::{duration, text, time};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 /// Reads a schedule.json (frab, pretalx, c3voc tools) or a "schedule 2.0" document.
 /// `source` names the document in messages; `fallback_zone` is used only when the
@@ -37,16 +38,35 @@ fn draft(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Draft, S
         ));
     };
     let (zone, zone_warning) = zone(conference, source, fallback_zone)?;
+    let mut skipped: Vec<Diagnostic> = zone_warning.into_iter().collect();
+    let rooms = conference.get("rooms");
+    let rooms = names_by_reference(
+        rooms,
+        "conference.rooms",
+        &["guid", "slug", "name"],
+        source,
+        &mut skipped,
+    );
+    let tracks = conference.get("tracks");
+    let tracks = names_by_reference(
+        tracks,
+        "conference.tracks",
+        &["slug", "guid", "name"],
+        source,
+        &mut skipped,
+    );
+    let persons = persons_by_id(schedule.get("persons"), source, &mut skipped);
     let mut reader = Reader {
         source,
         zone,
         lines: LineIndex::new(text),
-        starts: outline(text, EVENT_DEPTH).starts,
+        outline: outline(text, EVENT_DEPTH),
         language: string(conference.get("defaults"), "language"),
-        rooms: names_by_reference(conference.get("rooms"), &["guid", "slug", "name"]),
-        tracks: names_by_reference(conference.get("tracks"), &["slug", "guid", "name"]),
-        persons: persons_by_id(schedule.get("persons")),
-        skipped: zone_warning.into_iter().collect(),
+        rooms,
+        tracks,
+        persons,
+        described: RefCell::new(HashSet::new()),
+        skipped,
     };
     let sessions = match schedule.get("events").and_then(Value::as_array) {
         Some(events) => reader.events(events, &base),
@@ -148,8 +168,8 @@ struct Reader<'a> {
     source: &'a str,
     zone: Tz,
     lines: LineIndex,
-    /// Byte offsets of objects in the text, by path (see [`outline`]).
-    starts: HashMap<Vec<Step>, usize>,
+    /// Where the objects are in the text (see [`outline`]).
+    outline: Outline,
     /// The language to pick from localized texts ({"en": …, "de": …}).
     language: Option<String>,
     /// Room and track names by guid or slug, for schedule 2.0 references.
@@ -157,6 +177,8 @@ struct Reader<'a> {
     tracks: HashMap<String, String>,
     /// Schedule 2.0 top-level persons by guid, id or code.
     persons: HashMap<String, &'a Value>,
+    /// The speaker ids whose listed biography and links were read.
+    described: RefCell<HashSet<String>>,
     skipped: Vec<Diagnostic>,
 }
 
@@ -197,6 +219,20 @@ impl Reader<'_> {
                     .map(|start| start.time()),
             };
             for (room, events) in rooms {
+                let length = room.chars().count();
+                if length > MAX_NAME_CHARS {
+                    // Every event would carry the name (and its warning would show it).
+                    self.skipped.push(Diagnostic::warning(
+                        self.source,
+                        None,
+                        None,
+                        format!(
+                            "days[{d}].rooms[{}] is skipped: its name is {length} characters long and a room name has at most {MAX_NAME_CHARS}",
+                            Value::from(text::clip(room, 40))
+                        ),
+                    ));
+                    continue;
+                }
                 let shown_room = format!("days[{d}].rooms[{}]", Value::from(room.as_str()));
                 let Some(events) = events.as_array() else {
                     self.skipped.push(Diagnostic::warning(
@@ -249,7 +285,10 @@ impl Reader<'_> {
 
     /// One event as a session, or a warning saying why it is skipped.
     fn event(&mut self, event: &Value, place: &Place) -> Option<DraftSession> {
-        let line = self.starts.get(&place.steps).map(|&offset| self.lines.line_of(offset));
+        let line = self
+            .outline
+            .start(&place.steps)
+            .map(|offset| self.lines.line_of(offset));
         let id = ["guid", "id", "code", "slug"]
             .into_iter()
             .find_map(|key| id_string(event.get(key)));
@@ -289,11 +328,13 @@ impl Reader<'_> {
             .map(|html| import::html_to_text(&html))
             .find(|text| !text.is_empty());
         let url = http_url(event.get("url")).or_else(|| link_urls(event.get("links")).into_iter().next());
+        // import::finish skips a session that ends when it starts, speakers and all.
+        let kept = end > start;
         let speakers = event
             .get("persons")
             .or_else(|| event.get("participants"))
             .and_then(Value::as_array)
-            .map(|people| people.iter().filter_map(|p| self.speaker(p)).collect())
+            .map(|people| people.iter().filter_map(|p| self.speaker(p, kept)).collect())
             .unwrap_or_default();
         Ok(DraftSession {
             id,
@@ -379,7 +420,9 @@ impl Reader<'_> {
         time::parse_instant(s, self.zone).map_err(|err| err.to_string())
     }
 
-    fn speaker(&self, person: &Value) -> Option<DraftSpeaker> {
+    /// A participant, with what the persons list says of it; `kept` is false for a
+    /// session that import::finish will skip.
+    fn speaker(&self, person: &Value, kept: bool) -> Option<DraftSpeaker> {
         if let Value::String(name) = person {
             return Some(DraftSpeaker {
                 name: name.clone(),
@@ -395,15 +438,25 @@ impl Reader<'_> {
         let name = ["public_name", "name"]
             .into_iter()
             .find_map(|key| string(Some(person), key).or_else(|| string(known, key)))?;
+        // The schedule keeps what the first kept occurrence of a speaker id says
+        // (import::finish), so a listed person's biography and links are read for that
+        // one only, not again for every event that refers to the person.
+        let known = known.filter(|_| {
+            kept && ids
+                .first()
+                .is_some_and(|id| self.described.borrow_mut().insert(id.clone()))
+        });
         let bio = [Some(person), known]
             .into_iter()
             .filter_map(|p| self.localized(p?.get("biography")))
             .map(|html| import::html_to_text(&html))
             .find(|bio| !bio.is_empty());
         let mut links: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for p in [Some(person), known].into_iter().flatten() {
             for link in link_urls(p.get("links")).into_iter().chain(http_url(p.get("url"))) {
-                if !links.contains(&link) {
+                if !seen.contains(&link) {
+                    seen.insert(link.clone());
                     links.push(link);
                 }
             }
@@ -536,13 +589,40 @@ fn link_urls(value: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-/// Names of a conference list (rooms, tracks) by each of the given reference keys.
-fn names_by_reference(list: Option<&Value>, keys: &[&str]) -> HashMap<String, String> {
+/// A warning when the name of a list entry (`entry` shows where) is too long to copy
+/// into every event that refers to it; the entry is then ignored.
+fn overlong(name: &str, entry: impl FnOnce() -> String, source: &str) -> Option<Diagnostic> {
+    name.chars().nth(MAX_NAME_CHARS)?;
+    Some(Diagnostic::warning(
+        source,
+        None,
+        None,
+        format!(
+            "{} is ignored: its name is {} characters long and a name has at most {MAX_NAME_CHARS}",
+            entry(),
+            name.chars().count()
+        ),
+    ))
+}
+
+/// Names of a conference list (rooms, tracks; `shown` in messages) by each of the given
+/// reference keys.
+fn names_by_reference(
+    list: Option<&Value>,
+    shown: &str,
+    keys: &[&str],
+    source: &str,
+    skipped: &mut Vec<Diagnostic>,
+) -> HashMap<String, String> {
     let mut names = HashMap::new();
-    for item in list.and_then(Value::as_array).into_iter().flatten() {
+    for (i, item) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
         let Some(name) = string(Some(item), "name") else {
             continue;
         };
+        if let Some(warning) = overlong(&name, || format!("{shown}[{i}]"), source) {
+            skipped.push(warning);
+            continue;
+        }
         for key in keys {
             if let Some(reference) = string(Some(item), key) {
                 names.entry(reference).or_insert_with(|| name.clone());
@@ -553,9 +633,22 @@ fn names_by_reference(list: Option<&Value>, keys: &[&str]) -> HashMap<String, St
 }
 
 /// Schedule 2.0 top-level persons, by guid, id and code.
-fn persons_by_id(list: Option<&Value>) -> HashMap<String, &Value> {
+fn persons_by_id<'a>(
+    list: Option<&'a Value>,
+    source: &str,
+    skipped: &mut Vec<Diagnostic>,
+) -> HashMap<String, &'a Value> {
     let mut persons = HashMap::new();
-    for person in list.and_then(Value::as_array).into_iter().flatten() {
+    for (i, person) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let names = ["public_name", "name"].map(|key| string(Some(person), key));
+        if let Some(warning) = names
+            .iter()
+            .flatten()
+            .find_map(|name| overlong(name, || format!("persons[{i}]"), source))
+        {
+            skipped.push(warning);
+            continue;
+        }
         for key in ["guid", "id", "code"] {
             if let Some(id) = id_string(person.get(key)).filter(|id| id != "0") {
                 persons.entry(id).or_insert(person);
@@ -566,7 +659,7 @@ fn persons_by_id(list: Option<&Value>) -> HashMap<String, &Value> {
 }
 
 /// One step of a path into a JSON document.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
     Key(String),
     Index(usize),
@@ -578,17 +671,47 @@ impl Step {
     }
 }
 
+/// A step as the outline keeps it: a member name by its number in [`Outline::names`], so
+/// that a name costs its length once, not once for every object under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Mark {
+    Key(usize),
+    Index(usize),
+}
+
 /// What a quick pass over the text finds: serde_json's `Value` keeps no positions.
 #[derive(Default)]
 struct Outline {
+    /// The member names on the paths kept, each once, with its number.
+    names: HashMap<String, usize>,
     /// Where each object and array starts, by path, for paths up to the given depth.
-    starts: HashMap<Vec<Step>, usize>,
+    starts: HashMap<Vec<Mark>, usize>,
     /// The member names of the top-level object.
     top_keys: Vec<String>,
 }
 
+impl Outline {
+    /// The byte offset where the object or array at `path` starts.
+    fn start(&self, path: &[Step]) -> Option<usize> {
+        let marks = path
+            .iter()
+            .map(|step| match step {
+                Step::Key(name) => self.names.get(name).map(|&n| Mark::Key(n)),
+                Step::Index(index) => Some(Mark::Index(*index)),
+            })
+            .collect::<Option<Vec<Mark>>>()?;
+        self.starts.get(&marks).copied()
+    }
+
+    /// The number of `name`, given it if it is new.
+    fn name(&mut self, name: String) -> usize {
+        let next = self.names.len();
+        *self.names.entry(name).or_insert(next)
+    }
+}
+
 enum Frame {
-    Object { key: Option<String>, expecting_key: bool },
+    Object { key: Option<usize>, expecting_key: bool },
     Array { index: usize },
 }
 
@@ -615,7 +738,8 @@ fn outline(text: &str, max_depth: usize) -> Outline {
                     if depth == 1 {
                         found.top_keys.push(name.clone());
                     }
-                    *key = Some(name);
+                    // Names deeper than the paths kept are never looked up.
+                    *key = (depth <= max_depth).then(|| found.name(name));
                     *expecting = false;
                 }
                 i = end;
@@ -623,11 +747,11 @@ fn outline(text: &str, max_depth: usize) -> Outline {
             }
             open @ (b'{' | b'[') => {
                 if frames.len() <= max_depth {
-                    let path: Option<Vec<Step>> = frames
+                    let path: Option<Vec<Mark>> = frames
                         .iter()
                         .map(|frame| match frame {
-                            Frame::Object { key, .. } => key.clone().map(Step::Key),
-                            Frame::Array { index } => Some(Step::Index(*index)),
+                            Frame::Object { key, .. } => key.map(Mark::Key),
+                            Frame::Array { index } => Some(Mark::Index(*index)),
                         })
                         .collect();
                     if let Some(path) = path {
@@ -929,6 +1053,113 @@ mod tests {
             Some(Berlin),
         );
         assert_eq!(empty, ["test.json: error: no sessions could be read from this file"]);
+    }
+
+    #[test]
+    fn a_long_member_name_above_many_objects_costs_its_length_once() {
+        // One 40,000-character name over 12,000 small objects: the outline kept a copy of
+        // the name for every object under it (about a gigabyte here), and so did every
+        // skipped event's place in its warning.
+        let long = "k".repeat(40_000);
+        let many = vec!["{}"; 12_000].join(",");
+        let doc = format!(
+            r#"{{"schedule": {{"{long}": [{many}], "conference": {{"title": "X", "time_zone_name": "UTC",
+  "days": [{{"date": "2024-06-14", "rooms": {{"{long}": [{many}],
+    "Main": [{{"id": 1, "title": "Kept", "start": "10:00", "duration": "00:30"}}]}}}}]}}}}}}"#
+        );
+        let started = std::time::Instant::now();
+        let loaded = read(&doc);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        assert_eq!(loaded.schedule.sessions().len(), 1);
+        assert_eq!(loaded.schedule.sessions()[0].title, "Kept");
+        assert_eq!(
+            warnings(&loaded),
+            [format!(
+                "test.json: warning: days[0].rooms[\"{}…\"] is skipped: its name is 40000 characters long and a room name has at most 200",
+                "k".repeat(40)
+            )]
+        );
+    }
+
+    #[test]
+    fn a_speaker_with_many_links_costs_linear_work() {
+        // Each link was compared with every link kept before it.
+        let links: Vec<String> = (0..60_000)
+            .map(|i| format!(r#"{{"url": "https://e.org/{i}"}}"#))
+            .collect();
+        let doc = format!(
+            r#"{{"schedule": {{"conference": {{"title": "X", "time_zone_name": "UTC"}},
+"events": [{{"guid": "a", "title": "A", "start": "2024-01-01T10:00:00Z", "end": "2024-01-01T11:00:00Z",
+  "participants": [{{"guid": "p", "name": "Linky", "url": "https://e.org/0", "links": [{}]}}]}}]}}}}"#,
+            links.join(", ")
+        );
+        let started = std::time::Instant::now();
+        let loaded = read(&doc);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+        let linky = loaded.schedule.speaker("p").unwrap();
+        assert_eq!(linky.links.len(), 60_000);
+        assert_eq!(linky.links[..2], ["https://e.org/0", "https://e.org/1"]);
+    }
+
+    #[test]
+    fn long_entries_of_the_conference_lists_are_not_copied_into_every_event() {
+        // Each of 2,000 events referring to a room and a person of the conference's lists
+        // got its own copy of their names.
+        let events: Vec<String> = (0..2_000)
+            .map(|i| format!(r#"{{"guid": "e{i}", "title": "A", "start": "2024-01-01T10:00:00Z", "end": "2024-01-01T11:00:00Z", "room": {{"guid": "r"}}, "participants": [{{"guid": "p"}}, {{"guid": "q"}}]}}"#))
+            .collect();
+        let doc = format!(
+            r#"{{"schedule": {{"conference": {{"title": "X", "time_zone_name": "UTC", "rooms": [{{"guid": "r", "name": "{}"}}]}},
+"events": [{}],
+"persons": [{{"guid": "p", "name": "{}"}}, {{"guid": "q", "name": "Quinn"}}]}}}}"#,
+            "r".repeat(100_000),
+            events.join(",\n"),
+            "n".repeat(100_000),
+        );
+        let started = std::time::Instant::now();
+        let loaded = read(&doc);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        assert_eq!(
+            warnings(&loaded),
+            [
+                "test.json: warning: conference.rooms[0] is ignored: its name is 100000 characters long and a name has at most 200",
+                "test.json: warning: persons[0] is ignored: its name is 100000 characters long and a name has at most 200",
+            ]
+        );
+        let s = &loaded.schedule;
+        assert_eq!(s.sessions().len(), 2_000);
+        let last = session(s, "e1999");
+        assert_eq!(last.room, None);
+        assert_eq!(s.speaker_names(last), ["Quinn"]);
+    }
+
+    #[test]
+    fn a_listed_biography_is_read_once_however_many_events_refer_to_it() {
+        // Each reference converted and copied the whole biography again. The first event
+        // ends when it starts and is skipped: the biography must come with the second.
+        let events: Vec<String> = (0..2_000)
+            .map(|i| format!(r#"{{"guid": "e{i}", "title": "A", "start": "2024-01-01T10:00:00Z", "end": "2024-01-01T1{}:00:00Z", "participants": [{{"guid": "q"}}]}}"#, if i == 0 { 0 } else { 1 }))
+            .collect();
+        let doc = format!(
+            r#"{{"schedule": {{"conference": {{"title": "X", "time_zone_name": "UTC"}},
+"events": [{}],
+"persons": [{{"guid": "q", "name": "Quinn", "biography": "{}", "links": [{{"url": "https://e.org/q"}}]}}]}}}}"#,
+            events.join(",\n"),
+            "<p>b</p> ".repeat(20_000)
+        );
+        let started = std::time::Instant::now();
+        let loaded = read(&doc);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        let s = &loaded.schedule;
+        assert_eq!(s.sessions().len(), 1_999);
+        assert_eq!(s.speaker_names(session(s, "e1999")), ["Quinn"]);
+        let quinn = s.speaker("q").unwrap();
+        assert_eq!(quinn.bio.as_ref().map(String::len), Some(20_000 * 3 - 2));
+        assert_eq!(quinn.links, ["https://e.org/q"]);
     }
 
     #[test]

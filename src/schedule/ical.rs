@@ -7,9 +7,15 @@ use super::{Conference, Diagnostic, Loaded, ScheduleErrors};
 use crate::time;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone};
 use chrono_tz::Tz;
+use std::collections::HashSet;
 use std::path::Path;
 
 const BOM: char = '\u{feff}';
+
+/// The deepest nesting of components read. A schedule needs three (VCALENDAR, VEVENT,
+/// VALARM); past this an END line is missing, and finding what each END closes would
+/// take work that grows with the depth.
+const MAX_DEPTH: usize = 16;
 
 /// True when `text` is iCalendar: its first non-empty line is `BEGIN:VCALENDAR`.
 pub fn looks_like(text: &str) -> bool {
@@ -36,7 +42,7 @@ pub fn parse(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Load
             format!("this is not an iCalendar file: expected BEGIN:VCALENDAR, found \"{shown}\""),
         );
     }
-    let mut calendar = Calendar::read(text, source);
+    let mut calendar = Calendar::read(text, source)?;
     if calendar.events.is_empty() {
         return error(
             None,
@@ -270,7 +276,9 @@ struct Event {
 }
 
 impl Calendar {
-    fn read(text: &str, source: &str) -> Calendar {
+    /// The calendar, or an error when components nest past [`MAX_DEPTH`] (with the
+    /// warnings found until then).
+    fn read(text: &str, source: &str) -> Result<Calendar, ScheduleErrors> {
         let mut calendar = Calendar::default();
         let mut stack: Vec<String> = Vec::new();
         let mut event: Option<Event> = None;
@@ -306,6 +314,20 @@ impl Calendar {
                             properties: Vec::new(),
                             complete: false,
                         });
+                    }
+                    if stack.len() == MAX_DEPTH {
+                        let shown: String = component.chars().take(40).collect();
+                        let mut errors = calendar.warnings;
+                        errors.push(Diagnostic::error(
+                            source,
+                            Some(line),
+                            None,
+                            format!(
+                                "BEGIN:{shown} opens a component {} levels deep and confbot reads at most {MAX_DEPTH} (a schedule needs three: VCALENDAR, VEVENT, VALARM): an END line is missing above this one",
+                                MAX_DEPTH + 1
+                            ),
+                        ));
+                        return Err(ScheduleErrors(errors));
                     }
                     stack.push(component);
                 }
@@ -344,7 +366,7 @@ impl Calendar {
         if let Some(open) = event {
             calendar.events.push(open);
         }
-        calendar
+        Ok(calendar)
     }
 
     fn calendar_property(&mut self, property: Property) {
@@ -691,13 +713,15 @@ impl Event {
     /// The CN of ORGANIZER and ATTENDEE, each name once.
     fn people(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for property in &self.properties {
             if !matches!(property.name.as_str(), "ORGANIZER" | "ATTENDEE") {
                 continue;
             }
             for cn in property.param("CN").unwrap_or_default() {
                 let name = person_name(cn);
-                if !name.is_empty() && !names.contains(&name) {
+                if !name.is_empty() && !seen.contains(&name) {
+                    seen.insert(name.clone());
                     names.push(name);
                 }
             }
@@ -1130,6 +1154,49 @@ mod tests {
                 "VEVENT skipped: it has no END:VEVENT; the file may be truncated",
             ]
         );
+    }
+
+    #[test]
+    fn components_nested_past_the_limit_are_refused_quickly() {
+        // 5 MB: 290,000 components opened and as many closed with a name that closes
+        // nothing. Each END searched every open component: minutes of work.
+        let begins = "BEGIN:X\r\n".repeat(290_000);
+        let ends = "END:Y\r\n".repeat(290_000);
+        let text = calendar(BERLIN_HEAD, &format!("{begins}{ends}"));
+        assert!(text.len() > 4_500_000);
+        let started = std::time::Instant::now();
+        let refused = errors_of(&text);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        let shown: Vec<String> = refused.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            ["test.ics:20: error: BEGIN:X opens a component 17 levels deep and confbot reads at most 16 (a schedule needs three: VCALENDAR, VEVENT, VALARM): an END line is missing above this one"]
+        );
+        // Real nesting still reads.
+        let alarm = "BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240913T100000\r\nDTEND:20240913T110000\r\nSUMMARY:Kept\r\nBEGIN:VALARM\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\nEND:VEVENT\r\n";
+        assert_eq!(only(&load(&calendar(BERLIN_HEAD, alarm), None)).title, "Kept");
+    }
+
+    #[test]
+    fn many_attendees_of_one_event_cost_linear_work() {
+        // Each attendee's name was compared with every name before it.
+        let attendees: String = (0..50_000)
+            .map(|i| format!("ATTENDEE;CN=Person {i}:mailto:p{i}@example.org\r\n"))
+            .collect();
+        let text = calendar(
+            BERLIN_HEAD,
+            &format!("BEGIN:VEVENT\r\nUID:crowd\r\nDTSTART:20240913T100000\r\nDTEND:20240913T110000\r\nSUMMARY:Crowd\r\n{attendees}ATTENDEE;CN=Person 0:mailto:again@example.org\r\nEND:VEVENT\r\n"),
+        );
+        let started = std::time::Instant::now();
+        let loaded = load(&text, None);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(1000), "{took:?}");
+        let crowd = only(&loaded);
+        let names = speaker_names(&loaded, crowd);
+        assert_eq!(names.len(), 50_000);
+        assert_eq!(names[..2], ["Person 0", "Person 1"]);
+        assert_eq!(names.last().map(String::as_str), Some("Person 49999"));
     }
 
     #[test]

@@ -6,7 +6,13 @@ use super::{native, Conference, Diagnostic, Loaded, Schedule, ScheduleErrors, Se
 use crate::text;
 use chrono::DateTime;
 use chrono_tz::Tz;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+/// The longest name read where many sessions share one entry (a frab JSON `rooms` key or
+/// an entry of its rooms, tracks or persons lists, a Pentabarf `<room name>`): each
+/// session keeps its own copy, so a longer one is skipped, with a warning, rather than
+/// copied into thousands of sessions.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// A session as a reader found it, times already placed in the conference's zone.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +68,7 @@ pub fn finish(draft: Draft, source: &str) -> Result<Loaded, ScheduleErrors> {
     }
     let mut speakers: Vec<Speaker> = Vec::new();
     let mut speaker_by_key: HashMap<String, usize> = HashMap::new();
-    let mut used_speaker_ids: HashMap<String, ()> = HashMap::new();
+    let mut speaker_ids = SpeakerIds::default();
     let mut session_ids: HashMap<String, usize> = HashMap::new();
     let mut sessions = Vec::with_capacity(draft.sessions.len());
     for draft_session in draft.sessions {
@@ -76,6 +82,7 @@ pub fn finish(draft: Draft, source: &str) -> Result<Loaded, ScheduleErrors> {
             continue;
         }
         let mut ids = Vec::new();
+        let mut listed: HashSet<usize> = HashSet::new();
         for person in draft_session.speakers {
             let name = text::collapse_whitespace(&person.name);
             if name.is_empty() {
@@ -85,7 +92,7 @@ pub fn finish(draft: Draft, source: &str) -> Result<Loaded, ScheduleErrors> {
             let key = given.clone().unwrap_or_else(|| format!("name:{}", text::fold(&name)));
             let position = *speaker_by_key.entry(key).or_insert_with(|| {
                 let base = given.unwrap_or_else(|| slug(&name));
-                let id = unique(&base, &mut used_speaker_ids);
+                let id = speaker_ids.unique(&base);
                 speakers.push(Speaker {
                     id,
                     name: name.clone(),
@@ -94,9 +101,8 @@ pub fn finish(draft: Draft, source: &str) -> Result<Loaded, ScheduleErrors> {
                 });
                 speakers.len() - 1
             });
-            let id = speakers[position].id.clone();
-            if !ids.contains(&id) {
-                ids.push(id);
+            if listed.insert(position) {
+                ids.push(speakers[position].id.clone());
             }
         }
         let count = session_ids.entry(draft_session.id.clone()).or_insert(0);
@@ -144,15 +150,32 @@ pub fn finish(draft: Draft, source: &str) -> Result<Loaded, ScheduleErrors> {
     Ok(Loaded { schedule, warnings })
 }
 
-fn unique(base: &str, used: &mut HashMap<String, ()>) -> String {
-    let mut id = base.to_string();
-    let mut n = 1;
-    while used.contains_key(&id) {
-        n += 1;
-        id = format!("{base}-{n}");
+/// The speaker ids given so far, and for each base the suffix its search got to.
+#[derive(Default)]
+struct SpeakerIds {
+    used: HashSet<String>,
+    next: HashMap<String, usize>,
+}
+
+impl SpeakerIds {
+    /// `base`, else the first of `base-2`, `base-3`… not used yet. The search for a base
+    /// goes on where it stopped (ids are never given back), so many speakers whose names
+    /// slug alike cost linear work, not quadratic.
+    fn unique(&mut self, base: &str) -> String {
+        let mut n = self.next.get(base).copied().unwrap_or(1);
+        let mut id = if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}-{n}")
+        };
+        while self.used.contains(&id) {
+            n += 1;
+            id = format!("{base}-{n}");
+        }
+        self.next.insert(base.to_string(), n + 1);
+        self.used.insert(id.clone());
+        id
     }
-    used.insert(id.clone(), ());
-    id
 }
 
 /// "María Rossi" → "maria-rossi".
@@ -337,6 +360,64 @@ mod tests {
         assert_eq!(kind_from_type("", "Lunch break"), SessionKind::Break);
         assert_eq!(kind_from_type("Meetup", "x"), SessionKind::Social);
         assert_eq!(kind_from_type("other", "x"), SessionKind::Other);
+    }
+
+    #[test]
+    fn many_speakers_on_one_session_or_one_slug_cost_linear_work() {
+        use chrono::TimeZone;
+        let start = chrono_tz::UTC.with_ymd_and_hms(2024, 6, 14, 10, 0, 0).unwrap();
+        let named = |name: String| DraftSpeaker {
+            name,
+            ..DraftSpeaker::default()
+        };
+        // 60,000 different speakers on one session, then 10,000 names that differ only
+        // in punctuation, so that all of them slug to "ada": about 2 MB of schedule XML.
+        // Each new speaker was compared with every one before it (11.6 s).
+        let mut speakers: Vec<DraftSpeaker> = (0..60_000).map(|i| named(format!("Speaker {i}"))).collect();
+        speakers.extend((0..10_000).map(|mut i| {
+            let mut marks = String::new();
+            loop {
+                marks.push(['.', ',', ';', ':', '!'][i % 5]);
+                i /= 5;
+                if i == 0 {
+                    break;
+                }
+            }
+            named(format!("Ada{marks}"))
+        }));
+        let draft = Draft {
+            conference: Conference {
+                name: "X".into(),
+                timezone: chrono_tz::UTC,
+                venue: None,
+                url: None,
+            },
+            sessions: vec![DraftSession {
+                id: "crowd".into(),
+                title: "Crowd".into(),
+                subtitle: None,
+                kind: SessionKind::Talk,
+                start,
+                end: start + chrono::TimeDelta::hours(1),
+                room: None,
+                track: None,
+                speakers,
+                abstract_text: None,
+                url: None,
+                line: Some(1),
+            }],
+            skipped: Vec::new(),
+        };
+        let started = std::time::Instant::now();
+        let loaded = finish(draft, "test.json").unwrap();
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(1000), "{took:?}");
+        let s = &loaded.schedule;
+        assert_eq!(s.speakers().len(), 70_000);
+        let crowd = &s.sessions()[0];
+        assert_eq!(crowd.speakers.len(), 70_000);
+        assert_eq!(crowd.speakers[60_000..60_003], ["ada", "ada-2", "ada-3"]);
+        assert_eq!(crowd.speakers.last().map(String::as_str), Some("ada-10000"));
     }
 
     #[test]

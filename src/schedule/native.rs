@@ -188,6 +188,7 @@ impl Reader<'_> {
     /// Checks that need no clock: unique ids, known speakers, non-empty titles.
     fn check_sessions(&mut self, sessions: &[RawSession], known: &HashMap<&str, ()>) {
         let mut first_line: HashMap<&str, Option<usize>> = HashMap::new();
+        let mut hints = 0;
         for session in sessions {
             let id = session.id.get_ref().as_str();
             if id.trim().is_empty() {
@@ -218,7 +219,10 @@ impl Reader<'_> {
             };
             for speaker in speakers.get_ref() {
                 if !known.contains_key(speaker.as_str()) {
-                    let hint = text::closest(speaker, known.keys().copied())
+                    hints += 1;
+                    let hint = (hints <= MAX_SPEAKER_HINTS)
+                        .then(|| text::closest(speaker, known.keys().copied()))
+                        .flatten()
                         .map(|s| format!("did you mean \"{s}\"? "))
                         .unwrap_or_default();
                     let message = format!(
@@ -292,16 +296,19 @@ impl Reader<'_> {
         let mut ends: Vec<Option<DateTime<Tz>>> = timed.iter().map(|t| t.end).collect();
         for positions in by_room.values_mut() {
             positions.sort_by_key(|&i| timed[i].start);
+            // For each position, the first later start in the room: found from the end,
+            // so that many sessions starting together cost linear work.
+            let mut next_starts: Vec<Option<DateTime<Tz>>> = vec![None; positions.len()];
+            for k in (0..positions.len().saturating_sub(1)).rev() {
+                let (this, after) = (timed[positions[k]].start, timed[positions[k + 1]].start);
+                next_starts[k] = if after > this { Some(after) } else { next_starts[k + 1] };
+            }
             for (k, &i) in positions.iter().enumerate() {
                 if ends[i].is_some() {
                     continue;
                 }
                 let this = &timed[i];
-                let next = positions[k + 1..]
-                    .iter()
-                    .map(|&j| timed[j].start)
-                    .find(|&start| start > this.start);
-                match next {
+                match next_starts[k] {
                     Some(next) if next.date_naive() == this.start.date_naive() => ends[i] = Some(next),
                     _ => {
                         let message = format!(
@@ -445,6 +452,15 @@ fn local_time(instant: &DateTime<Tz>) -> String {
     }
 }
 
+/// How many unknown speakers get a "did you mean" hint: each hint compares the id with
+/// every known speaker, so a file full of unknown ids would cost their number times the
+/// speakers'. The errors after these still name the speaker and the fix.
+const MAX_SPEAKER_HINTS: usize = 20;
+
+/// How much of another session's title and id an overlap warning quotes: one long
+/// session overlapped by thousands would otherwise be copied into each warning.
+const SHOWN_CHARS: usize = 60;
+
 /// Sessions in one room that overlap: a warning, since some conferences mean it.
 pub fn overlaps(schedule: &Schedule, source: &str) -> Vec<Diagnostic> {
     let mut last_by_room: HashMap<&str, &Session> = HashMap::new();
@@ -462,8 +478,8 @@ pub fn overlaps(schedule: &Schedule, source: &str) -> Vec<Diagnostic> {
                     format!(
                         "starts at {} in \"{room}\" while \"{}\" ({}) runs there until {}",
                         time::clock(&session.start),
-                        previous.title,
-                        previous.id,
+                        text::clip(&previous.title, SHOWN_CHARS),
+                        text::clip(&previous.id, SHOWN_CHARS),
                         time::clock(&previous.end)
                     ),
                 ));
@@ -645,6 +661,89 @@ room = "R"
         assert_eq!(
             warnings,
             ["test.toml: warning: session 'b': starts at 09:30 in \"R\" while \"Long\" (a) runs there until 10:00"]
+        );
+    }
+
+    #[test]
+    fn an_overlap_warning_shortens_a_long_title_and_id() {
+        // Every session that starts during a long one was warned about with a copy of
+        // its title and id: title length times sessions in memory.
+        let mut doc = format!(
+            "[[sessions]]\nid = \"{}\"\ntitle = \"{}\"\nstart = \"2023-02-03T09:00\"\nduration = \"8h\"\nroom = \"R\"\n",
+            "i".repeat(10_000),
+            "t".repeat(50_000)
+        );
+        for i in 0..5_000 {
+            doc.push_str(&format!(
+                "[[sessions]]\nid = \"s{i}\"\ntitle = \"Short\"\nstart = \"2023-02-03T10:00\"\nduration = \"5m\"\nroom = \"R\"\n"
+            ));
+        }
+        let started = std::time::Instant::now();
+        let loaded = read(&doc).unwrap();
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        assert_eq!(loaded.warnings.len(), 5_000);
+        assert_eq!(
+            loaded.warnings[0].to_string(),
+            format!(
+                "test.toml: warning: session 's0': starts at 10:00 in \"R\" while \"{}…\" ({}…) runs there until 17:00",
+                "t".repeat(60),
+                "i".repeat(60)
+            )
+        );
+    }
+
+    #[test]
+    fn many_open_ended_sessions_at_one_time_end_in_linear_work() {
+        // Each session without an end looked through all later ones in its room for the
+        // next start: quadratic when they all start together.
+        let mut doc = String::new();
+        for i in 0..40_000 {
+            doc.push_str(&format!(
+                "[[sessions]]\nid = \"s{i}\"\ntitle = \"T\"\nstart = \"2023-02-03T10:00\"\nroom = \"R\"\n"
+            ));
+        }
+        doc.push_str("[[sessions]]\nid = \"next\"\ntitle = \"Next\"\nstart = \"2023-02-03T11:00\"\nduration = \"5m\"\nroom = \"R\"\n");
+        let started = std::time::Instant::now();
+        let loaded = read(&doc).unwrap();
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(1000), "{took:?}");
+        let s = &loaded.schedule;
+        assert_eq!(s.sessions().len(), 40_001);
+        assert_eq!(
+            time::rfc3339(&s.session("s0").unwrap().end),
+            "2023-02-03T11:00:00+01:00"
+        );
+        assert_eq!(
+            time::rfc3339(&s.session("s39999").unwrap().end),
+            "2023-02-03T11:00:00+01:00"
+        );
+    }
+
+    #[test]
+    fn hints_for_unknown_speakers_are_bounded() {
+        // Each unknown speaker was compared with every known one for a hint.
+        let mut doc = String::new();
+        for i in 0..5_000 {
+            doc.push_str(&format!("[[speakers]]\nid = \"s{i:05}\"\nname = \"N\"\n"));
+        }
+        let unknown: Vec<String> = (0..5_000).map(|i| format!("\"x{i:05}\"")).collect();
+        doc.push_str(&format!(
+            "[[sessions]]\nid = \"crowd\"\ntitle = \"Crowd\"\nstart = \"2023-02-03T10:00\"\nduration = \"5m\"\nspeakers = [{}]\n",
+            unknown.join(", ")
+        ));
+        let started = std::time::Instant::now();
+        let errs = errors(&doc);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        assert_eq!(errs.len(), 5_000);
+        assert_eq!(
+            errs[0],
+            "test.toml:15014: error: session 'crowd': speaker \"x00000\" is not defined: did you mean \"s00000\"? add a [[speakers]] entry with id = \"x00000\" or fix the id in speakers"
+        );
+        assert_eq!(
+            errs[MAX_SPEAKER_HINTS],
+            format!("test.toml:15014: error: session 'crowd': speaker \"x{MAX_SPEAKER_HINTS:05}\" is not defined: add a [[speakers]] entry with id = \"x{MAX_SPEAKER_HINTS:05}\" or fix the id in speakers")
         );
     }
 

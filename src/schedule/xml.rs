@@ -1,9 +1,9 @@
 //! Schedule XML as Pentabarf, frab and pretalx export it (`schedule.xml`), and the
 //! Pentabarf-flavoured xCal (`schedule.xcal`) pretalx also offers.
 
-use super::import::{self, Draft, DraftSession, DraftSpeaker};
+use super::import::{self, Draft, DraftSession, DraftSpeaker, MAX_NAME_CHARS};
 use super::{Conference, Diagnostic, LineIndex, Loaded, ScheduleErrors};
-use crate::{duration, time};
+use crate::{duration, text, time};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use chrono_tz::Tz;
 use roxmltree::{Document, Node};
@@ -18,17 +18,30 @@ pub fn looks_like(text: &str) -> bool {
 /// Reads schedule XML or xCal. `fallback_zone` is used when the file names no zone.
 pub fn parse(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Loaded, ScheduleErrors> {
     let text = text.trim_start_matches('\u{feff}');
+    // No DTD: its entities are expanded as the file is read, and a few that reference each
+    // other ("billion laughs") make a file of some KB cost gigabytes. No export needs one.
     let options = roxmltree::ParsingOptions {
-        allow_dtd: true,
+        allow_dtd: false,
         ..roxmltree::ParsingOptions::default()
     };
     let document = Document::parse_with_options(text, options).map_err(|err| {
-        ScheduleErrors(vec![Diagnostic::error(
-            source,
-            Some(err.pos().row as usize),
-            None,
-            format!("not well-formed XML: {err}"),
-        )])
+        let diagnostic = match err {
+            roxmltree::Error::DtdDetected => Diagnostic::error(
+                source,
+                Some(LineIndex::new(text).line_of(doctype_offset(text))),
+                None,
+                "the file has a document type declaration (<!DOCTYPE …>): DTDs are not accepted, \
+                 since their entities can make a small file cost gigabytes to read; remove the \
+                 <!DOCTYPE …> declaration (schedule exports do not need it)",
+            ),
+            err => Diagnostic::error(
+                source,
+                Some(err.pos().row as usize),
+                None,
+                format!("not well-formed XML: {err}"),
+            ),
+        };
+        ScheduleErrors(vec![diagnostic])
     })?;
     let root = document.root_element();
     let reader = Reader {
@@ -46,6 +59,30 @@ pub fn parse(text: &str, source: &str, fallback_zone: Option<Tz>) -> Result<Load
         }
     };
     import::finish(draft, source)
+}
+
+/// Where the `<!DOCTYPE` of the prolog starts: after the XML declaration, comments and
+/// processing instructions, as the parser finds it (roxmltree reports no position for it).
+fn doctype_offset(text: &str) -> usize {
+    let mut at = 0;
+    loop {
+        let rest = &text[at..];
+        let trimmed = rest.trim_start();
+        at += rest.len() - trimmed.len();
+        let skip = if trimmed.starts_with("<!DOCTYPE") {
+            return at;
+        } else if trimmed.starts_with("<!--") {
+            trimmed.find("-->").map(|end| end + 3)
+        } else if trimmed.starts_with("<?") {
+            trimmed.find("?>").map(|end| end + 2)
+        } else {
+            None
+        };
+        match skip {
+            Some(skip) => at += skip,
+            None => return text.find("<!DOCTYPE").unwrap_or(0),
+        }
+    }
 }
 
 struct Reader<'a> {
@@ -141,9 +178,22 @@ impl Reader<'_> {
                 .map(|s| s.with_timezone(&zone).time())
                 .or(day_change);
             for room in children(day, "room") {
-                let room_name = room.attribute("name").map(str::to_string);
+                let room_name = room.attribute("name");
+                if let Some(name) = room_name.filter(|name| name.chars().nth(MAX_NAME_CHARS).is_some()) {
+                    skipped.push(Diagnostic::warning(
+                        self.source,
+                        Some(self.line(room)),
+                        None,
+                        format!(
+                            "<room name=\"{}\"> is skipped: its name is {} characters long and a room name has at most {MAX_NAME_CHARS}",
+                            text::clip(name, 40),
+                            name.chars().count()
+                        ),
+                    ));
+                    continue;
+                }
                 for event in children(room, "event") {
-                    match self.pentabarf_event(event, zone, date, change, room_name.as_deref()) {
+                    match self.pentabarf_event(event, zone, date, change, room_name) {
                         Ok(session) => sessions.push(session),
                         Err((label, reason)) => self.skip(&mut skipped, event, &label, reason),
                     }
@@ -369,6 +419,31 @@ mod tests {
     }
 
     #[test]
+    fn a_long_room_name_is_skipped_not_copied_into_every_event() {
+        // Every event of a room carried its own copy of the room's name: a 40,000-character
+        // name over 12,000 events was half a gigabyte.
+        let event = "<event><title>T</title><start>10:00</start><duration>00:30</duration></event>";
+        let doc = format!(
+            "<schedule><conference><title>X</title><time_zone_name>UTC</time_zone_name></conference>\n<day date=\"2024-06-14\">\n<room name=\"{}\">{}</room>\n<room name=\"Main\"><event id=\"1\"><title>Kept</title><start>11:00</start><duration>00:30</duration></event></room>\n</day></schedule>",
+            "k".repeat(40_000),
+            event.repeat(12_000)
+        );
+        let started = std::time::Instant::now();
+        let loaded = parse(&doc, "x.xml", None).unwrap();
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+        assert_eq!(loaded.schedule.sessions().len(), 1);
+        assert_eq!(loaded.schedule.sessions()[0].title, "Kept");
+        assert_eq!(
+            messages(&loaded.warnings),
+            [format!(
+                "x.xml:3: warning: <room name=\"{}…\"> is skipped: its name is 40000 characters long and a room name has at most 200",
+                "k".repeat(40)
+            )]
+        );
+    }
+
+    #[test]
     fn a_bad_event_is_skipped_with_its_line_and_the_rest_import() {
         let loaded = parse(FROSTCON, "f.xml", Some(Brussels)).unwrap();
         assert_eq!(
@@ -446,6 +521,42 @@ mod tests {
         {
             assert!(parse(&FROSTCON[..cut], "cut.xml", Some(Brussels)).is_err());
         }
+    }
+
+    #[test]
+    fn a_dtd_is_refused_at_its_line_before_any_entity_is_expanded() {
+        let refused = |line: usize| {
+            vec![format!(
+                "laughs.xml:{line}: error: the file has a document type declaration (<!DOCTYPE …>): \
+                 DTDs are not accepted, since their entities can make a small file cost gigabytes to \
+                 read; remove the <!DOCTYPE …> declaration (schedule exports do not need it)"
+            )]
+        };
+        // Billion laughs, cut to four levels. roxmltree's own limits (ten levels, 255
+        // references within one) stop the full one, but not what keeps under them.
+        let nested = "<?xml version=\"1.0\"?>\n\
+            <!-- an export -->\n\
+            <!DOCTYPE schedule [\n\
+            <!ENTITY lol \"lol\">\n\
+            <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n\
+            <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n\
+            <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n\
+            ]>\n\
+            <schedule><conference><title>&lol3;</title></conference></schedule>\n";
+        let errors = parse(nested, "laughs.xml", Some(Brussels)).unwrap_err();
+        assert_eq!(messages(&errors.0), refused(3));
+        // The shape those limits let through: one flat entity of 200 references, referenced
+        // again and again. With a 10 KB `lol` and a thousand `&wide;`, a file under 20 KB is
+        // 2 GB of text; cut down here so that even a reader that expands it gets through.
+        let wide = format!(
+            "<!DOCTYPE schedule [<!ENTITY lol \"{}\">\n<!ENTITY wide \"{}\">]>\n\
+             <schedule><conference><title>{}</title></conference></schedule>",
+            "lol".repeat(20),
+            "&lol;".repeat(200),
+            "&wide;".repeat(20)
+        );
+        let errors = parse(&wide, "laughs.xml", Some(Brussels)).unwrap_err();
+        assert_eq!(messages(&errors.0), refused(1));
     }
 
     #[test]
