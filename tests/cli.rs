@@ -329,9 +329,9 @@ fn questions_are_exported_as_csv_json_and_markdown() {
     assert_eq!(
         stdout(&out),
         "number,session,title,asker,asker_name,asked_at,status,reason,votes,text\r\n\
-         1,network,Network management in Enterprise Linux: present and future,@alice:example.org,Alice,2023-02-03T14:20:00+01:00,approved,,2,\"Is Nmstate | NM \"\"1.42\"\" in 9.2?\nThanks!\"\r\n\
-         2,network,Network management in Enterprise Linux: present and future,@bob:example.org,Bob,2023-02-03T14:21:00+01:00,rejected,not a question,0,\"Spam, spam\"\r\n\
-         3,rocky,Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux,@bob:example.org,Bob,2023-02-03T14:45:00+01:00,pending,,0,What is Peridot?\r\n"
+         1,network,Network management in Enterprise Linux: present and future,'@alice:example.org,Alice,2023-02-03T14:20:00+01:00,approved,,2,\"Is Nmstate | NM \"\"1.42\"\" in 9.2?\nThanks!\"\r\n\
+         2,network,Network management in Enterprise Linux: present and future,'@bob:example.org,Bob,2023-02-03T14:21:00+01:00,rejected,not a question,0,\"Spam, spam\"\r\n\
+         3,rocky,Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux,'@bob:example.org,Bob,2023-02-03T14:45:00+01:00,pending,,0,What is Peridot?\r\n"
     );
     assert!(stderr(&out).contains("exported 3 questions from"), "{}", stderr(&out));
 

@@ -230,3 +230,83 @@ fn a_url_source_is_fetched_and_a_failed_refresh_keeps_the_last_good_schedule() {
     });
     assert_eq!(*served.lock().unwrap(), 5);
 }
+
+/// A one-request HTTP server on loopback that answers with `body`, gzip-compressed.
+fn serve_gzip(body: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/schedule.json", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+            line.clear();
+        }
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(&body);
+    });
+    url
+}
+
+#[test]
+fn a_schedule_that_inflates_past_50_mb_is_refused_without_reading_it_all() {
+    use flate2::{write::GzEncoder, Compression};
+    // 64 MB of spaces, about 64 KB compressed.
+    let mut bomb = GzEncoder::new(Vec::new(), Compression::default());
+    let spaces = vec![b' '; 1024 * 1024];
+    for _ in 0..64 {
+        bomb.write_all(&spaces).unwrap();
+    }
+    let bomb = bomb.finish().unwrap();
+    assert!(bomb.len() < 1024 * 1024, "{} bytes compressed", bomb.len());
+    let url = serve_gzip(bomb);
+    let started = std::time::Instant::now();
+    let err = Source::new(Location::parse(&url), None, None)
+        .load_blocking()
+        .unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        format!("fetching schedule {url}: the schedule is larger than 50 MB (decompressed); no conference needs that much, so it is refused")
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_restart_while_the_schedule_server_is_down_runs_on_the_last_good_copy() {
+    let good = fixture("frab-v1.json");
+    let kept = tempfile::tempdir().unwrap();
+    let copy = kept.path().join("state").join("schedule.last-good");
+    let (url, _) = serve(vec![
+        (200, good.clone()),
+        (500, "down".to_string()),
+        (500, "down".to_string()),
+    ]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let source = Source::new(Location::parse(&url), None, None).keeping_last_good(copy.clone());
+        let first = Refresher::start(source.clone()).await.expect("first fetch");
+        assert_eq!(std::fs::read_to_string(&copy).unwrap(), good);
+        // The server fails at the next start: the copy stands in.
+        let restarted = Refresher::start(source).await.expect("the last good copy");
+        assert_eq!(restarted.current().schedule, first.current().schedule);
+        // Without a copy, a failed first load is an error, as before.
+        let err = Refresher::start(Source::new(Location::parse(&url), None, None))
+            .await
+            .err()
+            .expect("no copy to start on");
+        assert!(format!("{err:#}").contains("500"), "{err:#}");
+    });
+}
