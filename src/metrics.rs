@@ -75,6 +75,8 @@ struct State {
     sync_errors: u64,
     /// Set by a failed sync, cleared by the next successful one.
     failing: Option<Failure>,
+    /// Why the bot's store could not be written (a full or read-only disk), until it can.
+    store_failing: Option<String>,
 }
 
 #[derive(Debug)]
@@ -234,6 +236,11 @@ impl Metrics {
         });
     }
 
+    /// Writing to the bot's store failed (`Some(reason)`) or worked again (`None`).
+    pub fn store_written(&self, failure: Option<&str>) {
+        self.state().store_failing = failure.map(str::to_string);
+    }
+
     /// Whether the bot has synced at least once, and so sees its rooms.
     pub fn ready(&self) -> bool {
         self.state().last_sync.is_some()
@@ -355,6 +362,11 @@ impl Metrics {
 
 impl State {
     fn health(&self, now: Instant) -> Health {
+        if let Some(reason) = &self.store_failing {
+            return Health::Unhealthy(format!(
+                "the bot's store cannot be written (is the disk full or read-only?): {reason}"
+            ));
+        }
         let seconds = |since: Instant| now.saturating_duration_since(since).as_secs();
         let failing = self
             .failing

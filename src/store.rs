@@ -145,6 +145,14 @@ impl Store {
         &self.instance
     }
 
+    /// From now on every write fails, as on a full or read-only disk (for tests).
+    #[cfg(test)]
+    pub fn refuse_writes(&self) {
+        self.connection()
+            .execute_batch("PRAGMA query_only = ON;")
+            .expect("query_only");
+    }
+
     /// An in-memory store, for tests.
     pub fn in_memory() -> anyhow::Result<Store> {
         Store::open(Path::new(":memory:"))

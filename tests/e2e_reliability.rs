@@ -318,3 +318,39 @@ async fn e2e_the_bot_follows_a_room_upgrade_and_tells_the_moderators_once() {
     );
     assert_eq!(bot.stop(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_a_bot_the_homeserver_logged_out_exits_with_what_to_do() {
+    let mut bot = Bot::register("").await;
+    bot.start("2023-02-03T09:10");
+    let attendee = Peer::new("attendee").await;
+    let room = attendee.create_room(&[&bot.user], false).await;
+    attendee.wait_for_join(&room, &bot.user).await;
+
+    // The bot's account logs out everywhere (an admin revoking its sessions).
+    let other = matrix_sdk::Client::builder()
+        .homeserver_url(support::homeserver())
+        .build()
+        .await
+        .unwrap();
+    other
+        .matrix_auth()
+        .login_username(bot.user.as_str(), &bot.password)
+        .send()
+        .await
+        .expect("log in as the bot");
+    other
+        .send(matrix_sdk::ruma::api::client::session::logout_all::v3::Request::new())
+        .await
+        .expect("log out everywhere");
+
+    // Not a sync loop forever: the bot exits non-zero, saying what to do.
+    let code = bot.wait_exit(Duration::from_secs(60));
+    assert_eq!(code, Some(1), "{}", bot.log());
+    assert!(
+        bot.log().contains("the homeserver no longer accepts the bot's access token (the login was revoked, or its device deleted): remove session.json"),
+        "{}",
+        bot.log()
+    );
+}

@@ -216,16 +216,18 @@ async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
 
 /// Records a parcel's fate and, when it was the post's last room, the post.
 fn record(bot: &Bot, parcel: &Parcel, delivery: Delivery, event: Option<&str>) {
-    if let Err(err) = bot.store.record_delivery(
+    let recorded = bot.store.record_delivery(
         &parcel.key,
         &parcel.to.name(),
         delivery,
         event,
         super::posting::now_ms(),
-    ) {
-        warn!(error = %format!("{err:#}"), "recording a delivery");
+    );
+    // Not recorded (a full disk): the post stays handed over in this run, so it is not
+    // sent again in a loop; a restart tries it again, with the same transaction id.
+    if bot.stored(recorded, "recording a delivery").is_some() {
+        complete(bot, parcel);
     }
-    complete(bot, parcel);
 }
 
 /// Records the post as done once every one of its rooms is dealt with.
@@ -237,19 +239,27 @@ fn complete(bot: &Bot, parcel: &Parcel) {
     if !all_done {
         return;
     }
-    match bot
+    // A post that reached no room (each refused it or it fell past the grace period there)
+    // is recorded as skipped, and counted per room where it failed.
+    let reached = bot.store.deliveries(&parcel.key).map_or(true, |rooms| {
+        rooms.iter().any(|(_, outcome)| outcome == "sent" || outcome == "late")
+    });
+    if !reached {
+        let recorded = bot
+            .store
+            .record_post(&parcel.key, Outcome::Skipped, super::posting::now_ms());
+        bot.stored(recorded, "recording a post");
+        return;
+    }
+    let recorded = bot
         .store
-        .record_post(&parcel.key, parcel.outcome, super::posting::now_ms())
-    {
-        Ok(true) => {
-            let late = parcel.outcome == Outcome::Late;
-            bot.metrics
-                .post(parcel.kind, if late { PostOutcome::Late } else { PostOutcome::Sent });
-            let lateness_ms = (bot.clock.now() - parcel.due).num_milliseconds();
-            info!(key = %parcel.key, late, lateness_ms, rooms = parcel.rooms.len(), "posted");
-        }
-        Ok(false) => {}
-        Err(err) => warn!(error = %format!("{err:#}"), "recording a post"),
+        .record_post(&parcel.key, parcel.outcome, super::posting::now_ms());
+    if bot.stored(recorded, "recording a post") == Some(true) {
+        let late = parcel.outcome == Outcome::Late;
+        bot.metrics
+            .post(parcel.kind, if late { PostOutcome::Late } else { PostOutcome::Sent });
+        let lateness_ms = (bot.clock.now() - parcel.due).num_milliseconds();
+        info!(key = %parcel.key, late, lateness_ms, rooms = parcel.rooms.len(), "posted");
     }
 }
 
@@ -434,6 +444,42 @@ mod tests {
             1,
             "the refused list is not retried"
         );
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_be_written_turns_health_red_and_resends_nothing() {
+        let bot = bot(
+            "announcements = [\"#open:x\"]\n",
+            (9, 14, 59),
+            1.0,
+            Store::in_memory().unwrap(),
+        );
+        bot.store.refuse_writes();
+        let (out, mut inbox) = Recording::new(&[]);
+        let (_stop, shutdown) = watch::channel(false);
+        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        let post = next(&mut inbox).await;
+        assert_eq!(post.0, "#open:x");
+        // Recorded (or not) right after the homeserver took it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        let health = loop {
+            // (No sync in an app test: "not yet synced" until the store's failure shows.)
+            let health = bot.metrics.health(std::time::Instant::now());
+            let about_store = matches!(&health, crate::metrics::Health::Unhealthy(r) if r.contains("store"));
+            if about_store || std::time::Instant::now() > deadline {
+                break health;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        let crate::metrics::Health::Unhealthy(reason) = health else {
+            panic!("healthy with a store that cannot be written");
+        };
+        assert!(
+            reason.starts_with("the bot's store cannot be written (is the disk full or read-only?): attempt to write a readonly database"),
+            "{reason}"
+        );
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(out.attempts.lock().unwrap()["#open:x"], 1, "sent once, not in a loop");
     }
 
     #[tokio::test]

@@ -222,6 +222,23 @@ impl Bot {
         crate::changes::announcement(&after.schedule, &changes)
     }
 
+    /// The result of a write to the store, logged and reported to `/healthz` when it
+    /// failed (a full or read-only disk); `None` then.
+    pub fn stored<T>(&self, written: anyhow::Result<T>, doing: &str) -> Option<T> {
+        match written {
+            Ok(value) => {
+                self.metrics.store_written(None);
+                Some(value)
+            }
+            Err(err) => {
+                let reason = format!("{err:#}");
+                warn!(error = %reason, "{doing}: the store cannot be written");
+                self.metrics.store_written(Some(&reason));
+                None
+            }
+        }
+    }
+
     /// Whether the post with this key is done (in every room); a store that cannot be read
     /// says no, in the log.
     pub fn post_done(&self, key: &str) -> bool {
@@ -282,12 +299,11 @@ impl Bot {
         }
         let mut reply = self.reply(out, from, command).await;
         reply.message = reply.message.fit(crate::message::MAX_BYTES);
-        if let Err(err) = self
-            .store
-            .keep_reply(from.event, reply.message.body(), reply.message.html())
-        {
-            warn!(error = %format!("{err:#}"), "keeping a reply");
-        }
+        self.stored(
+            self.store
+                .keep_reply(from.event, reply.message.body(), reply.message.html()),
+            "keeping a reply",
+        );
         reply
     }
 

@@ -19,6 +19,7 @@ use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{
@@ -179,7 +180,14 @@ pub async fn run(
     }
     let answering = tokio::spawn(answer_commands(matrix.clone(), queue, shutdown.clone()));
     let tasks = bot.spawn_tasks(out.clone(), first_start, shutdown.clone());
-    sync_until(&client, &bot, settings, &mut shutdown).await;
+    let synced = sync_until(&client, &bot, settings, &mut shutdown).await;
+    if let Err(err) = synced {
+        // Stop the tasks at once: posting on with a token the homeserver refuses loses
+        // nothing (nothing is recorded as sent), and a supervisor restarts the bot.
+        tasks.finish(Duration::ZERO).await;
+        answering.abort();
+        return Err(err);
+    }
 
     info!("shutting down: finishing the replies under way");
     let _ = tokio::time::timeout(Duration::from_secs(10), answering).await;
@@ -190,8 +198,14 @@ pub async fn run(
 }
 
 /// Long-polls the homeserver: the next sync starts as soon as the last one returns, so a
-/// command is handled as soon as it is delivered; only errors wait, with backoff.
-async fn sync_until(client: &Client, bot: &Bot, settings: SyncSettings, shutdown: &mut watch::Receiver<bool>) {
+/// command is handled as soon as it is delivered; only errors wait, with backoff. Fails
+/// when the homeserver logged the bot out: syncing on would fail forever.
+async fn sync_until(
+    client: &Client,
+    bot: &Bot,
+    settings: SyncSettings,
+    shutdown: &mut watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let mut backoff = BACKOFF_START;
     let mut failing = false;
     // The first sync returns at once (with whatever is new), so /healthz turns healthy as
@@ -200,7 +214,7 @@ async fn sync_until(client: &Client, bot: &Bot, settings: SyncSettings, shutdown
     loop {
         let sync = client.sync_once(settings.clone().timeout(timeout));
         tokio::select! {
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => return Ok(()),
             result = sync => match result {
                 Ok(_) => {
                     bot.metrics.sync_ok(Instant::now());
@@ -213,10 +227,17 @@ async fn sync_until(client: &Client, bot: &Bot, settings: SyncSettings, shutdown
                 }
                 Err(err) => {
                     bot.metrics.sync_failed(&err.to_string(), Instant::now());
+                    if let Some(ErrorKind::UnknownToken(token)) = err.client_api_error_kind() {
+                        anyhow::bail!(
+                            "the homeserver no longer accepts the bot's access token ({}): {}",
+                            if token.soft_logout { "soft logout: the login expired" } else { "the login was revoked, or its device deleted" },
+                            "remove session.json and the matrix/ folder from the state directory and start the bot again; it logs in afresh, as a new device"
+                        );
+                    }
                     warn!(error = %err, retry_in = ?backoff, "sync failed; is the homeserver reachable?");
                     failing = true;
                     tokio::select! {
-                        _ = shutdown.changed() => return,
+                        _ = shutdown.changed() => return Ok(()),
                         _ = tokio::time::sleep(backoff) => {}
                     }
                     backoff = (backoff * 2).min(BACKOFF_MAX);
@@ -661,6 +682,15 @@ async fn role_of(matrix: &Matrix, user: &UserId) -> Role {
     let Some(room) = matrix.out.joined(moderators).await else {
         return listed;
     };
+    // A power level counts only for a member of the moderators room: one left over from
+    // someone who left, or set for a user never there, makes no moderator.
+    let member = matches!(
+        room.get_member_no_sync(user).await,
+        Ok(Some(member)) if *member.membership() == MembershipState::Join
+    );
+    if !member {
+        return listed;
+    }
     let by_level = match room.get_user_power_level(user).await {
         Ok(UserPowerLevel::Infinite) => Role::Organizer,
         Ok(UserPowerLevel::Int(level)) if i64::from(level) >= access.organizer_power_level => Role::Organizer,

@@ -492,6 +492,22 @@ impl Bot {
         }
     }
 
+    /// Waits up to `within` for the bot to exit by itself; its exit code.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<i32> {
+        let deadline = Instant::now() + within;
+        let child = self.child.as_mut()?;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Kills the bot with SIGKILL, as a crash or the OOM killer would, and reaps it.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
