@@ -149,6 +149,15 @@ fn every_corpus_schedule_round_trips() {
     assert_eq!(checked, 15, "every schedule file in the corpus");
 }
 
+/// Reads an HTTP request's head, up to the blank line.
+fn skip_request(stream: &std::net::TcpStream) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+        line.clear();
+    }
+}
+
 /// A one-thread HTTP server on loopback that answers each request with the next canned
 /// response; it counts the requests it served.
 fn serve(responses: Vec<(u16, String)>) -> (String, Arc<Mutex<usize>>) {
@@ -161,11 +170,7 @@ fn serve(responses: Vec<(u16, String)>) -> (String, Arc<Mutex<usize>>) {
             let Ok((mut stream, _)) = listener.accept() else {
                 return;
             };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
-                line.clear();
-            }
+            skip_request(&stream);
             let reason = if status == 200 { "OK" } else { "Internal Server Error" };
             let _ = write!(
                 stream,
@@ -239,11 +244,7 @@ fn serve_gzip(body: Vec<u8>) -> String {
         let Ok((mut stream, _)) = listener.accept() else {
             return;
         };
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut line = String::new();
-        while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
-            line.clear();
-        }
+        skip_request(&stream);
         let _ = write!(
             stream,
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

@@ -315,18 +315,11 @@ fn report(bot: &Bot, out: &impl Outbox, parcel: &Parcel, err: &SendError) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{bot, Recording, Room};
+    use super::super::testing::{bot, next, Recording, Room};
     use super::*;
     use crate::store::Store;
     use chrono::TimeZone;
     use tokio::sync::watch;
-
-    async fn next(inbox: &mut mpsc::UnboundedReceiver<(String, String)>) -> (String, String) {
-        tokio::time::timeout(Duration::from_secs(10), inbox.recv())
-            .await
-            .expect("a post within 10 s")
-            .expect("the outbox is there")
-    }
 
     /// The key of the reminder `lead` minutes before session `id`.
     fn reminder(bot: &Bot, id: &str, lead: i64) -> String {

@@ -695,16 +695,9 @@ mod tests {
         bot.answer(out, &from, &Ok(command)).await.message.body().to_string()
     }
 
-    async fn next(inbox: &mut tokio::sync::mpsc::UnboundedReceiver<(String, String)>) -> (String, String) {
-        tokio::time::timeout(Duration::from_secs(10), inbox.recv())
-            .await
-            .expect("a post within 10 s")
-            .expect("the outbox is there")
-    }
-
     #[tokio::test]
     async fn a_replayed_delay_changes_nothing_and_gets_its_first_reply_again() {
-        use testing::{bot, Recording};
+        use testing::{bot, next, Recording};
         let bot = bot(
             "announcements = [\"#main:x\"]\n",
             (14, 20, 0),
@@ -738,7 +731,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_question_approved_rejected_and_approved_again_reaches_the_speakers_twice() {
-        use testing::{bot, Recording};
+        use testing::{bot, next, Recording};
         let bot = bot(
             "moderators = \"#mods:x\"\nspeakers = \"#speakers:x\"\n",
             (9, 10, 0),

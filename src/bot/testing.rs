@@ -99,3 +99,11 @@ pub fn bot(rooms: &str, now: (u32, u32, u32), speed: f64, store: Store) -> Bot {
     let clock = Clock::rehearsal(start.with_timezone(&Utc), speed, zone);
     Bot::new(config, loaded, source, clock, store)
 }
+
+/// The next post the recording outbox took: (room, plain body); at most 10 s away.
+pub async fn next(inbox: &mut mpsc::UnboundedReceiver<(String, String)>) -> (String, String) {
+    tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await
+        .expect("a post within 10 s")
+        .expect("the outbox is there")
+}
