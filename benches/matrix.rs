@@ -290,6 +290,7 @@ impl Lcg {
 async fn latency() -> bool {
     const ROUNDS: usize = 300;
     let mut bot = Bot::register("").await;
+    bot.without_command_limit();
     bot.start("2023-02-03T09:10");
     let attendee = Peer::new("attendee").await;
     let echo = Peer::new("echo").await;
@@ -387,6 +388,7 @@ async fn concurrent() -> bool {
     const CLIENTS: usize = 20;
     const EACH: usize = 10;
     let mut bot = Bot::register("").await;
+    bot.without_command_limit();
     bot.start("2023-02-03T09:10");
     let host = Peer::new("host").await;
     let mut guests = Vec::new();
@@ -445,6 +447,7 @@ async fn punctuality() -> bool {
         "[rooms]\nannouncements = [\"#{alias}:localhost\"]\n[reminders]\nlead = [\"10m\", \"0m\"]\ngrace = \"2m\"\n"
     );
     let mut bot = Bot::register_with("", &tail).await;
+    bot.without_command_limit();
     let attendee = Peer::new("attendee").await;
     let room = attendee.create_room_with_alias(&[&bot.user], false, Some(&alias)).await;
     let schedule = centos();
@@ -512,6 +515,7 @@ async fn burst() -> bool {
         attendee.stop_syncing();
     }
     let mut bot = Bot::for_user(bot_user, "", &rooms.tail);
+    bot.without_command_limit();
     bot.start("2023-02-03T14:20");
     bot.joined(&moderator, &rooms.main).await;
     bot.joined(&moderator, &rooms.mods).await;
@@ -632,6 +636,7 @@ async fn memory() -> bool {
     let mut ok = true;
     for (label, path, now, speaker) in cases {
         let mut bot = Bot::register("").await;
+        bot.without_command_limit();
         bot.use_schedule(&path);
         bot.start(now);
         let attendee = Peer::new("attendee").await;
@@ -667,6 +672,7 @@ async fn memory() -> bool {
 async fn start() -> bool {
     const STARTS: usize = 5;
     let mut bot = Bot::register("").await;
+    bot.without_command_limit();
     let attendee = Peer::new("attendee").await;
     let room = attendee.create_room(&[&bot.user], false).await;
     bot.start("2023-02-03T09:10");
@@ -920,6 +926,7 @@ async fn restarts() -> bool {
     )
     .await;
     let mut bot = Bot::for_user(bot_user, "", &rooms.tail);
+    bot.without_command_limit();
     let schedule = centos();
     let (from, until) = (at("09:00"), at("12:40"));
     let planned = planned(&config_text(&bot), &schedule, from, until - TimeDelta::minutes(2));
@@ -1010,6 +1017,7 @@ async fn outage() -> bool {
     )
     .await;
     let mut bot = Bot::for_user(bot_user, "", &rooms.tail);
+    bot.without_command_limit();
     let schedule = centos();
     let (from, until) = (at("09:10"), at("10:50"));
     let planned = planned(&config_text(&bot), &schedule, from, until - TimeDelta::minutes(2));
@@ -1119,6 +1127,7 @@ async fn ratelimit() -> bool {
         aliases.join(", ")
     );
     let mut bot = Bot::for_user(bot_user, "", &tail);
+    bot.without_command_limit();
     bot.log_filter =
         "info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk::http_client=debug".to_string();
     let schedule = centos();

@@ -208,6 +208,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 async fn e2e_answers_as_fast_as_the_homeserver_delivers() {
     const ROUNDS: usize = 40;
     let mut bot = Bot::register("").await;
+    bot.without_command_limit();
     bot.start(TEN_PAST_NINE);
     let attendee = Peer::new("attendee").await;
     let echo = Peer::new("echo").await;

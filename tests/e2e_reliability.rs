@@ -354,3 +354,55 @@ async fn e2e_a_bot_the_homeserver_logged_out_exits_with_what_to_do() {
         bot.log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_a_flooding_attendee_is_told_once_to_slow_down_then_ignored_while_others_are_answered() {
+    let mut bot = Bot::register("").await;
+    bot.start("2023-02-03T09:10");
+    let flooder = Peer::new("flooder").await;
+    let quiet = Peer::new("quiet").await;
+    let room = flooder.create_room(&[&bot.user, &quiet.user], false).await;
+    quiet.client.join_room_by_id(room.room_id()).await.expect("joins");
+    flooder.wait_for_join(&room, &bot.user).await;
+    let quiet_room = quiet.client.get_room(room.room_id()).unwrap();
+
+    // Twelve commands at once: ten answered (the default 10/10s), one "slow down", one not.
+    let started = Instant::now();
+    for n in 0..12 {
+        flooder.say(&room, &format!("!nosuchcommand{n}")).await;
+    }
+    let mut replies = Vec::new();
+    while replies.len() < 11 {
+        replies.push(flooder.reply_from(&room, &bot.user, None).await.body);
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "all within the window");
+    assert!(
+        replies[..10]
+            .iter()
+            .all(|r| r.starts_with("Unknown command !nosuchcommand")),
+        "{replies:?}"
+    );
+    assert_eq!(
+        replies[10],
+        "You are sending commands faster than I answer them (at most 10 in 10s); I will answer again in a moment."
+    );
+    // Someone else is answered meanwhile; the twelfth command never is.
+    let (asked, _) = quiet.say(&quiet_room, "!ping").await;
+    assert_eq!(
+        quiet.reply_from(&quiet_room, &bot.user, Some(&asked)).await.body,
+        "pong"
+    );
+    let more: Vec<_> = flooder
+        .drain()
+        .await
+        .into_iter()
+        .filter(|r| r.sender == bot.user && r.in_reply_to.as_ref() != Some(&asked))
+        .collect();
+    assert!(more.is_empty(), "nothing more for the flooder: {more:?}");
+    // Once the window has room again, the flooder is answered.
+    tokio::time::sleep(Duration::from_secs(10).saturating_sub(started.elapsed()) + Duration::from_millis(500)).await;
+    let (asked, _) = flooder.say(&room, "!ping").await;
+    assert_eq!(flooder.reply_from(&room, &bot.user, Some(&asked)).await.body, "pong");
+    assert_eq!(bot.stop(), Some(0));
+}

@@ -415,6 +415,14 @@ impl Bot {
         }
     }
 
+    /// Lifts `[commands] per_user` for a test or benchmark whose one client sends commands
+    /// as fast as the homeserver takes them (the limit is tested on its own).
+    pub fn without_command_limit(&self) {
+        let mut config = std::fs::read_to_string(self.config_path()).unwrap();
+        config.push_str("\n[commands]\nper_user = \"off\"\n");
+        std::fs::write(self.config_path(), config).unwrap();
+    }
+
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("confbot.toml")
     }
