@@ -525,7 +525,10 @@ const RUN_HELP: &str = "Environment:
   RUST_LOG             log levels, e.g. info,confbot=debug
 
 The first start logs in and saves the session in [matrix] state_dir; later starts restore it.
-SIGINT or SIGTERM finishes the replies under way and exits 0.
+One bot at a time runs on a state_dir (a second exits at once, naming the first).
+A rehearsal (--now) keeps its records in state_dir/rehearsal/, apart from the real day's.
+SIGINT or SIGTERM finishes the replies under way and exits 0; a login the homeserver no
+longer accepts exits 1 with what to do.
 [metrics] listen serves /healthz and /metrics (Prometheus).";
 
 /// The rooms the console shows posts going to when there is no config.

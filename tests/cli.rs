@@ -432,6 +432,8 @@ fn version_and_help_name_every_subcommand_and_option() {
         "--config",
         "--now",
         "--speed",
+        "--keep-rehearsal",
+        "--dry-run",
         "--log-json",
         "CONFBOT_PASSWORD",
         "/healthz",
