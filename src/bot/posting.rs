@@ -273,9 +273,13 @@ fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
         summary,
     );
     if parcels.is_empty() {
-        // No room to post to: done.
-        if let Err(err) = bot.store.record_post(&post.key, outcome, now_ms()) {
-            warn!(error = %err, "recording a post");
+        // No room to post to (none configured for it): done, as it always was.
+        let recorded = bot.store.record_post(&post.key, outcome, now_ms());
+        if bot.stored(recorded, "recording a post") == Some(true) {
+            let late = outcome == Outcome::Late;
+            bot.metrics
+                .post(kind(post), if late { PostOutcome::Late } else { PostOutcome::Sent });
+            info!(key = %post.key, late, rooms = 0, "posted");
         }
         return;
     }
