@@ -406,3 +406,58 @@ async fn e2e_a_flooding_attendee_is_told_once_to_slow_down_then_ignored_while_ot
     assert_eq!(flooder.reply_from(&room, &bot.user, Some(&asked)).await.body, "pong");
     assert_eq!(bot.stop(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_a_question_approved_rejected_and_approved_again_reaches_the_speakers_twice() {
+    let moderator = Peer::new("moderator").await;
+    let attendee = Peer::new("attendee").await;
+    let speaker = Peer::new("speaker").await;
+    let bot_user = support::register_user("confbot").await;
+    let main = moderator
+        .create_room_with_alias(&[&bot_user, &attendee.user], false, Some(&support::unique("main")))
+        .await;
+    let mods = moderator.create_room(&[&bot_user], false).await;
+    let speakers = moderator.create_room(&[&bot_user, &speaker.user], false).await;
+    attendee
+        .client
+        .join_room_by_id(main.room_id())
+        .await
+        .expect("attendee joins");
+    speaker
+        .client
+        .join_room_by_id(speakers.room_id())
+        .await
+        .expect("speaker joins");
+    let tail = format!(
+        "moderators = [\"{}\"]\n[rooms]\nmoderators = \"{}\"\nspeakers = \"{}\"\n[rooms.map]\n\"Pagoda room\" = \"{}\"\n",
+        moderator.user,
+        mods.room_id(),
+        speakers.room_id(),
+        main.room_id()
+    );
+    let mut bot = Bot::for_user(bot_user.clone(), "", &tail);
+    bot.start("2023-02-03T14:20");
+    for room in [&main, &mods, &speakers] {
+        bot.joined(&moderator, room).await;
+    }
+    let attendee_main = attendee.client.get_room(main.room_id()).unwrap();
+    attendee.say(&attendee_main, "!ask Is Nmstate in 9.2?").await;
+    moderator.reply_from(&mods, &bot_user, None).await;
+
+    let speaker_room = speaker.client.get_room(speakers.room_id()).unwrap();
+    moderator.say(&mods, "!approve 1").await;
+    let first = speaker.reply_from(&speaker_room, &bot_user, None).await.body;
+    assert!(first.contains("Is Nmstate in 9.2?"), "{first}");
+    moderator.say(&mods, "!reject 1 asked already").await;
+    // The homeserver would hand back the first, withdrawn post for a reused transaction id.
+    moderator.say(&mods, "!approve 1").await;
+    let second = speaker.reply_from(&speaker_room, &bot_user, None).await.body;
+    assert_eq!(
+        second,
+        first,
+        "approved again: the speakers see it again\n{}",
+        bot.log()
+    );
+    assert_eq!(bot.stop(), Some(0));
+}
