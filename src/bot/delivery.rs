@@ -298,17 +298,30 @@ fn report(bot: &Bot, out: &impl Outbox, parcel: &Parcel, err: &SendError) {
             ". Other rooms are not held up; I will keep posting there and say nothing more until a post gets through.",
         );
     let key = format!("undeliverable:{}:{room}", parcel.key);
-    let now = bot.clock.now();
+    post_now(bot, out, &key, &[moderators], message, true, "a report");
+}
+
+/// Posts `message` now, once, to each of `rooms` (as the config names them): the bot's
+/// own notices and announcements, which are never late. `key` names it for good.
+pub fn post_now(
+    bot: &Bot,
+    out: &impl Outbox,
+    key: &str,
+    rooms: &[String],
+    message: Message,
+    notice: bool,
+    summary: &str,
+) {
     let parcels = parcels(
-        &key,
-        vec![Address::Room(moderators)],
+        key,
+        rooms.iter().cloned().map(Address::Room).collect(),
         message.clone(),
         message,
-        true,
-        now,
+        notice,
+        bot.clock.now(),
         PostKind::Announcement,
         Outcome::Sent,
-        "a report".to_string(),
+        summary.to_string(),
     );
     dispatch(bot, out, parcels);
 }

@@ -250,38 +250,25 @@ impl Bot {
 
     /// Posts `message` once to `room` through its courier; `key` names it for good.
     pub fn post_once(&self, out: &impl Outbox, room: &str, message: Message, key: &str) {
-        let parcels = delivery::parcels(
-            key,
-            vec![delivery::Address::Room(room.to_string())],
-            message.clone(),
-            message,
-            true,
-            self.clock.now(),
-            crate::metrics::PostKind::Announcement,
-            crate::store::Outcome::Sent,
-            "a notice".to_string(),
-        );
-        delivery::dispatch(self, out, parcels);
+        delivery::post_now(self, out, key, &[room.to_string()], message, true, "a notice");
     }
 
     /// Posts `message` once to each of `targets` through their couriers; `key` names it
     /// for good. It does not wait for the rooms: one that fails holds up nothing else.
     fn announce(&self, out: &impl Outbox, targets: &[String], message: &Message, key: &str) {
-        let parcels = delivery::parcels(
+        let summary = format!(
+            "the announcement \"{}\"",
+            crate::message::isolate(first_line(message.body()))
+        );
+        delivery::post_now(
+            self,
+            out,
             key,
-            targets.iter().cloned().map(delivery::Address::Room).collect(),
-            message.clone(),
+            targets,
             message.clone(),
             self.config.reminders.as_notice,
-            self.clock.now(),
-            crate::metrics::PostKind::Announcement,
-            crate::store::Outcome::Sent,
-            format!(
-                "the announcement \"{}\"",
-                crate::message::isolate(first_line(message.body()))
-            ),
+            &summary,
         );
-        delivery::dispatch(self, out, parcels);
     }
 
     /// Answers one command from `from`: decides in the core, then stores, posts and

@@ -157,18 +157,16 @@ fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) {
     if posts.len() > 20 {
         message.line_break().text(&format!("…and {} more.", posts.len() - 20));
     }
-    let parcels = delivery::parcels(
-        &format!("skipped:{}", posts[0].key),
-        vec![Address::Room(moderators.clone())],
-        message.clone(),
+    let key = format!("skipped:{}", posts[0].key);
+    delivery::post_now(
+        bot,
+        out,
+        &key,
+        std::slice::from_ref(moderators),
         message,
         true,
-        bot.clock.now(),
-        PostKind::Announcement,
-        Outcome::Sent,
-        "the list of skipped posts".to_string(),
+        "the list of skipped posts",
     );
-    delivery::dispatch(bot, out, parcels);
 }
 
 /// Records posts as skipped; `missed`: they were missed, not due before the first start.
