@@ -9,7 +9,7 @@ use crate::bot::{self, Bot, Sender};
 use crate::clock::Clock;
 use crate::command::{Command, Role, UsageError};
 use crate::config::{AccessConfig, Config};
-use crate::flood::{Admit, Flood};
+use crate::flood::{Admit, Flood, Turns};
 use crate::source::Refresher;
 use crate::state::{StateDir, StoreKind};
 use crate::store::Store;
@@ -510,15 +510,27 @@ fn age(sent: MilliSecondsSinceUnixEpoch) -> Option<Duration> {
 /// questions drain at the homeserver's latency rather than at its throughput.
 const REPLIES_IN_FLIGHT: usize = 16;
 
-/// Answers queued commands, each at most once: decides and acts on each in the order
-/// they came (questions get their numbers in that order), then sends the replies
+/// Answers queued commands, each at most once. Commands wait their sender's turn
+/// ([`Turns`]): one sender's in the order they came, and the sender served least recently
+/// first, so a flood delays only those who send it. Each is decided and acted on in
+/// that order (questions get their numbers in it), and the replies are sent
 /// concurrently, though one sender's replies still in order. On shutdown, answers what is
 /// queued, waits for the replies under way and stops.
 async fn answer_commands(bot: Matrix, mut queue: mpsc::Receiver<Incoming>, mut shutdown: watch::Receiver<bool>) {
     let mut replies = Replies::default();
+    let mut turns = Turns::new(QUEUE_LIMIT);
+    let mut queue_open = true;
     loop {
+        // Take in everything queued, then answer in turns while replies can go out.
+        while let Ok(incoming) = queue.try_recv() {
+            wait_turn(&bot, &mut turns, incoming);
+        }
+        while replies.sending.len() < REPLIES_IN_FLIGHT {
+            let Some(incoming) = turns.pop() else { break };
+            replies.answer(&bot, incoming).await;
+        }
         if *shutdown.borrow() {
-            while let Ok(incoming) = queue.try_recv() {
+            while let Some(incoming) = turns.pop() {
                 replies.answer(&bot, incoming).await;
             }
             while replies.next_sent().await {}
@@ -526,10 +538,23 @@ async fn answer_commands(bot: Matrix, mut queue: mpsc::Receiver<Incoming>, mut s
         }
         tokio::select! {
             biased;
-            Some(incoming) = queue.recv() => replies.answer(&bot, incoming).await,
+            incoming = queue.recv(), if queue_open => match incoming {
+                Some(incoming) => wait_turn(&bot, &mut turns, incoming),
+                None => queue_open = false,
+            },
             true = replies.next_sent(), if !replies.sending.is_empty() => {}
             _ = shutdown.changed() => {}
         }
+    }
+}
+
+/// Queues a command for its sender's turn; one dropped to make room is counted.
+fn wait_turn(bot: &Matrix, turns: &mut Turns<Incoming>, incoming: Incoming) {
+    let sender = incoming.event.sender.to_string();
+    if let Some(dropped) = turns.push(&sender, incoming) {
+        warn!(event = %dropped.event.event_id, sender = %dropped.event.sender,
+            "the command queue is full ({QUEUE_LIMIT}); dropping the newest command of the sender with the most waiting");
+        bot.bot.metrics.command_dropped(false);
     }
 }
 
