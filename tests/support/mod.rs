@@ -180,15 +180,25 @@ impl Peer {
     /// Makes this client a plain echo bot: every text message from someone else gets a
     /// notice reply at once. The floor for latency: the homeserver's own two-hop delivery.
     pub fn echo_replies(&self) {
+        self.echo(None);
+    }
+
+    /// Like [`Peer::echo_replies`], for `sender`'s messages only: a floor in a room where
+    /// others talk too.
+    pub fn echo_replies_to(&self, sender: &UserId) {
+        self.echo(Some(sender.to_owned()));
+    }
+
+    fn echo(&self, only: Option<OwnedUserId>) {
         let own = self.user.clone();
         self.client
             .add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
-                let own = own.clone();
+                let (own, only) = (own.clone(), only.clone());
                 async move {
                     let MessageType::Text(text) = &event.content.msgtype else {
                         return;
                     };
-                    if event.sender == own {
+                    if event.sender == own || only.is_some_and(|only| event.sender != only) {
                         return;
                     }
                     let content = RoomMessageEventContent::notice_plain(format!("echo: {}", text.body))
