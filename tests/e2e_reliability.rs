@@ -461,3 +461,99 @@ async fn e2e_a_question_approved_rejected_and_approved_again_reaches_the_speaker
     );
     assert_eq!(bot.stop(), Some(0));
 }
+
+/// A Synapse of the test's own (scripts/synapse with `env`), stopped when dropped. While it
+/// runs, the support helpers use it: the e2e tests run one at a time.
+struct OwnSynapse {
+    dir: tempfile::TempDir,
+    shared: String,
+}
+
+impl OwnSynapse {
+    fn start(env: &[(&str, &str)]) -> OwnSynapse {
+        let dir = tempfile::tempdir().unwrap();
+        let output = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/synapse"))
+            .arg("start")
+            .arg(dir.path())
+            .envs(env.iter().copied())
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("scripts/synapse runs");
+        assert!(output.status.success(), "scripts/synapse start failed");
+        let line = String::from_utf8(output.stdout).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("CONFBOT_TEST_HOMESERVER=")
+            .unwrap_or_else(|| panic!("scripts/synapse printed {line:?}"));
+        let shared = support::homeserver();
+        std::env::set_var("CONFBOT_TEST_HOMESERVER", url);
+        OwnSynapse { dir, shared }
+    }
+}
+
+impl Drop for OwnSynapse {
+    fn drop(&mut self) {
+        std::env::set_var("CONFBOT_TEST_HOMESERVER", &self.shared);
+        let _ = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/synapse"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// The saved session's device id and access token.
+fn saved_session(bot: &Bot) -> (String, String) {
+    let text = std::fs::read_to_string(bot.dir.path().join("state/session.json")).unwrap();
+    let session: serde_json::Value = serde_json::from_str(&text).unwrap();
+    (
+        session["device_id"].as_str().unwrap().to_string(),
+        session["access_token"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_a_login_the_homeserver_lets_expire_is_renewed_as_the_same_device() {
+    // Every access token expires 20 s after its login, and is then refused with
+    // M_UNKNOWN_TOKEN and soft_logout: true.
+    let _synapse = OwnSynapse::start(&[("CONFBOT_SYNAPSE_SESSION_LIFETIME", "20s")]);
+    let organizer = Peer::new("organizer").await;
+    let alias = support::unique("hall");
+    let room = organizer.create_public_room(&alias).await;
+    let mut bot = Bot::register_with("", &format!("[rooms]\nannouncements = [\"#{alias}:localhost\"]\n")).await;
+    bot.start("2023-02-03T09:10");
+    organizer.wait_for_join(&room, &bot.user).await;
+    let (device, token) = saved_session(&bot);
+
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !bot.log().contains("logged in again as the same device") {
+        assert!(Instant::now() < deadline, "no new login:\n{}", bot.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        bot.log().contains("the homeserver let the bot's login expire (soft logout)"),
+        "{}",
+        bot.log()
+    );
+    let (device_after, token_after) = saved_session(&bot);
+    assert_eq!(device_after, device, "the same device, so its keys stay valid");
+    assert_ne!(token_after, token, "a new access token, saved for the next start");
+
+    // The organizer's login has expired as well: a newcomer asks.
+    let attendee = Peer::new("attendee").await;
+    let joined = attendee
+        .client
+        .join_room_by_id_or_alias(room.room_id().into(), &[])
+        .await
+        .expect("joins the public room");
+    let (asked, _) = attendee.say(&joined, "!ping").await;
+    assert_eq!(
+        attendee.reply_from(&joined, &bot.user, Some(&asked)).await.body,
+        "pong",
+        "{}",
+        bot.log()
+    );
+    assert!(bot.wait_exit(Duration::ZERO).is_none(), "still running:\n{}", bot.log());
+    assert_eq!(bot.stop(), Some(0), "{}", bot.log());
+}

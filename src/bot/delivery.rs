@@ -68,7 +68,7 @@ pub struct Parcel {
 /// The couriers, by room; started on first use.
 #[derive(Clone, Default)]
 pub struct Couriers {
-    queues: Arc<Mutex<HashMap<Address, mpsc::UnboundedSender<Parcel>>>>,
+    queues: Arc<Mutex<HashMap<Address, (mpsc::UnboundedSender<Parcel>, tokio::task::AbortHandle)>>>,
     /// Rooms already reported as refusing posts; a room leaves when a post gets through.
     reported: Arc<Mutex<HashSet<String>>>,
 }
@@ -76,15 +76,26 @@ pub struct Couriers {
 impl Couriers {
     fn queue(&self, bot: &Bot, out: &impl Outbox, to: &Address) -> mpsc::UnboundedSender<Parcel> {
         let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(queue) = queues.get(to) {
+        if let Some((queue, _)) = queues.get(to) {
             if !queue.is_closed() {
                 return queue.clone();
             }
         }
         let (queue, parcels) = mpsc::unbounded_channel();
-        tokio::spawn(carry(bot.clone(), out.clone(), parcels));
-        queues.insert(to.clone(), queue.clone());
+        let courier = tokio::spawn(carry(bot.clone(), out.clone(), parcels));
+        queues.insert(to.clone(), (queue.clone(), courier.abort_handle()));
         queue
+    }
+
+    /// Stops every courier at once, with what it holds: the outbox they send through is
+    /// gone (the login ended). What they had not delivered is not recorded as delivered,
+    /// so the posting loop of the next login hands it to new couriers; a send cut short
+    /// after the homeserver took it is dropped there as a repeated transaction.
+    pub fn stop(&self) {
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        for (_, (_, courier)) in queues.drain() {
+            courier.abort();
+        }
     }
 }
 

@@ -509,6 +509,12 @@ impl Bot {
         self.announce(out, &self.config.rooms.announcements, message, &key);
     }
 
+    /// Stops the couriers: the outbox they send through is gone (the login ended). The
+    /// posts they held are handed to new ones by the next login's posting loop.
+    pub fn stop_deliveries(&self) {
+        self.couriers.stop();
+    }
+
     /// Starts the bot's own work, which every adapter runs alike: the posting timer, the
     /// question relay and schedule reloads. `first_start`: see [`posting::post_until`].
     pub fn spawn_tasks(&self, out: impl Outbox, first_start: bool, shutdown: watch::Receiver<bool>) -> Tasks {

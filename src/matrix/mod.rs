@@ -83,14 +83,14 @@ pub async fn run(
     refresher: Refresher,
     clock: Clock,
     options: RunOptions,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let matrix = config
         .matrix
         .clone()
         .context("the config has no [matrix] section: add homeserver and user (see config/confbot.example.toml)")?;
     let state = StateDir::lock(&matrix.state_dir)?;
-    let (client, first_login) = session::connect(&matrix).await?;
+    let (mut client, first_login) = session::connect(&matrix).await?;
     let own_user = client.user_id().context("logged in without a user id")?.to_owned();
     let store_path = state.store(options.store)?;
     // A new store (a rehearsal's, or one reset by hand) knows nothing was posted or
@@ -119,7 +119,7 @@ pub async fn run(
             .context("first sync")?;
     }
 
-    let metrics_listener = match config.metrics.listen {
+    let mut metrics_listener = match config.metrics.listen {
         Some(address) => Some(
             tokio::net::TcpListener::bind(address)
                 .await
@@ -127,25 +127,80 @@ pub async fn run(
         ),
         None => None,
     };
-    let (commands, queue) = mpsc::channel(QUEUE_LIMIT);
     let (source, loaded) = refresher.into_parts();
     let bot = Bot::new(config, loaded, source, clock, store);
+    // Kept across logins: who may command at what rate, and who holds which role.
+    let flood = bot
+        .config
+        .commands
+        .per_user
+        .map(|rate| Arc::new(std::sync::Mutex::new(Flood::new(rate))));
+    let roles = Arc::default();
+    let mut first_start = first_start;
+    loop {
+        let login = Login {
+            client: client.clone(),
+            own_user: own_user.clone(),
+            first_start,
+            dry_run: options.dry_run,
+            flood: flood.clone(),
+            roles: Arc::clone(&roles),
+        };
+        match serve(login, &bot, settings.clone(), &mut metrics_listener, &shutdown).await? {
+            Ended::Shutdown => break,
+            Ended::SoftLogout => {
+                let device = client.device_id().context("logged in without a device id")?.to_owned();
+                warn!(%device, "the homeserver let the bot's login expire (soft logout); logging in again as the same device");
+                client = session::log_in_again(&matrix, &device).await?;
+                first_start = false;
+            }
+        }
+    }
+    info!("stopped");
+    drop(state);
+    Ok(())
+}
+
+/// One login's share of a run: the client and what outlives it.
+struct Login {
+    client: Client,
+    own_user: OwnedUserId,
+    first_start: bool,
+    dry_run: bool,
+    flood: Option<Arc<std::sync::Mutex<Flood>>>,
+    roles: Arc<std::sync::Mutex<HashMap<OwnedUserId, Role>>>,
+}
+
+/// Why serving on one login ended.
+enum Ended {
+    Shutdown,
+    /// The access token expired; the device is still the bot's.
+    SoftLogout,
+}
+
+/// Serves on one login until the bot shuts down (then finishes the replies under way) or
+/// the login expires (then stops at once: what was not sent is sent on the next login).
+async fn serve(
+    login: Login,
+    bot: &Bot,
+    settings: SyncSettings,
+    metrics_listener: &mut Option<tokio::net::TcpListener>,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<Ended> {
+    let client = &login.client;
+    let (commands, queue) = mpsc::channel(QUEUE_LIMIT);
     let out = MatrixOutbox::new(
         client.clone(),
         bot.store.clone(),
-        via_servers(&bot.config.access, &own_user),
-        options.dry_run,
+        via_servers(&bot.config.access, &login.own_user),
+        login.dry_run,
     );
     let matrix = Matrix {
-        flood: bot
-            .config
-            .commands
-            .per_user
-            .map(|rate| Arc::new(std::sync::Mutex::new(Flood::new(rate)))),
-        roles: Arc::default(),
+        flood: login.flood,
+        roles: login.roles,
         bot: bot.clone(),
         out: out.clone(),
-        own_user,
+        own_user: login.own_user,
         commands,
     };
     client.add_event_handler_context(matrix.clone());
@@ -153,16 +208,16 @@ pub async fn run(
     client.add_event_handler(on_message);
     client.add_event_handler(on_reaction);
     client.add_event_handler(on_tombstone);
-    join_configured_rooms(&client, &bot.config, &out).await;
-    answer_pending_invites(&client, &matrix).await;
-    if !first_start {
-        catch_up_commands(&client, &matrix).await;
+    join_configured_rooms(client, &bot.config, &out).await;
+    answer_pending_invites(client, &matrix).await;
+    if !login.first_start {
+        catch_up_commands(client, &matrix).await;
     }
     // The first sync's responses are parsed and stored by now.
     crate::memory::release_freed();
 
-    bot.metrics.started(Instant::now());
-    if let Some(listener) = metrics_listener {
+    if let Some(listener) = metrics_listener.take() {
+        bot.metrics.started(Instant::now());
         info!(address = ?listener.local_addr().ok(), "serving /metrics and /healthz");
         let store = bot.store.clone();
         let questions = move || {
@@ -177,24 +232,41 @@ pub async fn run(
             questions,
             shutdown.clone(),
         ));
+    } else if login.first_start {
+        bot.metrics.started(Instant::now());
     }
-    let answering = tokio::spawn(answer_commands(matrix.clone(), queue, shutdown.clone()));
-    let tasks = bot.spawn_tasks(out.clone(), first_start, shutdown.clone());
-    let synced = sync_until(&client, &bot, settings, &mut shutdown).await;
-    if let Err(err) = synced {
-        // Stop the tasks at once: posting on with a token the homeserver refuses loses
-        // nothing (nothing is recorded as sent), and a supervisor restarts the bot.
-        tasks.finish(Duration::ZERO).await;
-        answering.abort();
-        return Err(err);
+    // This login's tasks stop when the bot shuts down or the login ends.
+    let (stop, stopping) = watch::channel(false);
+    let forward = {
+        let (mut shutdown, stop) = (shutdown.clone(), stop.clone());
+        tokio::spawn(async move {
+            let _ = shutdown.wait_for(|down| *down).await;
+            stop.send_replace(true);
+        })
+    };
+    let answering = tokio::spawn(answer_commands(matrix.clone(), queue, stopping.clone()));
+    let tasks = bot.spawn_tasks(out.clone(), login.first_start, stopping);
+    let synced = sync_until(client, bot, settings, shutdown.clone()).await;
+    forward.abort();
+    match synced {
+        Ok(Ended::Shutdown) => {
+            info!("shutting down: finishing the replies under way");
+            stop.send_replace(true);
+            let _ = tokio::time::timeout(Duration::from_secs(10), answering).await;
+            tasks.finish(Duration::from_secs(10)).await;
+            Ok(Ended::Shutdown)
+        }
+        ended => {
+            // Stop this login's work at once: sending on with a token the homeserver
+            // refuses loses nothing (nothing is recorded as sent). Commands not answered
+            // are read back by the next login; a hard logout exits for a supervisor.
+            stop.send_replace(true);
+            answering.abort();
+            tasks.finish(Duration::ZERO).await;
+            bot.stop_deliveries();
+            ended
+        }
     }
-
-    info!("shutting down: finishing the replies under way");
-    let _ = tokio::time::timeout(Duration::from_secs(10), answering).await;
-    tasks.finish(Duration::from_secs(10)).await;
-    info!("stopped");
-    drop(state);
-    Ok(())
 }
 
 /// Long-polls the homeserver: the next sync starts as soon as the last one returns, so a
@@ -204,8 +276,8 @@ async fn sync_until(
     client: &Client,
     bot: &Bot,
     settings: SyncSettings,
-    shutdown: &mut watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Ended> {
     let mut backoff = BACKOFF_START;
     let mut failing = false;
     // The first sync returns at once (with whatever is new), so /healthz turns healthy as
@@ -214,7 +286,7 @@ async fn sync_until(
     loop {
         let sync = client.sync_once(settings.clone().timeout(timeout));
         tokio::select! {
-            _ = shutdown.changed() => return Ok(()),
+            _ = shutdown.changed() => return Ok(Ended::Shutdown),
             result = sync => match result {
                 Ok(_) => {
                     bot.metrics.sync_ok(Instant::now());
@@ -228,16 +300,18 @@ async fn sync_until(
                 Err(err) => {
                     bot.metrics.sync_failed(&err.to_string(), Instant::now());
                     if let Some(ErrorKind::UnknownToken(token)) = err.client_api_error_kind() {
+                        if token.soft_logout {
+                            return Ok(Ended::SoftLogout);
+                        }
                         anyhow::bail!(
-                            "the homeserver no longer accepts the bot's access token ({}): {}",
-                            if token.soft_logout { "soft logout: the login expired" } else { "the login was revoked, or its device deleted" },
-                            "remove session.json and the matrix/ folder from the state directory and start the bot again; it logs in afresh, as a new device"
+                            "the homeserver no longer accepts the bot's access token (the login was revoked, or its device deleted): \
+                             remove session.json and the matrix/ folder from the state directory and start the bot again; it logs in afresh, as a new device"
                         );
                     }
                     warn!(error = %err, retry_in = ?backoff, "sync failed; is the homeserver reachable?");
                     failing = true;
                     tokio::select! {
-                        _ = shutdown.changed() => return Ok(()),
+                        _ = shutdown.changed() => return Ok(Ended::Shutdown),
                         _ = tokio::time::sleep(backoff) => {}
                     }
                     backoff = (backoff * 2).min(BACKOFF_MAX);

@@ -269,17 +269,22 @@ async fn send_event(
 /// How long one attempt to send may take.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Whether the homeserver refused for good: any 4xx but 408 (timeout) and 429 (rate
-/// limit): no permission (403, M_FORBIDDEN), too large (413, M_TOO_LARGE), malformed
-/// (400), unknown room (404). Everything else (no connection, 5xx) may pass later.
+/// Whether the homeserver refused for good: any 4xx but 401 (the bot's login, which a
+/// new one mends), 408 (timeout) and 429 (rate limit): no permission (403, M_FORBIDDEN),
+/// too large (413, M_TOO_LARGE), malformed (400), unknown room (404). Everything else (no
+/// connection, 5xx) may pass later.
 fn is_final(err: &matrix_sdk::Error) -> bool {
-    err.as_client_api_error().is_some_and(|api| {
-        let status = api.status_code.as_u16();
-        (400..500).contains(&status)
-            && status != 408
-            && status != 429
-            && !matches!(api.error_kind(), Some(ErrorKind::LimitExceeded(_)))
-    })
+    err.as_client_api_error()
+        .is_some_and(|api| refuses_for_good(api.status_code.as_u16(), api.error_kind()))
+}
+
+fn refuses_for_good(status: u16, kind: Option<&ErrorKind>) -> bool {
+    (400..500).contains(&status)
+        && ![401, 408, 429].contains(&status)
+        && !matches!(
+            kind,
+            Some(ErrorKind::LimitExceeded(_) | ErrorKind::UnknownToken(_) | ErrorKind::MissingToken)
+        )
 }
 
 /// A failed request as the bot's retry rules see it.
@@ -302,4 +307,22 @@ pub(super) fn transaction_id(key: &str) -> OwnedTransactionId {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     OwnedTransactionId::from(format!("confbot-{hash:016x}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuses_for_good;
+
+    #[test]
+    fn a_lost_login_is_not_a_room_refusing_the_post() {
+        // 401: the access token expired or was revoked. Recorded as failed, the post would
+        // be lost for a room that would take it once the bot logs in again.
+        assert!(!refuses_for_good(401, None));
+        for passes_later in [408, 429, 500, 502, 503] {
+            assert!(!refuses_for_good(passes_later, None), "{passes_later}");
+        }
+        for refused in [400, 403, 404, 413] {
+            assert!(refuses_for_good(refused, None), "{refused}");
+        }
+    }
 }

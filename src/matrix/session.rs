@@ -4,6 +4,7 @@
 use crate::config::MatrixConfig;
 use anyhow::{bail, Context};
 use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::ruma::DeviceId;
 use matrix_sdk::{Client, SqliteStoreConfig};
 use std::path::Path;
 use tracing::info;
@@ -11,20 +12,7 @@ use tracing::info;
 /// Builds a client on the state directory's stores and restores the saved session, or
 /// logs in and saves it. The flag says whether this was the first login.
 pub async fn connect(matrix: &MatrixConfig) -> anyhow::Result<(Client, bool)> {
-    let client = Client::builder()
-        .homeserver_url(&matrix.homeserver)
-        // The low-memory settings: two connections a store, a 500 kB page cache. A bot's
-        // reads are few and small, and it should fit a small VPS beside its homeserver.
-        .sqlite_store_with_config_and_cache_path(
-            SqliteStoreConfig::with_low_memory_config(matrix.state_dir.join("matrix")).pool_max_size(2),
-            None::<&Path>,
-        )
-        // Talk to the configured URL, not the one the login response advertises: a bot often
-        // runs beside its homeserver and is configured with an internal address.
-        .respect_login_well_known(false)
-        .build()
-        .await
-        .with_context(|| format!("preparing the client for {}", matrix.homeserver))?;
+    let client = client(matrix).await?;
     let session_file = matrix.state_dir.join("session.json");
     if session_file.exists() {
         let text = std::fs::read_to_string(&session_file)
@@ -42,18 +30,54 @@ pub async fn connect(matrix: &MatrixConfig) -> anyhow::Result<(Client, bool)> {
         info!("restored the saved session");
         return Ok((client, false));
     }
+    log_in(&client, matrix, None).await?;
+    info!("logged in and saved the session");
+    Ok((client, true))
+}
+
+/// After a soft logout (the homeserver let the access token expire, keeping the device):
+/// logs in with the password as the same device, so its encryption keys stay valid, and
+/// saves the new session. A new client: a running one cannot take another login.
+pub async fn log_in_again(matrix: &MatrixConfig, device: &DeviceId) -> anyhow::Result<Client> {
+    let client = client(matrix).await?;
+    log_in(&client, matrix, Some(device)).await?;
+    info!(%device, "logged in again as the same device and saved the session");
+    Ok(client)
+}
+
+async fn log_in(client: &Client, matrix: &MatrixConfig, device: Option<&DeviceId>) -> anyhow::Result<()> {
     let password = password(matrix)?;
-    client
+    let mut login = client
         .matrix_auth()
         .login_username(&matrix.user, &password)
-        .initial_device_display_name(&matrix.device_name)
+        .initial_device_display_name(&matrix.device_name);
+    if let Some(device) = device {
+        login = login.device_id(device.as_str());
+    }
+    login
         .send()
         .await
         .with_context(|| format!("logging in as {}", matrix.user))?;
     let session = client.matrix_auth().session().context("no session after logging in")?;
-    save_session(&session_file, &session)?;
-    info!("logged in and saved the session");
-    Ok((client, true))
+    save_session(&matrix.state_dir.join("session.json"), &session)
+}
+
+/// A client on the state directory's stores, not logged in yet.
+async fn client(matrix: &MatrixConfig) -> anyhow::Result<Client> {
+    Client::builder()
+        .homeserver_url(&matrix.homeserver)
+        // The low-memory settings: two connections a store, a 500 kB page cache. A bot's
+        // reads are few and small, and it should fit a small VPS beside its homeserver.
+        .sqlite_store_with_config_and_cache_path(
+            SqliteStoreConfig::with_low_memory_config(matrix.state_dir.join("matrix")).pool_max_size(2),
+            None::<&Path>,
+        )
+        // Talk to the configured URL, not the one the login response advertises: a bot often
+        // runs beside its homeserver and is configured with an internal address.
+        .respect_login_well_known(false)
+        .build()
+        .await
+        .with_context(|| format!("preparing the client for {}", matrix.homeserver))
 }
 
 /// The password: `CONFBOT_PASSWORD`, else the `password_file`.
