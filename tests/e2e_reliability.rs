@@ -532,7 +532,8 @@ async fn e2e_a_login_the_homeserver_lets_expire_is_renewed_as_the_same_device() 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(
-        bot.log().contains("the homeserver let the bot's login expire (soft logout)"),
+        bot.log()
+            .contains("the homeserver let the bot's login expire (soft logout)"),
         "{}",
         bot.log()
     );
@@ -556,4 +557,71 @@ async fn e2e_a_login_the_homeserver_lets_expire_is_renewed_as_the_same_device() 
     );
     assert!(bot.wait_exit(Duration::ZERO).is_none(), "still running:\n{}", bot.log());
     assert_eq!(bot.stop(), Some(0), "{}", bot.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_a_power_level_in_the_moderators_room_counts_only_for_its_members() {
+    let organizer = Peer::new("organizer").await;
+    let stranger = Peer::new("stranger").await;
+    let bot_user = support::register_user("confbot").await;
+    let main = organizer
+        .create_room_with_alias(&[&bot_user, &stranger.user], false, Some(&support::unique("main")))
+        .await;
+    // The moderators room gives the stranger an organizer's power level, but the stranger
+    // is only invited (as a level left over from someone who left would be).
+    let mut request = matrix_sdk::ruma::api::client::room::create_room::v3::Request::new();
+    request.invite = vec![bot_user.clone(), stranger.user.clone()];
+    // (In room version 12 the creator's level is implicit and may not be listed.)
+    let levels = serde_json::json!({ "users": { stranger.user.as_str(): 100 } });
+    request.power_level_content_override = Some(matrix_sdk::ruma::serde::Raw::from_json(
+        serde_json::value::to_raw_value(&levels).unwrap(),
+    ));
+    let mods = organizer.client.create_room(request).await.expect("create room");
+    stranger
+        .client
+        .join_room_by_id(main.room_id())
+        .await
+        .expect("stranger joins the main room");
+    let tail = format!(
+        "[rooms]\nmoderators = \"{}\"\nannouncements = [\"{}\"]\n[rooms.map]\n\"Pagoda room\" = \"{}\"\n",
+        mods.room_id(),
+        main.room_id(),
+        main.room_id()
+    );
+    let mut bot = Bot::for_user(bot_user.clone(), "", &tail);
+    bot.start("2023-02-03T14:20");
+    bot.joined(&organizer, &main).await;
+    bot.joined(&organizer, &mods).await;
+    let stranger_main = stranger.client.get_room(main.room_id()).unwrap();
+
+    let (asked, _) = stranger.say(&stranger_main, "!delay 10m").await;
+    let refused = stranger.reply_from(&stranger_main, &bot_user, Some(&asked)).await;
+    assert_eq!(
+        refused.body,
+        "Sorry, !delay is for the conference organizers. Send !help for what you can use.",
+        "{}",
+        bot.log()
+    );
+
+    // Once a member of the moderators room, the same level makes an organizer.
+    stranger
+        .client
+        .join_room_by_id(mods.room_id())
+        .await
+        .expect("stranger joins the moderators room");
+    organizer.wait_for_join(&mods, &stranger.user).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (asked, _) = stranger.say(&stranger_main, "!delay 10m").await;
+        let reply = stranger.reply_from(&stranger_main, &bot_user, Some(&asked)).await;
+        if !reply.body.starts_with("Sorry, !delay is for") {
+            assert!(!reply.body.starts_with("Sorry"), "{}", reply.body);
+            break;
+        }
+        // The bot may not have synced the join yet.
+        assert!(Instant::now() < deadline, "still refused after joining:\n{}", bot.log());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(bot.stop(), Some(0));
 }
