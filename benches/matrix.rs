@@ -745,7 +745,9 @@ struct Tally {
 }
 
 impl Tally {
-    /// `skipped`: the moderators' "While I was away" lists, whose lines excuse a reminder.
+    /// `skipped`: the moderators' lists of skipped posts ("While I was away", from the
+    /// posting loop; "I could not post in time", from a room's courier), whose lines excuse
+    /// a reminder.
     fn count(
         planned: &[(String, DateTime<Tz>, String)],
         schedule: &Schedule,
@@ -761,7 +763,7 @@ impl Tally {
             .collect();
         let skipped: Vec<&str> = mods
             .iter()
-            .filter(|r| r.body.starts_with("While I was away"))
+            .filter(|r| r.body.starts_with("While I was away") || r.body.starts_with("I could not post in time"))
             .flat_map(|r| r.body.lines().skip(1))
             .collect();
         let mut tally = Tally {

@@ -63,11 +63,27 @@ pub struct Parcel {
     pub outcome: Outcome,
     /// The post in a few words, for the moderators when a room refuses it.
     pub summary: String,
+    /// Whether it is skipped once overdue beyond the grace period: the schedule's posts
+    /// are; the bot's own notices to the moderators are tried until they get through.
+    pub expires: bool,
 }
+
+/// Posts a courier skipped (overdue beyond the grace period in its room), gathered for
+/// one list to the moderators.
+#[derive(Default)]
+struct Skipped {
+    posts: Vec<(DateTime<Tz>, String, String, String)>,
+    listing: bool,
+}
+
+/// How long skipped posts are gathered before they are listed: the rooms of one outage
+/// skip their posts within moments of each other.
+const GATHER_SKIPPED: Duration = Duration::from_secs(3);
 
 /// The couriers, by room; started on first use.
 #[derive(Clone, Default)]
 pub struct Couriers {
+    skipped: Arc<Mutex<Skipped>>,
     queues: Arc<Mutex<HashMap<Address, (mpsc::UnboundedSender<Parcel>, tokio::task::AbortHandle)>>>,
     /// Rooms already reported as refusing posts; a room leaves when a post gets through.
     reported: Arc<Mutex<HashSet<String>>>,
@@ -144,6 +160,7 @@ pub fn parcels(
             rooms: all.clone(),
             outcome,
             summary: summary.clone(),
+            expires: true,
         })
         .collect()
 }
@@ -168,10 +185,12 @@ async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
             .span(Duration::from_secs(1))
             .max(chrono::TimeDelta::seconds(1));
         let late = match plan::catch_up(parcel.due, now, grace, on_time) {
+            _ if !parcel.expires => false,
             CatchUp::Skip => {
                 warn!(room = %to, key = %parcel.key, "could not post there before it was overdue beyond the grace period; skipped");
                 record(bot, parcel, Delivery::Skipped, None);
                 bot.metrics.post(parcel.kind, PostOutcome::Skipped);
+                list_skipped(bot, out, parcel);
                 return;
             }
             CatchUp::Late => true,
@@ -215,6 +234,12 @@ async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
                 record(bot, parcel, Delivery::Failed, None);
                 report(bot, out, parcel, &err);
                 return;
+            }
+            Err(SendError::Busy { error, retry_after }) => {
+                // Rate-limited: the homeserver says when; waiting longer would only lose
+                // the next free slot to the bot's own replies.
+                info!(room = %to, key = %parcel.key, error = %format!("{error:#}"), retry_in = ?retry_after, "rate-limited; trying again when the homeserver allows");
+                tokio::time::sleep(retry_after).await;
             }
             Err(err) => {
                 warn!(room = %to, key = %parcel.key, error = %err, retry_in = ?backoff, "posting failed; retrying in this room");
@@ -272,6 +297,67 @@ fn complete(bot: &Bot, parcel: &Parcel) {
         let lateness_ms = (bot.clock.now() - parcel.due).num_milliseconds();
         info!(key = %parcel.key, late, lateness_ms, rooms = parcel.rooms.len(), "posted");
     }
+}
+
+/// Lists a skipped post to the moderators, with the others skipped about then. A post
+/// the moderators room itself could not take in time is listed there too, once it can.
+fn list_skipped(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
+    let Some(moderators) = bot.config.rooms.moderators.clone() else {
+        return;
+    };
+    if matches!(parcel.to, Address::Direct(_)) {
+        return; // an attendee's own reminder: their business, in the log
+    }
+    {
+        let mut skipped = bot.couriers.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        skipped
+            .posts
+            .push((parcel.due, parcel.summary.clone(), parcel.to.name(), parcel.key.clone()));
+        if skipped.listing {
+            return;
+        }
+        skipped.listing = true;
+    }
+    let (bot, out) = (bot.clone(), out.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(GATHER_SKIPPED).await;
+        let posts = {
+            let mut skipped = bot.couriers.skipped.lock().unwrap_or_else(|p| p.into_inner());
+            skipped.listing = false;
+            std::mem::take(&mut skipped.posts)
+        };
+        let Some((_, _, first_room, first_key)) = posts.first() else {
+            return;
+        };
+        let mut message = Message::new();
+        message.text(&format!(
+            "I could not post in time: {} post{} fell due more than {} ago and could not be delivered; I skipped {}:",
+            posts.len(),
+            if posts.len() == 1 { "" } else { "s" },
+            crate::duration::Compact(bot.config.reminders.grace),
+            if posts.len() == 1 { "it" } else { "them" }
+        ));
+        for (due, summary, room, _) in posts.iter().take(20) {
+            message
+                .line_break()
+                .text(&format!("  {} ", crate::time::clock(due)))
+                .text(summary)
+                .text(&format!(" ({room})"));
+        }
+        if posts.len() > 20 {
+            message.line_break().text(&format!("…and {} more.", posts.len() - 20));
+        }
+        let key = format!("skipped:{first_key}|{first_room}");
+        post_now(
+            &bot,
+            &out,
+            &key,
+            &[moderators],
+            message,
+            true,
+            "the list of skipped posts",
+        );
+    });
 }
 
 /// Tells the moderators room, once until a post gets through there again, that a room
@@ -333,7 +419,13 @@ pub fn post_now(
         PostKind::Announcement,
         Outcome::Sent,
         summary.to_string(),
-    );
+    )
+    .into_iter()
+    .map(|parcel| Parcel {
+        expires: false,
+        ..parcel
+    })
+    .collect();
     dispatch(bot, out, parcels);
 }
 
@@ -354,6 +446,44 @@ mod tests {
 
     fn first_line(post: &(String, String)) -> (&str, &str) {
         (post.0.as_str(), post.1.lines().next().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_post_a_room_could_not_take_in_time_is_listed_to_the_moderators() {
+        // 09:14:58 at 600×: the grace period (2m) is a fifth of a real second.
+        let bot = bot(
+            "announcements = [\"#down:x\", \"#open:x\"]\nmoderators = \"#mods:x\"\n",
+            (9, 14, 58),
+            600.0,
+            Store::in_memory().unwrap(),
+        );
+        let (out, mut inbox) = Recording::new(&[("#down:x", Room::FailsFirst(usize::MAX))]);
+        let (_stop, shutdown) = watch::channel(false);
+        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        let listed = loop {
+            let (room, body) = next(&mut inbox).await;
+            if room == "#mods:x" {
+                break body;
+            }
+            assert_eq!(room, "#open:x");
+        };
+        let lines: Vec<&str> = listed.lines().collect();
+        assert!(
+            lines[0].starts_with("I could not post in time: ") && lines[0].contains("fell due more than 2m ago"),
+            "{listed}"
+        );
+        assert!(
+            lines[1..].iter().all(|line| line.ends_with("(#down:x)")) && lines.len() > 1,
+            "{listed}"
+        );
+        let key = reminder(&bot, "alma", 10);
+        assert_eq!(
+            bot.store.deliveries(&key).unwrap(),
+            [
+                ("#down:x".to_string(), "skipped".to_string()),
+                ("#open:x".to_string(), "sent".to_string())
+            ]
+        );
     }
 
     #[tokio::test]

@@ -67,12 +67,19 @@ pub enum SendError {
     /// failed itself); worth retrying.
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
+    /// The homeserver rate-limits the bot: worth trying again after `retry_after`, which
+    /// is the homeserver's wait, not a backoff that grows.
+    #[error("{error:#}")]
+    Busy {
+        error: anyhow::Error,
+        retry_after: std::time::Duration,
+    },
 }
 
 impl SendError {
     /// Whether trying the same message in the same room again cannot help.
     pub fn is_final(&self) -> bool {
-        !matches!(self, SendError::Failed(_))
+        !matches!(self, SendError::Failed(_) | SendError::Busy { .. })
     }
 }
 

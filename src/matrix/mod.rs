@@ -5,7 +5,7 @@
 mod outbox;
 mod session;
 
-use crate::bot::{self, Bot, Sender};
+use crate::bot::{self, Bot, SendError, Sender};
 use crate::clock::Clock;
 use crate::command::{Command, Role, UsageError};
 use crate::config::{AccessConfig, Config};
@@ -14,7 +14,7 @@ use crate::source::Refresher;
 use crate::state::{StateDir, StoreKind};
 use crate::store::Store;
 use anyhow::Context;
-use matrix_sdk::config::SyncSettings;
+use matrix_sdk::config::{RequestConfig, SyncSettings};
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
@@ -730,7 +730,37 @@ async fn send_reply(matrix: &Matrix, incoming: Incoming, reply: bot::Reply) {
         .make_reply_to(&incoming.event, ForwardThread::No, AddMentions::No);
     // A transaction id from the command: a reply retried after a crash is not a second one.
     let transaction = outbox::transaction_id(&format!("reply:{event_id}"));
-    match incoming.room.send(content).with_transaction_id(transaction).await {
+    // Retried here, not in the SDK: under a rate limit, each try first lets the reminders
+    // held by it go (a reply can wait; a reminder that misses its minute cannot).
+    let patience = command_max_age(bot);
+    let give_up = Instant::now() + patience;
+    let mut backoff = BACKOFF_START;
+    let sent = loop {
+        matrix
+            .out
+            .after_posts(give_up.saturating_duration_since(Instant::now()))
+            .await;
+        let sent = incoming
+            .room
+            .send(content.clone())
+            .with_transaction_id(transaction.clone())
+            .with_request_config(RequestConfig::new().retry_limit(0).timeout(Duration::from_secs(30)))
+            .await
+            .map_err(|err| outbox::classify(err, &format!("answering in {}", incoming.room.room_id())));
+        let wait = match &sent {
+            Err(SendError::Busy { retry_after, .. }) => *retry_after,
+            Err(SendError::Failed(_)) => {
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                backoff / 2
+            }
+            _ => break sent,
+        };
+        if Instant::now() + wait >= give_up {
+            break sent;
+        }
+        tokio::time::sleep(wait).await;
+    };
+    match sent {
         Ok(sent) => {
             if let Some(number) = reply.receipt_of {
                 bot::questions::link_receipt(bot, number, sent.response.event_id.as_str());

@@ -18,7 +18,7 @@ use matrix_sdk::ruma::{
 use matrix_sdk::{Client, Room, RoomState};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
 #[derive(Clone)]
@@ -31,6 +31,9 @@ pub(super) struct MatrixOutbox {
     via: Vec<OwnedServerName>,
     /// Print posts on standard output instead of sending them (`confbot run --dry-run`).
     dry_run: bool,
+    /// Until when a scheduled post waits for the homeserver's rate limit: replies hold
+    /// back until then, so the free slots go to the reminders first.
+    posts_held: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 /// How many upgrades in a row the bot follows from a configured room.
@@ -44,6 +47,35 @@ impl MatrixOutbox {
             resolved: Arc::default(),
             via,
             dry_run,
+            posts_held: Arc::default(),
+        }
+    }
+
+    /// Waits while a scheduled post is held by the homeserver's rate limit (at most
+    /// `patience`): a reply can wait, a reminder that misses its minute cannot.
+    pub(super) async fn after_posts(&self, patience: Duration) {
+        let deadline = Instant::now() + patience;
+        loop {
+            let held = *self.posts_held.lock().unwrap_or_else(|p| p.into_inner());
+            match held {
+                Some(until) if until > Instant::now() && Instant::now() < deadline => {
+                    tokio::time::sleep(until.min(deadline) - Instant::now()).await;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Notes how a post's attempt went: held by a rate limit, or through.
+    fn note_post(&self, sent: &Result<OwnedEventId, SendError>) {
+        let mut held = self.posts_held.lock().unwrap_or_else(|p| p.into_inner());
+        match sent {
+            // The slot after the homeserver's wait, and a moment more for the post to take it.
+            Err(SendError::Busy { retry_after, .. }) => {
+                *held = Some(Instant::now() + *retry_after + Duration::from_secs(1));
+            }
+            Ok(_) => *held = None,
+            Err(_) => {}
         }
     }
 
@@ -210,9 +242,9 @@ impl Outbox for MatrixOutbox {
             return Ok(self.print(room, message));
         }
         let joined = self.room(room).await?;
-        Ok(send_event(&joined, message, notice, self.store.instance(), key)
-            .await?
-            .to_string())
+        let sent = send_event(&joined, message, notice, self.store.instance(), key).await;
+        self.note_post(&sent);
+        Ok(sent?.to_string())
     }
 
     async fn direct(&self, user: &str, message: &Message, notice: bool, key: &str) -> Result<(), SendError> {
@@ -221,8 +253,9 @@ impl Outbox for MatrixOutbox {
             return Ok(());
         }
         let room = self.direct_room(user).await?;
-        send_event(&room, message, notice, self.store.instance(), key).await?;
-        Ok(())
+        let sent = send_event(&room, message, notice, self.store.instance(), key).await;
+        self.note_post(&sent);
+        sent.map(drop)
     }
 
     async fn withdraw(&self, room: &str, event: &str, reason: &str) -> Result<(), SendError> {
@@ -290,6 +323,18 @@ fn refuses_for_good(status: u16, kind: Option<&ErrorKind>) -> bool {
 /// A failed request as the bot's retry rules see it.
 pub(super) fn classify(err: impl Into<matrix_sdk::Error>, doing: &str) -> SendError {
     let err: matrix_sdk::Error = err.into();
+    if let Some(ErrorKind::LimitExceeded(limit)) = err.client_api_error_kind() {
+        use matrix_sdk::ruma::api::error::RetryAfter;
+        let retry_after = match limit.retry_after {
+            Some(RetryAfter::Delay(wait)) => wait,
+            Some(RetryAfter::DateTime(at)) => at.duration_since(std::time::SystemTime::now()).unwrap_or_default(),
+            None => Duration::from_secs(1),
+        };
+        return SendError::Busy {
+            error: anyhow::Error::new(err).context(doing.to_string()),
+            retry_after: retry_after.clamp(Duration::from_millis(50), Duration::from_secs(60)),
+        };
+    }
     let refused = is_final(&err);
     let err = anyhow::Error::new(err).context(doing.to_string());
     if refused {
