@@ -329,24 +329,14 @@ fn list_skipped(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
         let Some((_, _, first_room, first_key)) = posts.first() else {
             return;
         };
-        let mut message = Message::new();
-        message.text(&format!(
-            "I could not post in time: {} post{} fell due more than {} ago and could not be delivered; I skipped {}:",
-            posts.len(),
-            if posts.len() == 1 { "" } else { "s" },
-            crate::duration::Compact(bot.config.reminders.grace),
-            if posts.len() == 1 { "it" } else { "them" }
-        ));
-        for (due, summary, room, _) in posts.iter().take(20) {
-            message
-                .line_break()
-                .text(&format!("  {} ", crate::time::clock(due)))
-                .text(summary)
-                .text(&format!(" ({room})"));
-        }
-        if posts.len() > 20 {
-            message.line_break().text(&format!("…and {} more.", posts.len() - 20));
-        }
+        let message = super::posting::skipped_list(
+            &bot,
+            "I could not post in time: ",
+            " and could not be delivered",
+            posts
+                .iter()
+                .map(|(due, summary, room, _)| (*due, format!("{summary} ({room})"))),
+        );
         let key = format!("skipped:{first_key}|{first_room}");
         post_now(
             &bot,

@@ -140,23 +140,12 @@ fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) {
         return;
     };
     let loaded = bot.loaded();
-    let mut message = Message::new();
-    message.text(&format!(
-        "While I was away, {} post{} fell due more than {} ago; I skipped {}:",
-        posts.len(),
-        if posts.len() == 1 { "" } else { "s" },
-        crate::duration::Compact(bot.config.reminders.grace),
-        if posts.len() == 1 { "it" } else { "them" }
-    ));
-    for post in posts.iter().take(20) {
-        message
-            .line_break()
-            .text(&format!("  {} ", crate::time::clock(&post.due)))
-            .text(&describe(&loaded.schedule, post));
-    }
-    if posts.len() > 20 {
-        message.line_break().text(&format!("…and {} more.", posts.len() - 20));
-    }
+    let message = skipped_list(
+        bot,
+        "While I was away, ",
+        "",
+        posts.iter().map(|post| (post.due, describe(&loaded.schedule, post))),
+    );
     let key = format!("skipped:{}", posts[0].key);
     delivery::post_now(
         bot,
@@ -167,6 +156,34 @@ fn skip(bot: &Bot, out: &impl Outbox, posts: &[Post]) {
         true,
         "the list of skipped posts",
     );
+}
+
+/// The moderators' list of skipped posts: `lead` and "N posts fell due more than GRACE
+/// ago", `why`, then a line for each (due time and what), the first 20 of them.
+pub(super) fn skipped_list(
+    bot: &Bot,
+    lead: &str,
+    why: &str,
+    posts: impl ExactSizeIterator<Item = (chrono::DateTime<chrono_tz::Tz>, String)>,
+) -> Message {
+    let count = posts.len();
+    let mut message = Message::new();
+    message.text(&format!(
+        "{lead}{count} post{} fell due more than {} ago{why}; I skipped {}:",
+        if count == 1 { "" } else { "s" },
+        crate::duration::Compact(bot.config.reminders.grace),
+        if count == 1 { "it" } else { "them" }
+    ));
+    for (due, what) in posts.take(20) {
+        message
+            .line_break()
+            .text(&format!("  {} ", crate::time::clock(&due)))
+            .text(&what);
+    }
+    if count > 20 {
+        message.line_break().text(&format!("…and {} more.", count - 20));
+    }
+    message
 }
 
 /// Records posts as skipped; `missed`: they were missed, not due before the first start.
