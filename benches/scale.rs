@@ -8,7 +8,7 @@ use chrono::TimeDelta;
 use chrono_tz::Europe::Brussels;
 use confbot::answer::{decide, Decision};
 use confbot::command::{Command, Role};
-use confbot::config::RoomsConfig;
+use confbot::rooms::Rooms;
 use confbot::schedule::format::parse_any;
 use confbot::schedule::Schedule;
 use std::hint::black_box;
@@ -97,8 +97,7 @@ fn commands(label: &str, schedule: &Schedule) {
     let span = (sessions[sessions.len() - 1].start - first).num_seconds().max(1);
     let speaker = schedule
         .speakers()
-        .iter()
-        .nth(schedule.speakers().len() / 2)
+        .get(schedule.speakers().len() / 2)
         .map(|s| s.name.split_whitespace().next().unwrap_or("a").to_string())
         .unwrap_or_else(|| "a".to_string());
     let word = sessions[sessions.len() / 2]
@@ -107,7 +106,7 @@ fn commands(label: &str, schedule: &Schedule) {
         .max_by_key(|w| w.len())
         .unwrap_or("talk")
         .to_string();
-    let rooms = RoomsConfig::default();
+    let rooms = Rooms::default();
     println!("{label}: per command (parse, decide, render), median of runs at instants across the conference");
     for (text, runs) in [
         ("!next".to_string(), 2_000),

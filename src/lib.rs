@@ -1,52 +1,29 @@
 //! confbot: a Matrix bot for conference announcements.
 //!
 //! # Layout
-//! A pure core that takes `now` and data and returns decisions as data, and adapters at
-//! the edges that do the I/O.
+//! The layers, from the inside out; each uses only the ones before it.
 //!
-//! Core (no I/O, no clock reads):
-//! - [`schedule`]: the model (conference, sessions, speakers), its indexes and formats.
-//! - [`query`]: now, next, speakers, sessions, agendas, search.
-//! - [`plan`]: which reminders fall due when.
-//! - [`command`]: the chat commands and their parser; [`answer`]: what the bot replies;
-//!   [`flood`]: how often one sender may command it.
-//! - [`questions`]: the audience's questions: which session, limits, moderation, votes, messages.
-//! - [`render`], [`message`]: answers as plain text and escaped HTML, in the conference's zone.
-//! - [`config`]: the configuration, parsed and checked.
-//! - [`time`], [`duration`], [`text`]: reading times, durations and names as people write them.
+//! - **core** and **present**: the `confbot-core` crate (`crates/confbot-core`), re-exported
+//!   here: the schedule and its formats, queries, the command table, what each command
+//!   decides, the posting plan, delays, schedule changes, questions, the configuration, and
+//!   the text people read. Pure: no I/O, no clock reads, and no dependency that does any.
+//! - [`app`]: the bot. It takes the core's decisions and carries them out through an
+//!   [`app::Outbox`]: commands and replies, the posting timer and per-room delivery, the
+//!   question relay.
+//! - [`adapters`]: the ways in. [`adapters::matrix`] (`confbot run`, matrix-sdk),
+//!   [`adapters::console`] (the bot in a terminal), [`adapters::cli`] (the command line).
+//! - [`infra`]: the I/O the app and adapters use: [`infra::store`] (SQLite),
+//!   [`infra::source`] (schedule files and URLs), [`infra::clock`] (real or rehearsal
+//!   time), [`infra::metrics`] (`/metrics` and `/healthz`), [`infra::state`] (the state
+//!   directory and its lock), [`infra::memory`], [`infra::config_file`].
 //!
-//! Edges:
-//! - [`source`]: reading schedule files. [`export`]: the questions as Markdown, CSV or JSON.
-//! - [`cli`]: the command line (`confbot check`, `schedule`, `import`, `questions`, `run`).
-//! - `matrix`: the Matrix adapter (`confbot run`). [`store`]: the bot's own SQLite state;
-//!   [`state`]: the state directory, its lock, and where a rehearsal keeps its own store.
-//! - [`clock`]: real or rehearsal time for the adapters.
-//! - [`metrics`]: counters and health for operators, served as `/metrics` and `/healthz`.
+//! See docs/architecture.md for where a new command, format or kind of post goes.
 
-pub mod answer;
-pub mod bot;
-pub mod changes;
-pub mod cli;
-pub mod clock;
-pub mod command;
-pub mod config;
-pub mod console;
-pub mod delay;
-pub mod duration;
-pub mod export;
-pub mod flood;
-#[cfg(feature = "matrix")]
-pub mod matrix;
-pub mod memory;
-pub mod message;
-pub mod metrics;
-pub mod plan;
-pub mod query;
-pub mod questions;
-pub mod render;
-pub mod schedule;
-pub mod source;
-pub mod state;
-pub mod store;
-pub mod text;
-pub mod time;
+pub use confbot_core::{
+    access, answer, changes, command, config, delay, duration, flood, plan, present, query, questions, rooms, schedule,
+    text, time,
+};
+
+pub mod adapters;
+pub mod app;
+pub mod infra;

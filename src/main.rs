@@ -2,7 +2,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match confbot::cli::run(confbot::cli::Cli::parse()) {
+    match confbot::adapters::cli::run(confbot::adapters::cli::Cli::parse()) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("{err:#}");

@@ -251,8 +251,8 @@ fn a_bad_time_or_room_is_a_clear_error() {
 
 /// A config whose store, made with the library as the bot would, holds three questions.
 fn store_with_questions(dir: &Path) -> std::path::PathBuf {
+    use confbot::infra::store::Store;
     use confbot::questions::{NewQuestion, Status};
-    use confbot::store::Store;
     let state = dir.join("state");
     std::fs::create_dir(&state).unwrap();
     let store = Store::open(&state.join("confbot.sqlite")).unwrap();

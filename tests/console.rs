@@ -2,7 +2,6 @@
 //! posts and relayed questions read back from standard output.
 
 use chrono::TimeDelta;
-use confbot::config::Config;
 use confbot::plan::{self, FromChat, What};
 use std::io::Write;
 use std::path::Path;
@@ -147,8 +146,9 @@ fn a_rehearsal_at_speed_prints_every_planned_post_once_in_order_on_time() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
 
-    let config = Config::load(Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE).as_path()).unwrap();
-    let schedule = confbot::source::load_schedule(
+    let config =
+        confbot::infra::config_file::load(Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE).as_path()).unwrap();
+    let schedule = confbot::infra::source::load_schedule(
         Path::new(env!("CARGO_MANIFEST_DIR")).join(CENTOS).to_str().unwrap(),
         None,
         None,
@@ -158,7 +158,7 @@ fn a_rehearsal_at_speed_prints_every_planned_post_once_in_order_on_time() {
     let from = confbot::time::parse_instant("2023-02-03T08:50", schedule.timezone()).unwrap();
     let until = from + TimeDelta::minutes(40);
     let mut expected = Vec::new();
-    for post in plan::posts(&schedule, &config, &FromChat::default(), from, until) {
+    for post in plan::posts(&schedule, config.rules(), &FromChat::default(), from, until) {
         let rooms = match &post.what {
             What::Reminder { session, .. } => {
                 let session = schedule.session(session).unwrap();
@@ -169,7 +169,7 @@ fn a_rehearsal_at_speed_prints_every_planned_post_once_in_order_on_time() {
                         .map(String::as_str),
                 )
             }
-            What::Announcement { room, .. } => config.rooms.targets(room),
+            What::Announcement { target, .. } => config.rooms.targets(target),
             What::Personal { .. } => unreachable!("nobody asked"),
         };
         for room in rooms {

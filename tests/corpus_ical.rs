@@ -2,23 +2,12 @@
 //! there): two pretalx calendars and MOCA's hand-made one. The counts are the files'
 //! VEVENTs; the instants were read off the files by hand.
 
+mod corpus;
+
 use chrono_tz::Tz;
 use confbot::schedule::{ical, Loaded, Session};
 use confbot::time::rfc3339;
-use std::path::{Path, PathBuf};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schedules");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "note: {} is absent; the iCalendar corpus tests do nothing",
-            dir.display()
-        );
-        None
-    }
-}
+use std::path::Path;
 
 fn load(dir: &Path, name: &str) -> Loaded {
     let path = dir.join(name);
@@ -59,7 +48,7 @@ fn speakers(loaded: &Loaded, session: &Session) -> Vec<String> {
 
 #[test]
 fn divoc_reboot_to_respawn_2021_pretalx() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let loaded = load(&dir, "divoc-r2r-2021-pretalx.ics");
     let schedule = &loaded.schedule;
     assert_eq!(schedule.sessions().len(), 45);
@@ -96,7 +85,7 @@ fn divoc_reboot_to_respawn_2021_pretalx() {
 
 #[test]
 fn divoc_push_to_talk_2020_pretalx() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let loaded = load(&dir, "divoc-ptt-2020-pretalx.ics");
     let schedule = &loaded.schedule;
     assert_eq!(schedule.sessions().len(), 23);
@@ -123,7 +112,7 @@ fn divoc_push_to_talk_2020_pretalx() {
 
 #[test]
 fn moca_2024_hackertracker() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let loaded = load(&dir, "moca-2024-hackertracker.ics");
     let schedule = &loaded.schedule;
     assert_eq!(schedule.sessions().len(), 88);

@@ -2,25 +2,16 @@
 //! "schedule 2.0"), from the shared corpus next to the repository. Every count and
 //! instant below was checked by reading the file by hand.
 
+mod corpus;
+
 use chrono_tz::Europe::Berlin;
 use confbot::schedule::frab_json;
 use confbot::schedule::{Loaded, Schedule, Session, SessionKind};
 use confbot::time;
-use std::path::{Path, PathBuf};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schedules");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("note: {} is absent; the corpus tests check nothing", dir.display());
-        None
-    }
-}
 
 /// Reads a corpus file; `None` when the corpus is absent. No event may be skipped.
 fn load(name: &str) -> Option<Loaded> {
-    let path = corpus()?.join(name);
+    let path = corpus::dir()?.join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("reading {}: {err}", path.display()));
     assert!(frab_json::looks_like(&text), "{name} is not recognised");
     let loaded = frab_json::parse(&text, name, Some(Berlin)).unwrap_or_else(|errors| panic!("{name}: {errors}"));
@@ -199,7 +190,7 @@ fn hub_schedule_2_0_excerpt() {
 
 #[test]
 fn files_without_a_zone_need_one() {
-    let Some(dir) = corpus() else {
+    let Some(dir) = corpus::dir() else {
         return;
     };
     for name in [

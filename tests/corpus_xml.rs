@@ -1,27 +1,15 @@
 //! Every XML schedule in ../shared/schedules imports with the right number of events and
 //! the instants a person reading the file would name. Skipped when that folder is absent.
 
+mod corpus;
+
 use chrono_tz::Europe::{Berlin, Brussels};
 use chrono_tz::Tz;
 use confbot::schedule::{xml, Loaded, SessionKind};
 use confbot::time;
-use std::path::{Path, PathBuf};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schedules");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "note: {} is absent; the XML corpus test checks nothing here",
-            dir.display()
-        );
-        None
-    }
-}
 
 fn import(name: &str, fallback: Option<Tz>) -> Option<Loaded> {
-    let path = corpus()?.join(name);
+    let path = corpus::dir()?.join(name);
     let text = std::fs::read_to_string(&path).expect("corpus file reads");
     Some(xml::parse(&text, name, fallback).unwrap_or_else(|e| panic!("{name}: {e}")))
 }
@@ -33,7 +21,7 @@ fn start(loaded: &Loaded, id: &str) -> String {
 
 #[test]
 fn fosdem_2023_has_780_events_and_needs_the_zone_from_outside() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let text = std::fs::read_to_string(dir.join("fosdem-2023-pentabarf.xml")).unwrap();
     let err = xml::parse(&text, "fosdem-2023-pentabarf.xml", None).unwrap_err();
     assert!(

@@ -2,9 +2,11 @@
 //! to the same normalized schedule; a URL source is fetched, and a failed refresh keeps the
 //! last good schedule.
 
+mod corpus;
+
+use confbot::infra::source::{Location, Refreshed, Refresher, Source};
 use confbot::schedule::format::parse_any;
 use confbot::schedule::{native, normalized};
-use confbot::source::{Location, Refreshed, Refresher, Source};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -121,11 +123,7 @@ fn a_file_without_a_zone_asks_for_one_and_format_can_be_forced() {
 
 #[test]
 fn every_corpus_schedule_round_trips() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schedules");
-    if !dir.is_dir() {
-        eprintln!("note: {} is absent; nothing to check", dir.display());
-        return;
-    }
+    let Some(dir) = corpus::dir() else { return };
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();

@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
+use confbot::infra::source;
 use confbot::query::{self, Phase};
 use confbot::schedule::Schedule;
-use confbot::{source, time};
+use confbot::time;
 use std::path::Path;
 
 fn load(relative: &str) -> Schedule {

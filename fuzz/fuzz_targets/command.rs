@@ -6,13 +6,13 @@
 
 use chrono::DateTime;
 use chrono_tz::Tz;
-use confbot::answer::{self, Decision};
-use confbot::command::{Command, Role};
-use confbot::config::RoomsConfig;
-use confbot::message::isolate;
-use confbot::questions::{self, Action, NewQuestion, Question, Rules, Status};
-use confbot::schedule::{native, Schedule};
-use confbot::{delay, time};
+use confbot_core::answer::{self, Decision};
+use confbot_core::command::{Command, Role};
+use confbot_core::rooms::Rooms;
+use confbot_core::present::message::isolate;
+use confbot_core::questions::{self, Action, NewQuestion, Question, QuestionCommand, Rules, Status};
+use confbot_core::schedule::{native, Schedule};
+use confbot_core::{delay, time};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -25,8 +25,8 @@ fn schedule() -> &'static Schedule {
     })
 }
 
-fn rooms() -> RoomsConfig {
-    RoomsConfig {
+fn rooms() -> Rooms {
+    Rooms {
         announcements: vec!["#all:example.org".into()],
         moderators: Some("#mods:example.org".into()),
         speakers: Some("#speakers:example.org".into()),
@@ -149,8 +149,8 @@ fuzz_target!(|data: &[u8]| {
             let moved = delay::apply(schedule, std::slice::from_ref(&planned));
             let _ = delay::announcement(schedule, &moved, &planned);
         }
-        Decision::Question(Command::Ask { session, text }) => ask(schedule, session.as_deref(), &text, now),
-        Decision::Question(Command::Reject { number, reason }) => {
+        Decision::Question(QuestionCommand::Ask { session, text }) => ask(schedule, session.as_deref(), &text, now),
+        Decision::Question(QuestionCommand::Moderate(number, action @ Action::Reject(_))) => {
             let question = stored(
                 NewQuestion {
                     ask_event: "$ask".into(),
@@ -163,11 +163,11 @@ fuzz_target!(|data: &[u8]| {
                 Status::Approved,
             );
             let question = Question { number, ..question };
-            if let Ok(transition) = questions::transition(schedule, &question, Action::Reject(reason)) {
+            if let Ok(transition) = questions::transition(schedule, &question, action) {
                 let _ = (transition.reply.html().len(), transition.to_asker.html().len());
             }
         }
-        Decision::Question(Command::Questions(named)) => {
+        Decision::Question(QuestionCommand::List(named)) => {
             let _ = questions::listing_sessions(schedule, named.as_deref(), now);
         }
         _ => {}

@@ -4,9 +4,10 @@
 #![no_main]
 
 use chrono::TimeDelta;
-use confbot::config::Config;
-use confbot::plan::{self, FromChat};
-use confbot::schedule::{native, Schedule};
+use confbot_core::config::Config;
+use confbot_core::plan::{self, FromChat};
+use confbot_core::present;
+use confbot_core::schedule::{native, Schedule};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -37,13 +38,13 @@ fuzz_target!(|data: &[u8]| {
     let from = schedule.sessions()[0].start;
     let _ = plan::posts(
         schedule,
-        &config,
+        config.rules(),
         &FromChat::default(),
         from,
         from + TimeDelta::hours(1),
     );
     let session = &schedule.sessions()[1];
     for &lead in &config.reminders.lead {
-        let _ = plan::reminder_message(schedule, session, lead, &config.reminders.templates, false);
+        let _ = present::posts::reminder_message(schedule, session, lead, &config.reminders.templates, false);
     }
 });

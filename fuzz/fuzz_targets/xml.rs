@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = confbot::schedule::xml::parse(text, "fuzz", Some(chrono_tz::Europe::Berlin));
-        let _ = confbot::schedule::xml::parse(text, "fuzz", None);
+        let _ = confbot_core::schedule::xml::parse(text, "fuzz", Some(chrono_tz::Europe::Berlin));
+        let _ = confbot_core::schedule::xml::parse(text, "fuzz", None);
     }
 });

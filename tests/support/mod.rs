@@ -18,6 +18,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Mutex};
 
+mod bot;
+mod net;
+
+// Each test binary uses its own share of the harness.
+#[allow(unused_imports)]
+pub use bot::*;
+#[allow(unused_imports)]
+pub use net::*;
+
 pub const WAIT: Duration = Duration::from_secs(30);
 
 /// The test homeserver's URL, from scripts/test.
@@ -81,11 +90,39 @@ pub struct Received {
     pub origin_ms: u64,
 }
 
+/// What a peer received and no test has taken yet. A message passed over while waiting for
+/// another is kept, not dropped: a later [`Peer::drain`] still sees it, so a test that
+/// checks the bot said nothing more cannot miss a reply an earlier wait skipped.
+struct Inbox {
+    kept: std::collections::VecDeque<Received>,
+    incoming: mpsc::UnboundedReceiver<Received>,
+}
+
+impl Inbox {
+    /// The first message, kept or new, that `wanted` accepts, waiting until `deadline`;
+    /// the others are kept in order.
+    async fn take(&mut self, deadline: tokio::time::Instant, wanted: impl Fn(&Received) -> bool) -> Option<Received> {
+        if let Some(i) = self.kept.iter().position(&wanted) {
+            return self.kept.remove(i);
+        }
+        loop {
+            let received = tokio::time::timeout_at(deadline, self.incoming.recv())
+                .await
+                .ok()?
+                .expect("inbox open");
+            if wanted(&received) {
+                return Some(received);
+            }
+            self.kept.push_back(received);
+        }
+    }
+}
+
 /// An independent client: its own store, its own sync loop without delays.
 pub struct Peer {
     pub client: Client,
     pub user: OwnedUserId,
-    inbox: Arc<Mutex<mpsc::UnboundedReceiver<Received>>>,
+    inbox: Arc<Mutex<Inbox>>,
     _dir: tempfile::TempDir,
     sync: tokio::task::JoinHandle<()>,
 }
@@ -165,7 +202,10 @@ impl Peer {
         Peer {
             client,
             user,
-            inbox: Arc::new(Mutex::new(rx)),
+            inbox: Arc::new(Mutex::new(Inbox {
+                kept: Default::default(),
+                incoming: rx,
+            })),
             _dir: dir,
             sync,
         }
@@ -323,388 +363,43 @@ impl Peer {
         to: Option<&OwnedEventId>,
         deadline: Instant,
     ) -> Option<Received> {
-        let mut inbox = self.inbox.lock().await;
         let deadline = tokio::time::Instant::from_std(deadline);
-        loop {
-            let received = tokio::time::timeout_at(deadline, inbox.recv())
-                .await
-                .ok()?
-                .expect("inbox open");
-            if received.room == room.room_id()
-                && received.sender == from
-                && to.is_none_or(|t| received.in_reply_to.as_ref() == Some(t))
-            {
-                return Some(received);
-            }
-        }
+        self.inbox
+            .lock()
+            .await
+            .take(deadline, |received| {
+                received.room == room.room_id()
+                    && received.sender == from
+                    && to.is_none_or(|t| received.in_reply_to.as_ref() == Some(t))
+            })
+            .await
     }
 
     /// The next message from `from`, in any room.
     pub async fn reply_from_anywhere(&self, from: &UserId) -> Received {
-        let mut inbox = self.inbox.lock().await;
         let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let received = tokio::time::timeout_at(deadline, inbox.recv())
-                .await
-                .unwrap_or_else(|_| panic!("nothing from {from} within {WAIT:?}"))
-                .expect("inbox open");
-            if received.sender == from {
-                return received;
-            }
-        }
+        self.inbox
+            .lock()
+            .await
+            .take(deadline, |received| received.sender == from)
+            .await
+            .unwrap_or_else(|| panic!("nothing from {from} within {WAIT:?}"))
     }
 
     /// The next message from anyone in any room, or `None` when nothing came by `deadline`.
     pub async fn next_within(&self, deadline: Instant) -> Option<Received> {
-        let mut inbox = self.inbox.lock().await;
-        tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), inbox.recv())
-            .await
-            .ok()?
+        let deadline = tokio::time::Instant::from_std(deadline);
+        self.inbox.lock().await.take(deadline, |_| true).await
     }
 
-    /// Everything received so far that is still unread, without waiting.
+    /// Everything received so far that no wait has taken, passed-over messages included,
+    /// in the order received, without waiting.
     pub async fn drain(&self) -> Vec<Received> {
         let mut inbox = self.inbox.lock().await;
-        let mut out = Vec::new();
-        while let Ok(r) = inbox.try_recv() {
+        let mut out: Vec<Received> = inbox.kept.drain(..).collect();
+        while let Ok(r) = inbox.incoming.try_recv() {
             out.push(r);
         }
         out
-    }
-}
-
-/// The bot as a real process.
-pub struct Bot {
-    pub user: OwnedUserId,
-    pub password: String,
-    pub dir: tempfile::TempDir,
-    /// `RUST_LOG` for the bot process.
-    pub log_filter: String,
-    child: Option<Child>,
-}
-
-const BOT_PASSWORD: &str = "bot-password";
-
-/// Registers a user for a bot (before the rooms it is invited to exist).
-pub async fn register_user(prefix: &str) -> OwnedUserId {
-    register(&unique(prefix), BOT_PASSWORD).await
-}
-
-impl Bot {
-    /// Registers a bot user and writes its config (CentOS Connect schedule, invites from
-    /// anyone on the test server) with `extra` TOML appended to `[matrix]`.
-    pub async fn register(extra_matrix: &str) -> Bot {
-        Bot::register_with(extra_matrix, "").await
-    }
-
-    /// Like [`Bot::register`], with `tail` appended to the config (more sections).
-    pub async fn register_with(extra_matrix: &str, tail: &str) -> Bot {
-        let user = register_user("confbot").await;
-        Bot::for_user(user, extra_matrix, tail)
-    }
-
-    /// A bot for a user [`register_user`] made, with `tail` appended to the config.
-    pub fn for_user(user: OwnedUserId, extra_matrix: &str, tail: &str) -> Bot {
-        let password = BOT_PASSWORD.to_string();
-        let dir = tempfile::tempdir().unwrap();
-        let schedule = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/centos-connect-2023.toml");
-        let config = format!(
-            "[matrix]\nhomeserver = \"{}\"\nuser = \"{user}\"\nstate_dir = \"state\"\n{extra_matrix}\n\
-             [schedule]\nsource = \"{}\"\n\n[access]\ninvite = [\"{}\"]\n{tail}\n",
-            homeserver(),
-            schedule.display(),
-            user.server_name()
-        );
-        std::fs::write(dir.path().join("confbot.toml"), config).unwrap();
-        Bot {
-            user,
-            password,
-            dir,
-            log_filter: "info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn".to_string(),
-            child: None,
-        }
-    }
-
-    /// Lifts `[commands] per_user` for a test or benchmark whose one client sends commands
-    /// as fast as the homeserver takes them (the limit is tested on its own).
-    pub fn without_command_limit(&self) {
-        let mut config = std::fs::read_to_string(self.config_path()).unwrap();
-        config.push_str("\n[commands]\nper_user = \"off\"\n");
-        std::fs::write(self.config_path(), config).unwrap();
-    }
-
-    pub fn config_path(&self) -> PathBuf {
-        self.dir.path().join("confbot.toml")
-    }
-
-    /// Points the bot at another homeserver URL (a proxy in front of the test one).
-    pub fn use_homeserver(&self, url: &str) {
-        let config = std::fs::read_to_string(self.config_path()).unwrap();
-        let config = config.replacen(
-            &format!("homeserver = \"{}\"", homeserver()),
-            &format!("homeserver = \"{url}\""),
-            1,
-        );
-        std::fs::write(self.config_path(), config).unwrap();
-    }
-
-    /// Starts `confbot run` with the rehearsal clock at `now`.
-    pub fn start(&mut self, now: &str) {
-        self.start_at_speed(now, 1.0);
-    }
-
-    /// Starts `confbot run` with the rehearsal clock at `now`, running `speed` times faster.
-    /// Each rehearsal carries on from the last one's records (`--keep-rehearsal`): the
-    /// tests restart the bot and expect it to remember.
-    pub fn start_at_speed(&mut self, now: &str, speed: f64) {
-        self.spawn(&["--now", now, "--speed", &speed.to_string(), "--keep-rehearsal"]);
-    }
-
-    /// Starts `confbot run` on the real clock, with the real day's records.
-    pub fn start_real(&mut self) {
-        self.spawn(&[]);
-    }
-
-    /// Starts `confbot run --config … ARGS`.
-    fn spawn(&mut self, args: &[&str]) {
-        assert!(self.child.is_none(), "the bot is running already");
-        let child = self.command(args).spawn().expect("confbot run starts");
-        self.child = Some(child);
-    }
-
-    /// The `confbot run` command for this bot, its log appended to bot.log.
-    pub fn command(&self, args: &[&str]) -> Command {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.path().join("bot.log"))
-            .unwrap();
-        // CONFBOT_BIN: another build of the bot (scripts/bench measures the dist one).
-        let program = std::env::var("CONFBOT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_confbot").to_string());
-        let mut command = Command::new(program);
-        command
-            .args(["run", "--config", self.config_path().to_str().unwrap()])
-            .args(args)
-            .env("CONFBOT_PASSWORD", &self.password)
-            .env("RUST_LOG", &self.log_filter)
-            .stdout(Stdio::null())
-            .stderr(log);
-        command
-    }
-
-    /// Stops the bot with SIGTERM and returns its exit code.
-    pub fn stop(&mut self) -> Option<i32> {
-        let mut child = self.child.take()?;
-        unsafe_kill(child.id(), 15);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status.code();
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the bot did not stop within 20 s of SIGTERM:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Waits up to `within` for the bot to exit by itself; its exit code.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<i32> {
-        let deadline = Instant::now() + within;
-        let child = self.child.as_mut()?;
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                self.child = None;
-                return status.code();
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Kills the bot with SIGKILL, as a crash or the OOM killer would, and reaps it.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// The running bot's process id.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
-
-    /// Uses another schedule file (any format `confbot import` reads).
-    pub fn use_schedule(&self, path: &Path) {
-        let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/centos-connect-2023.toml");
-        let config = std::fs::read_to_string(self.config_path()).unwrap();
-        let config = config.replacen(
-            &format!("source = \"{}\"", default.display()),
-            &format!("source = \"{}\"", path.display()),
-            1,
-        );
-        std::fs::write(self.config_path(), config).unwrap();
-    }
-
-    /// Waits until the bot has joined `room` as `peer` sees it; the bot's log on failure.
-    pub async fn joined(&self, peer: &Peer, room: &Room) {
-        let waited = tokio::time::timeout(WAIT + Duration::from_secs(1), async {
-            let deadline = Instant::now() + WAIT;
-            while Instant::now() < deadline {
-                if let Ok(Some(member)) = room.get_member_no_sync(&self.user).await {
-                    if *member.membership() == matrix_sdk::ruma::events::room::member::MembershipState::Join {
-                        return true;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            false
-        })
-        .await;
-        assert!(
-            waited == Ok(true),
-            "the bot did not join {} within {WAIT:?} (seen by {}):\n{}",
-            room.room_id(),
-            peer.user,
-            self.log()
-        );
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("bot.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn unsafe_kill(pid: u32, signal: i32) {
-    let _ = Command::new("kill")
-        .args([format!("-{signal}"), pid.to_string()])
-        .status();
-}
-
-/// A free TCP port on loopback (bound, read, released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `GET path` on `127.0.0.1:port`: the status code and the body.
-pub async fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes())
-        .await?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await?;
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body).to_string();
-    Ok((status, body))
-}
-
-/// Polls `GET path` until `accept(status, body)` holds; the last answer, or a panic
-/// naming `what` and showing `log()` after `WAIT`.
-pub async fn http_until(
-    port: u16,
-    path: &str,
-    what: &str,
-    accept: impl Fn(u16, &str) -> bool,
-    log: impl Fn() -> String,
-) -> (u16, String) {
-    let deadline = Instant::now() + WAIT + WAIT;
-    let mut last = (0, String::new());
-    while Instant::now() < deadline {
-        if let Ok((status, body)) = http_get(port, path).await {
-            if accept(status, &body) {
-                return (status, body);
-            }
-            last = (status, body);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what}: GET {path} last answered {} {:?}\n{}", last.0, last.1, log());
-}
-
-/// A TCP forwarder on loopback in front of the homeserver, which a test can cut (every
-/// connection dropped, new ones refused) and restore on the same port: an outage.
-pub struct Proxy {
-    pub port: u16,
-    up: tokio::sync::watch::Sender<bool>,
-}
-
-impl Proxy {
-    pub async fn start() -> Proxy {
-        let target = homeserver()
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_string();
-        let port = free_port();
-        let (up, mut is_up) = tokio::sync::watch::channel(true);
-        tokio::spawn(async move {
-            loop {
-                let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-                    .await
-                    .expect("the proxy port is free again");
-                let mut connections = tokio::task::JoinSet::new();
-                loop {
-                    tokio::select! {
-                        accepted = listener.accept() => {
-                            let Ok((mut client, _)) = accepted else { continue };
-                            let target = target.clone();
-                            connections.spawn(async move {
-                                if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
-                                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                                }
-                            });
-                        }
-                        changed = is_up.changed() => {
-                            if changed.is_err() {
-                                return;
-                            }
-                            break;
-                        }
-                    }
-                }
-                // Down: drop the listener and every connection, until told to come back.
-                drop(listener);
-                connections.shutdown().await;
-                if is_up.wait_for(|up| *up).await.is_err() {
-                    return;
-                }
-            }
-        });
-        Proxy { port, up }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn cut(&self) {
-        self.up.send_replace(false);
-    }
-
-    pub fn restore(&self) {
-        self.up.send_replace(true);
     }
 }

@@ -1,0 +1,484 @@
+//! What the bot answers to each command: pure, from the schedule, the command, `now` and
+//! the schedule room the command was sent from.
+
+use crate::command::{AnnounceWhen, Command, Role, COMMANDS};
+use crate::delay::{self, Delay, DelayRefusal};
+use crate::present::message::{isolate, Message};
+use crate::present::render;
+use crate::questions::{Action, QuestionCommand};
+use crate::rooms::Rooms;
+use crate::schedule::Schedule;
+use crate::{query, text, time};
+use chrono::DateTime;
+use chrono_tz::Tz;
+
+/// How many sessions a list answer shows before "…and N more".
+use render::LIST_LIMIT;
+
+/// What the bot does about a command: reply, or act on its own state (the adapter does
+/// the storing and posting, then replies).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Reply(Message),
+    /// Store an announcement to post at `due` to the `[rooms]` name `room`.
+    Announce {
+        due: DateTime<Tz>,
+        room: String,
+        text: String,
+    },
+    ListAnnouncements,
+    Cancel(u64),
+    /// Store the delay, apply it, announce it.
+    Delay(Delay),
+    Status,
+    Reload,
+    /// Remind the sender by direct message before this session (its id).
+    Remind(String),
+    /// List the sender's personal reminders.
+    ListReminders,
+    /// Cancel the sender's reminder for this session (its id).
+    Forget(String),
+    /// Show the sender's zone setting.
+    ShowZone,
+    /// Store the sender's zone (`None` clears it).
+    SetZone(Option<Tz>),
+    /// A question command, for the question flow.
+    Question(QuestionCommand),
+}
+
+/// Decides about `command` from `role` at `now`. `here` is the schedule room or track the
+/// chat room is mapped to, if any.
+pub fn decide(
+    schedule: &Schedule,
+    rooms: &Rooms,
+    command: &Command,
+    role: Role,
+    now: DateTime<Tz>,
+    here: Option<&str>,
+    zone: Option<Tz>,
+) -> Decision {
+    if command.role() > role {
+        let who = match command.role() {
+            Role::Moderator => "moderators",
+            _ => "the conference organizers",
+        };
+        return Decision::Reply(Message::plain(&format!(
+            "Sorry, {command} is for {who}. Send !help for what you can use."
+        )));
+    }
+    match command {
+        Command::Help => Decision::Reply(help(role)),
+        Command::Announce { when, room, text } => {
+            let room = room.clone().unwrap_or_else(|| "announcements".to_string());
+            if rooms.targets(&room).is_empty() {
+                return Decision::Reply(Message::plain(&format!(
+                    "There is no room \"{}\" in the bot's [rooms]: use announcements, moderators, speakers or a room of [rooms.map].",
+                    isolate(&room)
+                )));
+            }
+            let due = match when {
+                AnnounceWhen::Now => now,
+                AnnounceWhen::In(after) => now + *after,
+                AnnounceWhen::At(at) => match time::parse_on(at, now).map_err(|err| err.to_string()) {
+                    Ok(due) => due,
+                    Err(reply) => return Decision::Reply(Message::plain(&reply)),
+                },
+            };
+            Decision::Announce {
+                due,
+                room,
+                text: text.clone(),
+            }
+        }
+        Command::Announcements => Decision::ListAnnouncements,
+        Command::Cancel(id) => Decision::Cancel(*id),
+        Command::Status => Decision::Status,
+        Command::Reload => Decision::Reload,
+        Command::Delay { place, shift } => match delay::plan(schedule, place.as_deref().or(here), *shift, now) {
+            Ok(delay) => Decision::Delay(delay),
+            Err(DelayRefusal::NoSuchPlace(place)) => Decision::Reply(render::no_such_place(schedule, &place)),
+            Err(refusal) => Decision::Reply(Message::plain(&refusal.to_string())),
+        },
+        Command::Remind(words) | Command::Forget(words) => match render::one_session(schedule, words) {
+            Ok(id) if matches!(command, Command::Forget(_)) => Decision::Forget(id),
+            Ok(id) => match schedule.session(&id) {
+                Some(session) if session.start <= now => Decision::Reply(Message::plain(&format!(
+                    "\"{}\" started {}; there is nothing to remind you of.",
+                    session.title,
+                    render::relative(now, session.start)
+                ))),
+                _ => Decision::Remind(id),
+            },
+            Err(reply) => Decision::Reply(reply),
+        },
+        Command::Reminders => Decision::ListReminders,
+        Command::Tz(None) => Decision::ShowZone,
+        Command::Tz(Some(name)) if ["off", "none", "clear"].contains(&name.to_lowercase().as_str()) => {
+            Decision::SetZone(None)
+        }
+        Command::Tz(Some(name)) => match time::zone(name) {
+            Some(zone) => Decision::SetZone(Some(zone)),
+            None => {
+                let hint = time::closest_zone(name)
+                    .map(|z| format!(" Did you mean {z}?"))
+                    .unwrap_or_default();
+                Decision::Reply(Message::plain(&format!(
+                    "\"{}\" is not a time zone I know.{hint} Write a zone of the tz database, like Europe/Paris or America/Chicago.",
+                    isolate(name)
+                )))
+            }
+        },
+        Command::Ask { session, text } => Decision::Question(QuestionCommand::Ask {
+            session: session.clone(),
+            text: text.clone(),
+        }),
+        Command::Upvote(number) => Decision::Question(QuestionCommand::Upvote(*number)),
+        Command::Approve(number) => Decision::Question(QuestionCommand::Moderate(*number, Action::Approve)),
+        Command::Answered(number) => Decision::Question(QuestionCommand::Moderate(*number, Action::Answered)),
+        Command::Reject { number, reason } => {
+            Decision::Question(QuestionCommand::Moderate(*number, Action::Reject(reason.clone())))
+        }
+        Command::Questions(named) => Decision::Question(QuestionCommand::List(named.clone())),
+        Command::Ping => Decision::Reply(Message::plain("pong")),
+        Command::Now(place) => Decision::Reply(whats_on(schedule, false, place.as_deref().or(here), now, zone)),
+        Command::Next(place) => Decision::Reply(whats_on(schedule, true, place.as_deref().or(here), now, zone)),
+        Command::Speaker(name) => Decision::Reply(speaker(schedule, name, zone)),
+        Command::Session(words) => Decision::Reply(session(schedule, words, now, zone)),
+        Command::Today => Decision::Reply(agenda(schedule, None, now, here, zone)),
+        Command::Schedule(day) => Decision::Reply(agenda(schedule, day.as_deref(), now, None, zone)),
+        Command::Search(words) => Decision::Reply(search(schedule, words, zone)),
+    }
+}
+
+/// `!now` and `!next` (`next`), here or in `place`.
+fn whats_on(schedule: &Schedule, next: bool, place: Option<&str>, now: DateTime<Tz>, zone: Option<Tz>) -> Message {
+    if let Some(place) = place {
+        if !schedule.has_place(place) {
+            return render::no_such_place(schedule, place);
+        }
+    }
+    let on = query::whats_on(schedule, now, place);
+    if !next {
+        return render::whats_on(schedule, &on, now, place, zone);
+    }
+    let on = query::WhatsOn {
+        now: Vec::new(),
+        phase: match on.phase {
+            query::Phase::Running => query::Phase::Between,
+            phase => phase,
+        },
+        ..on
+    };
+    if on.next.is_empty() {
+        return render::whats_on(schedule, &on, now, place, zone);
+    }
+    let mut message = Message::new();
+    message.text(&format!("Next, {}:", render::relative(now, on.next[0].start)));
+    for session in &on.next {
+        message.line_break().text("  ");
+        render::session_line(&mut message, schedule, session, zone);
+    }
+    message
+}
+
+/// `!speaker NAME`: their sessions and bio, or the names it might have meant.
+fn speaker(schedule: &Schedule, name: &str, zone: Option<Tz>) -> Message {
+    let found = query::find_speakers(schedule, name);
+    let mut message = render::speakers(schedule, &found, name, zone);
+    if found.is_empty() {
+        let suggestions = closest_speakers(schedule, name);
+        if !suggestions.is_empty() {
+            message.text(&format!(" Did you mean {}?", suggestions.join(", ")));
+        }
+    }
+    message
+}
+
+/// `!session WORDS`: the one session they name in detail, or the list of those they match.
+fn session(schedule: &Schedule, words: &str, now: DateTime<Tz>, zone: Option<Tz>) -> Message {
+    let found = query::find_sessions(schedule, words);
+    let words = isolate(words);
+    match found.as_slice() {
+        [] => Message::plain(&format!("No session matches \"{words}\". Try !search {words}")),
+        [one] => render::session_detail(schedule, one, now, zone),
+        many => render::session_list(
+            schedule,
+            &format!("{} sessions match \"{words}\"; send !session ID for one:", many.len()),
+            many,
+            LIST_LIMIT,
+            zone,
+        ),
+    }
+}
+
+/// `!today` (here) and `!schedule [DAY]` (everywhere): a day's agenda.
+fn agenda(schedule: &Schedule, day: Option<&str>, now: DateTime<Tz>, here: Option<&str>, zone: Option<Tz>) -> Message {
+    let day = match day {
+        None => query::current_day(schedule, now),
+        Some(day) => match query::pick_day(schedule, day) {
+            Ok(day) => Some(day),
+            Err(refusal) => return Message::plain(&refusal.to_string()),
+        },
+    };
+    match day {
+        Some(day) => render::agenda(schedule, day, &query::agenda(schedule, day, here), zone),
+        None => Message::plain("The schedule has no sessions."),
+    }
+}
+
+/// `!search WORDS`: the sessions that mention them, title matches first.
+fn search(schedule: &Schedule, words: &str, zone: Option<Tz>) -> Message {
+    let found = query::search(schedule, words);
+    let words = isolate(words);
+    if found.is_empty() {
+        return Message::plain(&format!("No session mentions \"{words}\"."));
+    }
+    render::session_list(
+        schedule,
+        &format!(
+            "{} session{} match \"{words}\":",
+            found.len(),
+            if found.len() == 1 { "" } else { "s" }
+        ),
+        &found,
+        LIST_LIMIT,
+        zone,
+    )
+}
+
+/// `!help`: the commands `role` may use, generated from the command table.
+fn help(role: Role) -> Message {
+    let mut message = Message::new();
+    message.text("Commands:");
+    for spec in COMMANDS.iter().filter(|spec| spec.role <= role) {
+        let args = if spec.args.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", spec.args)
+        };
+        message
+            .line_break()
+            .text("  ")
+            .code(&format!("!{}{args}", spec.name))
+            .text(&format!(" — {}", spec.summary));
+    }
+    message
+}
+
+/// Up to three speaker names close to `name`, for "did you mean".
+fn closest_speakers(schedule: &Schedule, name: &str) -> Vec<String> {
+    if name.chars().nth(text::TYPO_MAX_CHARS).is_some() {
+        return Vec::new();
+    }
+    let wanted = text::fold(name);
+    let mut scored: Vec<(usize, &str)> = schedule
+        .speakers()
+        .iter()
+        .map(|s| {
+            let folded = text::fold(&s.name);
+            let best = std::iter::once(folded.as_str())
+                .chain(folded.split(' '))
+                .map(|part| text::edit_distance(&wanted, part))
+                .min()
+                .unwrap_or(usize::MAX);
+            (best, s.name.as_str())
+        })
+        .filter(|(d, _)| *d <= 2.max(wanted.chars().count() / 3))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, n)| n.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::native;
+
+    fn centos() -> Schedule {
+        native::parse(include_str!("../../../data/centos-connect-2023.toml"), "centos", None)
+            .unwrap()
+            .schedule
+    }
+
+    fn ask(s: &Schedule, command: &str, at: &str, here: Option<&str>) -> Message {
+        let now = time::parse_instant(at, s.timezone()).unwrap();
+        let command = Command::parse(command).unwrap().unwrap();
+        match decide(s, &Rooms::default(), &command, Role::Attendee, now, here, None) {
+            Decision::Reply(message) => message,
+            other => panic!("{command} is not answered at once: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn next_at_ten_past_nine_is_almalinux_in_fifteen_minutes() {
+        let s = centos();
+        assert_eq!(
+            ask(&s, "!next", "2023-02-03T09:10", None).body(),
+            "Next, in 15 minutes:\n  09:25–09:50 CET  AlmaLinux Build System and Project Updates — Jack Aboutboul (Pagoda room)"
+        );
+        let now = ask(&s, "!now", "2023-02-03T09:10", Some("Pagoda room"));
+        assert!(
+            now.body()
+                .starts_with("Now:\n  09:00–09:25 CET  CentOS Stream: RHEL development in public"),
+            "{}",
+            now.body()
+        );
+    }
+
+    #[test]
+    fn an_unknown_room_lists_the_rooms() {
+        let s = centos();
+        assert_eq!(
+            ask(&s, "!now pagda room", "2023-02-03T09:10", None).body(),
+            "There is no room or track called \"pagda room\". Did you mean Pagoda room? Rooms: Pagoda room."
+        );
+        // !delay words it the same way, suggestion included.
+        let now = time::parse_instant("2023-02-03T09:10", s.timezone()).unwrap();
+        let delay = Command::parse("!delay \"pagda room\" 5m").unwrap().unwrap();
+        let Decision::Reply(reply) = decide(&s, &Rooms::default(), &delay, Role::Organizer, now, None, None) else {
+            panic!("a delay in no room was planned");
+        };
+        assert_eq!(
+            reply.body(),
+            "There is no room or track called \"pagda room\". Did you mean Pagoda room? Rooms: Pagoda room."
+        );
+    }
+
+    #[test]
+    fn speakers_are_found_or_suggested() {
+        let s = centos();
+        let found = ask(&s, "!speaker glombek", "2023-02-03T09:10", None);
+        assert!(
+            found
+                .body()
+                .starts_with("Christian Glombek\nSenior Software Engineer at Red Hat"),
+            "{}",
+            found.body()
+        );
+        assert!(found
+            .body()
+            .contains("Fri 3 Feb, 13:50–14:15 CET  Introducing CentOS Stream CoreOS and OKD Streams"));
+        assert_eq!(
+            ask(&s, "!speaker Hanlan", "2023-02-03T09:10", None).body(),
+            "No speaker matches \"Hanlan\". Did you mean Neil Hanlon?"
+        );
+    }
+
+    #[test]
+    fn a_session_is_shown_in_full_with_its_link() {
+        let s = centos();
+        let m = ask(&s, "!session rocky", "2023-02-03T14:00", None);
+        assert!(m.body().starts_with(
+            "Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux\nFri 3 Feb, 14:40–15:05 CET (in 40 minutes) · Pagoda room\nWith Neil Hanlon\nLearn about Peridot"
+        ), "{}", m.body());
+        assert!(m.body().ends_with("https://connect.centos.org/#rocky"));
+        assert!(m.html().contains("<a href=\"https://connect.centos.org/#rocky\">"));
+    }
+
+    #[test]
+    fn today_and_search_list_sessions() {
+        let s = centos();
+        let today = ask(&s, "!today", "2023-02-03T07:00", None);
+        assert_eq!(today.body().lines().count(), 19);
+        let found = ask(&s, "!search mastodon", "2023-02-03T07:00", None);
+        assert_eq!(
+            found.body(),
+            "1 session match \"mastodon\":\n  Fri 3 Feb, 15:05–15:30 CET  Running Cloud Native Applications on CentOS on a Cloud Native Processor — Aaron Williams (Pagoda room) [arm]"
+        );
+        assert_eq!(
+            ask(&s, "!schedule day 2", "2023-02-03T07:00", None).body(),
+            "\"day 2\" is not a day of the conference: write a date (YYYY-MM-DD) or day 1 to day 1"
+        );
+    }
+
+    #[test]
+    fn words_echoed_back_keep_their_direction_controls_inside() {
+        let s = centos();
+        let rlo = "\u{202E}xyz";
+        let shown = "\u{2068}\u{202E}xyz\u{202C}\u{2069}";
+        for (command, reply) in [
+            ("!speaker", format!("No speaker matches \"{shown}\".")),
+            ("!search", format!("No session mentions \"{shown}\".")),
+            (
+                "!session",
+                format!("No session matches \"{shown}\". Try !search {shown}"),
+            ),
+            (
+                "!now",
+                format!("There is no room or track called \"{shown}\". Rooms: Pagoda room."),
+            ),
+            (
+                "!schedule",
+                format!("\"{shown}\" is not a day of the conference: write a date (YYYY-MM-DD) or day 1 to day 1"),
+            ),
+        ] {
+            assert_eq!(
+                ask(&s, &format!("{command} {rlo}"), "2023-02-03T09:10", None).body(),
+                reply
+            );
+        }
+        assert_eq!(
+            Command::parse("!\u{202E}txen").unwrap_err().to_string(),
+            "Unknown command !\u{2068}\u{202E}txen\u{202C}\u{2069}. Send !help for the list."
+        );
+        assert_eq!(
+            ask(&s, "!search <b>x</b> @room", "2023-02-03T09:10", None).html(),
+            "No session mentions &quot;&lt;b&gt;x&lt;/b&gt; @room&quot;.",
+            "text without controls is unchanged, and escaped"
+        );
+    }
+
+    #[test]
+    fn help_lists_the_commands_of_the_users_role() {
+        let attendee = ask(&centos(), "!help", "2023-02-03T07:00", None);
+        for spec in COMMANDS {
+            let listed = attendee.body().contains(&format!("!{} ", spec.name))
+                || attendee.body().contains(&format!("!{}\u{20}—", spec.name));
+            assert_eq!(listed, spec.role == Role::Attendee, "{}", spec.name);
+        }
+        let s = centos();
+        let now = time::parse_instant("2023-02-03T07:00", s.timezone()).unwrap();
+        let Decision::Reply(organizer) =
+            decide(&s, &Rooms::default(), &Command::Help, Role::Organizer, now, None, None)
+        else {
+            panic!("help is a reply")
+        };
+        assert!(organizer.body().contains("!delay [ROOM] DURATION"));
+    }
+
+    #[test]
+    fn organizer_commands_are_refused_to_attendees_and_decided_for_organizers() {
+        let s = centos();
+        let now = time::parse_instant("2023-02-03T14:20", s.timezone()).unwrap();
+        let rooms = Rooms {
+            announcements: vec!["#a:h".into()],
+            ..Rooms::default()
+        };
+        let delay = Command::parse("!delay 10m").unwrap().unwrap();
+        let Decision::Reply(refusal) = decide(&s, &rooms, &delay, Role::Attendee, now, None, None) else {
+            panic!()
+        };
+        assert_eq!(
+            refusal.body(),
+            "Sorry, !delay is for the conference organizers. Send !help for what you can use."
+        );
+        assert!(matches!(
+            decide(&s, &rooms, &delay, Role::Organizer, now, Some("Pagoda room"), None),
+            Decision::Delay(_)
+        ));
+        let announce = Command::parse("!announce at 14:30 Coffee refill").unwrap().unwrap();
+        let Decision::Announce { due, room, text } = decide(&s, &rooms, &announce, Role::Organizer, now, None, None)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (time::rfc3339(&due).as_str(), room.as_str(), text.as_str()),
+            ("2023-02-03T14:30:00+01:00", "announcements", "Coffee refill")
+        );
+        let nowhere = Command::parse("!announce to lobby hello").unwrap().unwrap();
+        assert!(matches!(
+            decide(&s, &rooms, &nowhere, Role::Organizer, now, None, None),
+            Decision::Reply(_)
+        ));
+    }
+}

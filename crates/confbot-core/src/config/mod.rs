@@ -1,0 +1,294 @@
+//! The bot's configuration: one TOML file, every key documented in
+//! `config/confbot.example.toml`. Reading the file ([`Config::load`]) is separate from
+//! parsing it ([`Config::from_toml`]), which is pure and checks every value into typed form.
+
+use crate::access::{self, Access};
+use crate::plan::{self, Announcement, At, Reminders, When};
+use crate::questions::{self, Rate, Rules};
+use crate::rooms::Rooms;
+use crate::schedule::format::Format;
+use crate::schedule::Location;
+use crate::schedule::Schedule;
+use crate::{duration, text, time};
+use chrono::TimeDelta;
+use chrono_tz::Tz;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+mod check;
+use check::Checker;
+use raw::RawConfig;
+mod raw;
+
+/// Everything wrong with a config file, each naming its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub source: String,
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}: error: {problem}", self.source)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A checked configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// How to reach the homeserver; absent for offline use (`check`, `schedule`).
+    pub matrix: Option<MatrixConfig>,
+    pub schedule: ScheduleConfig,
+    pub rooms: Rooms,
+    pub reminders: Reminders,
+    pub access: Access,
+    pub questions: QuestionsConfig,
+    pub commands: CommandsConfig,
+    pub metrics: MetricsConfig,
+    pub announcements: Vec<Announcement>,
+}
+
+/// `[commands]`: how often one attendee may command the bot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandsConfig {
+    /// At most this many commands a window from one sender (organizers and moderators
+    /// are not limited); `None` when "off".
+    pub per_user: Option<Rate>,
+}
+
+/// The default `[commands] per_user`: 10 commands in 10 seconds.
+pub const DEFAULT_COMMANDS_PER_USER: Rate = Rate {
+    count: 10,
+    window: TimeDelta::seconds(10),
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixConfig {
+    pub homeserver: String,
+    pub user: String,
+    pub device_name: String,
+    /// matrix-sdk's stores, the saved session and the bot's own store live here.
+    pub state_dir: PathBuf,
+    /// Where the password is read from when `CONFBOT_PASSWORD` is not set.
+    pub password_file: Option<PathBuf>,
+    /// Commands older than this (sent while the bot was down) are not answered.
+    pub command_max_age: TimeDelta,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleConfig {
+    /// A file (relative to the config file) or an `https://` URL.
+    pub source: Location,
+    /// The format; recognised from the content when absent.
+    pub format: Option<Format>,
+    /// For schedule formats that carry no zone.
+    pub timezone: Option<Tz>,
+    /// How often a URL source is fetched again.
+    pub refresh: TimeDelta,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionsConfig {
+    pub enabled: bool,
+    /// The longest question accepted, in characters.
+    pub max_length: usize,
+    /// Tell askers when their question is passed on, answered or rejected.
+    pub notify_asker: bool,
+    /// How many questions one attendee may ask in a window; `None` when "off".
+    pub per_user: Option<Rate>,
+}
+
+impl QuestionsConfig {
+    /// The limits [`questions::check_ask`] applies.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            max_length: self.max_length,
+            per_user: self.per_user,
+        }
+    }
+}
+
+/// The HTTP endpoint for `/metrics` (Prometheus) and `/healthz`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricsConfig {
+    /// Where to listen; `None` (the default) serves nothing.
+    pub listen: Option<SocketAddr>,
+}
+
+pub const DEFAULT_LEAD: [&str; 2] = ["10m", "0m"];
+
+/// `[matrix] command_max_age` when not written: commands sent more than five minutes
+/// before the bot saw them (while it was down) are not answered.
+pub const DEFAULT_COMMAND_MAX_AGE: TimeDelta = TimeDelta::minutes(5);
+
+impl Config {
+    /// Takes relative paths in the config (the schedule file, the state directory, the
+    /// password file) from `base`, the config file's folder.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        if let Location::File(file) = &mut self.schedule.source {
+            *file = base.join(&*file);
+        }
+        if let Some(matrix) = &mut self.matrix {
+            matrix.state_dir = base.join(&matrix.state_dir);
+            if let Some(file) = &mut matrix.password_file {
+                *file = base.join(&*file);
+            }
+        }
+    }
+
+    /// What the posting plan needs from the config.
+    pub fn rules(&self) -> plan::Rules<'_> {
+        plan::Rules {
+            reminders: &self.reminders,
+            announcements: &self.announcements,
+        }
+    }
+
+    /// Parses and checks a config document; `source` names it in error messages.
+    pub fn from_toml(text: &str, source: &str) -> Result<Config, ConfigError> {
+        let fail = |problems: Vec<String>| ConfigError {
+            source: source.to_string(),
+            problems,
+        };
+        if let Some(problem) = secret_in_file(text) {
+            return Err(fail(vec![problem]));
+        }
+        let raw: RawConfig = toml::from_str(text).map_err(|err| {
+            let line = err
+                .span()
+                .map(|span| format!("line {}: ", text[..span.start].matches('\n').count() + 1))
+                .unwrap_or_default();
+            fail(vec![format!("{line}{}", err.message().trim())])
+        })?;
+        let mut checker = Checker::default();
+        let config = checker.config(raw);
+        if checker.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(fail(checker.problems))
+        }
+    }
+
+    /// Checks the parts of the config that refer to the schedule: sessions named by
+    /// announcements, rooms in `[rooms.map]`, announcement times in the conference zone.
+    pub fn check_against(&self, schedule: &Schedule) -> Vec<String> {
+        let mut problems = Vec::new();
+        let places: Vec<&str> = schedule
+            .sessions()
+            .iter()
+            .flat_map(|s| [s.room.as_deref(), s.track.as_deref()])
+            .flatten()
+            .collect();
+        for place in self.rooms.map.keys() {
+            if !places.iter().any(|p| p.eq_ignore_ascii_case(place)) {
+                let hint = text::closest(place, places.iter().copied())
+                    .map(|p| format!("did you mean \"{p}\"?"))
+                    .unwrap_or_else(|| "use a room or track name from the schedule".to_string());
+                problems.push(format!(
+                    "[rooms.map] \"{place}\" is not a room or track of the schedule: {hint}"
+                ));
+            }
+        }
+        for (i, announcement) in self.announcements.iter().enumerate() {
+            let key = format!("[[announcements]] #{}", i + 1);
+            match &announcement.when {
+                When::Session { session, .. } if schedule.session(session).is_none() => {
+                    problems.push(format!("{key} session: no session has the id \"{session}\""));
+                }
+                When::At { at, .. } => {
+                    if let Err(err) = at.resolve(schedule.timezone()) {
+                        problems.push(format!("{key} at: {err}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        problems
+    }
+}
+
+/// A password must never be written in the config file.
+fn secret_in_file(text: &str) -> Option<String> {
+    let value: toml::Table = toml::from_str(text).ok()?;
+    let matrix = value.get("matrix")?.as_table()?;
+    ["password", "access_token"].iter().find(|k| matrix.contains_key(**k)).map(|k| {
+        format!("[matrix] {k}: secrets do not belong in the config file; set the environment variable CONFBOT_PASSWORD or point password_file at a file only the bot can read")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        Config::from_toml(text, "bot.toml").unwrap_err().problems
+    }
+
+    #[test]
+    fn a_minimal_config_gets_the_documented_defaults() {
+        let config = Config::from_toml("[schedule]\nsource = \"s.toml\"\n", "bot.toml").unwrap();
+        assert_eq!(config.reminders.lead, [TimeDelta::minutes(10), TimeDelta::zero()]);
+        assert_eq!(config.reminders.grace, TimeDelta::minutes(2));
+        assert_eq!(config.access.organizer_power_level, 100);
+        assert_eq!(config.access.moderator_power_level, 50);
+        assert!(config.matrix.is_none());
+        assert!(config.questions.enabled);
+        assert_eq!(
+            config.questions.rules(),
+            Rules {
+                max_length: 1000,
+                per_user: Some(Rate {
+                    count: 3,
+                    window: TimeDelta::minutes(1)
+                })
+            }
+        );
+        assert!(!config.questions.notify_asker);
+        assert_eq!(config.metrics.listen, None);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let errs = problems("[schedule]\nsource = \"s.toml\"\n[reminders]\nleads = [\"5m\"]\n");
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0].starts_with("line 4: unknown field `leads`, expected one of"),
+            "{}",
+            errs[0]
+        );
+    }
+
+    #[test]
+    fn a_password_in_the_file_is_refused() {
+        let errs = problems("[matrix]\nhomeserver = \"http://h\"\nuser = \"@b:h\"\npassword = \"hunter2\"\n[schedule]\nsource = \"s\"\n");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].starts_with("[matrix] password: secrets do not belong in the config file"));
+        assert!(!errs[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn posts_go_to_the_announcements_rooms_and_the_mapped_room() {
+        let config = Config::from_toml(
+            "[schedule]\nsource = \"s\"\n[rooms]\nannouncements = [\"#all:h\"]\n[rooms.map]\n\"Pagoda room\" = \"#pagoda:h\"\n",
+            "bot.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.rooms.post_targets(["pagoda ROOM", "Distros"]),
+            ["#all:h", "#pagoda:h"]
+        );
+        assert_eq!(config.rooms.post_targets(None), ["#all:h"]);
+    }
+}

@@ -1,0 +1,694 @@
+//! The command line: `confbot check`, `schedule`, `import`, `questions` and `run`. Each
+//! subcommand loads what it needs, calls the core and prints; errors go to stderr with a
+//! non-zero exit.
+
+use crate::config::{Config, DEFAULT_LEAD};
+use crate::infra::config_file;
+use crate::infra::source::{self, Source};
+use crate::infra::store::Store;
+use crate::present::{export, render};
+use crate::schedule::format::Format;
+use crate::schedule::{native, normalized, Loaded, Schedule, ScheduleErrors, SessionKind};
+use crate::{duration, plan, query, time};
+use anyhow::{bail, Context};
+use chrono::{NaiveDate, TimeDelta};
+use chrono_tz::Tz;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "confbot", version, about = "A Matrix bot for conference announcements")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the config and its schedule; print a summary and the reminders it would post.
+    Check(SourceArgs),
+    /// Print a day's agenda, what is on at a given time, or the normalized schedule as JSON.
+    Schedule(ScheduleArgs),
+    /// Convert a pretalx, frab, Pentabarf or iCalendar schedule to confbot's TOML.
+    Import(ImportArgs),
+    /// Export the audience's questions from the bot's store as Markdown, CSV or JSON.
+    Questions(QuestionsArgs),
+    /// Run the bot on Matrix.
+    #[cfg(feature = "matrix")]
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// Talk to the bot in the terminal, without a homeserver.
+    ///
+    /// Each line you type (or pipe in) is a message from one user; the bot answers it as it
+    /// would in the room, and its reminders, announcements and relayed questions print with
+    /// the room they would go to. It ends with the input (Ctrl-D), or at --until.
+    #[command(after_help = crate::adapters::console::HELP)]
+    Console(ConsoleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Start the bot's clock at TIME (RFC 3339, or local time in the conference zone).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Run the clock N times faster than real time.
+    #[arg(long, value_name = "N", default_value_t = 1.0)]
+    pub speed: f64,
+    /// After the input ends, keep running (and posting) until the bot's clock reads TIME
+    /// (as --now, or a time of day such as 17:30).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Type as this Matrix user.
+    #[arg(long = "as", value_name = "USER", default_value = "@you:console")]
+    pub user: String,
+    /// Act as attendee, moderator or organizer (default: what [access] gives USER, else attendee).
+    #[arg(long, value_name = "ROLE", value_parser = crate::adapters::console::parse_role)]
+    pub role: Option<crate::command::Role>,
+    /// Type in the room for PLACE, a schedule room or track (as `!next` there would).
+    #[arg(long, value_name = "PLACE")]
+    pub room: Option<String>,
+    /// Keep the bot's state (reminders sent, questions, delays) in this SQLite file
+    /// instead of in memory, so a second run carries on where the first stopped.
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Echo each input line before the answer (default: when the input is not a terminal).
+    #[arg(long)]
+    pub echo: bool,
+}
+
+#[cfg(feature = "matrix")]
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The bot's config file.
+    #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG", default_value = DEFAULT_CONFIG)]
+    pub config: PathBuf,
+    /// Rehearse: start the bot's clock at TIME (RFC 3339, or local time in the conference zone).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Rehearse N times faster than real time (with --now).
+    #[arg(long, value_name = "N", default_value_t = 1.0, requires = "now")]
+    pub speed: f64,
+    /// Rehearse on from where the last rehearsal stopped, rather than afresh (with --now).
+    #[arg(long, requires = "now")]
+    pub keep_rehearsal: bool,
+    /// Print the posts (reminders, announcements, relayed questions) instead of sending
+    /// them; replies to commands are still sent. Uses the rehearsal's store.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Log as JSON lines (also CONFBOT_LOG_FORMAT=json).
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+/// Where the schedule comes from: a config file or a schedule file on its own.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// The bot's config file.
+    #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// A schedule file or https:// URL, read without a config.
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    pub schedule: Option<String>,
+    /// The schedule's format (toml, xml, json, ics); recognised from the content when absent.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// The time zone for schedules that name none (an IANA name such as Europe/Brussels).
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The schedule to convert: a file or an https:// URL.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Its format (toml, xml, json, ics); recognised from the content when absent.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// The time zone for schedules that name none (an IANA name such as Europe/Brussels).
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
+    /// Where to write the TOML; standard output when absent.
+    #[arg(short, long, value_name = "OUT.toml")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QuestionsArgs {
+    /// The bot's config file: the store is `confbot.sqlite` in its [matrix] state_dir.
+    #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG", default_value = DEFAULT_CONFIG)]
+    pub config: PathBuf,
+    /// Only the questions for this session (its ID).
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
+    pub format: ExportFormat,
+}
+
+/// How `confbot questions` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// A table for reading and pasting into notes.
+    Markdown,
+    /// RFC 4180, with a header row, for spreadsheets.
+    Csv,
+    /// An array of objects, for scripts.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Show what is on now and next at TIME (RFC 3339, or local time in the conference zone).
+    #[arg(long, value_name = "TIME", conflicts_with = "day")]
+    pub at: Option<String>,
+    /// Show the agenda of DATE (YYYY-MM-DD, or the day's number: 1 for the first day).
+    #[arg(long, value_name = "DATE")]
+    pub day: Option<String>,
+    /// Only this room or track.
+    #[arg(long, value_name = "ROOM")]
+    pub room: Option<String>,
+    /// Print the normalized schedule as JSON.
+    #[arg(long, conflicts_with_all = ["at", "day", "room"])]
+    pub json: bool,
+}
+
+/// Runs one subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Schedule(args) => schedule(&args),
+        Command::Import(args) => import(&args),
+        Command::Questions(args) => questions(&args),
+        #[cfg(feature = "matrix")]
+        Command::Run(args) => run_bot(&args),
+        Command::Console(args) => console(&args),
+    }
+}
+
+/// What a subcommand works on: the config (when one was given) and the schedule.
+struct Inputs {
+    config: Option<Config>,
+    loaded: Loaded,
+}
+
+const DEFAULT_CONFIG: &str = "confbot.toml";
+
+fn load_inputs(args: &SourceArgs) -> anyhow::Result<Inputs> {
+    let override_zone = args.timezone.as_deref().map(parse_zone).transpose()?;
+    if let Some(location) = &args.schedule {
+        let loaded = source::load_schedule(location, args.format, override_zone)?;
+        return Ok(Inputs { config: None, loaded });
+    }
+    let path = args.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    if args.config.is_none() && !path.exists() {
+        bail!("no {DEFAULT_CONFIG} here: pass --config PATH (see config/confbot.example.toml) or --schedule FILE");
+    }
+    let config = config_file::load(&path)?;
+    let mut schedule_source = Source::from_config(&config.schedule);
+    schedule_source.zone = override_zone.or(schedule_source.zone);
+    schedule_source.format = args.format.or(schedule_source.format);
+    let loaded = schedule_source
+        .load_blocking()
+        .with_context(|| format!("the schedule named by [schedule] source in {}", path.display()))?;
+    Ok(Inputs {
+        config: Some(config),
+        loaded,
+    })
+}
+
+fn parse_zone(name: &str) -> anyhow::Result<Tz> {
+    name.parse::<Tz>().map_err(|_| {
+        let hint = time::closest_zone(name)
+            .map(|z| format!("did you mean {z}?"))
+            .unwrap_or_else(|| "use an IANA zone name such as Europe/Brussels".to_string());
+        anyhow::anyhow!("--timezone {name}: not a known time zone; {hint}")
+    })
+}
+
+fn check(args: &SourceArgs) -> anyhow::Result<ExitCode> {
+    let inputs = match load_inputs(args) {
+        Ok(inputs) => inputs,
+        Err(err) => {
+            eprintln!("{err:#}");
+            if let Some(errors) = err.downcast_ref::<ScheduleErrors>() {
+                eprintln!(
+                    "{} — fix the lines above and run confbot check again",
+                    count(errors.0.iter().filter(|d| d.is_error()).count(), "error")
+                );
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let schedule = &inputs.loaded.schedule;
+    let problems = match &inputs.config {
+        Some(config) => config.check_against(schedule),
+        None => Vec::new(),
+    };
+    if let Some(path) = &args.config {
+        println!(
+            "config {}: {}",
+            path.display(),
+            if problems.is_empty() { "ok" } else { "has errors" }
+        );
+    }
+    print!("{}", summary(schedule));
+    for warning in &inputs.loaded.warnings {
+        println!("{warning}");
+    }
+    let (leads, skip) = match &inputs.config {
+        Some(config) => (config.reminders.lead.clone(), config.reminders.skip_kinds.clone()),
+        None => (
+            DEFAULT_LEAD
+                .iter()
+                .map(|l| duration::parse(l).expect("default leads parse"))
+                .collect(),
+            Vec::new(),
+        ),
+    };
+    print!("{}", reminder_plan(schedule, &leads, &skip));
+    if let Some(config) = inputs.config.as_ref().filter(|c| !c.announcements.is_empty()) {
+        print!("{}", announcement_plan(schedule, config));
+    }
+    if problems.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let source = args
+        .config
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    for problem in &problems {
+        eprintln!("{source}: error: {problem}");
+    }
+    eprintln!("{}", count(problems.len(), "error"));
+    Ok(ExitCode::from(1))
+}
+
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Days, rooms, sessions by kind, speakers.
+fn summary(schedule: &Schedule) -> String {
+    let conference = schedule.conference();
+    let mut out = format!("{} ({})\n", conference.name, conference.timezone.name());
+    let days: Vec<String> = schedule.days().iter().map(|d| render::day(*d)).collect();
+    out.push_str(&format!("  {}: {}\n", count(days.len(), "day"), days.join(", ")));
+    let rooms = schedule.rooms();
+    out.push_str(&format!("  {}: {}\n", count(rooms.len(), "room"), rooms.join(", ")));
+    let kinds: Vec<String> = SessionKind::ALL
+        .iter()
+        .map(|&kind| (kind, schedule.sessions().iter().filter(|s| s.kind == kind).count()))
+        .filter(|&(_, n)| n > 0)
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    out.push_str(&format!(
+        "  {} ({})\n",
+        count(schedule.sessions().len(), "session"),
+        kinds.join(", ")
+    ));
+    out.push_str(&format!("  {}\n", count(schedule.speakers().len(), "speaker")));
+    out
+}
+
+fn reminder_plan(schedule: &Schedule, leads: &[TimeDelta], skip: &[SessionKind]) -> String {
+    let plan = plan::reminders(schedule, leads, skip);
+    let leads_text: Vec<String> = leads.iter().map(|l| duration::Compact(*l).to_string()).collect();
+    let mut out = format!(
+        "{} ({} before each session):\n",
+        count(plan.len(), "reminder"),
+        leads_text.join(", ")
+    );
+    for reminder in plan {
+        out.push_str(&format!(
+            "  {} {}  {:>4} before  {}\n",
+            reminder.due.format("%a %-d %b %H:%M"),
+            time::zone_abbreviation(&reminder.due),
+            duration::Compact(reminder.lead).to_string(),
+            reminder.session.title
+        ));
+    }
+    out
+}
+
+/// The config's announcements as they fall due over the conference's days.
+fn announcement_plan(schedule: &Schedule, config: &crate::config::Config) -> String {
+    let zone = schedule.timezone();
+    let days = schedule.days();
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return String::new();
+    };
+    let midnight = |day: chrono::NaiveDate| {
+        (0..24).find_map(|hour| time::resolve_local(day.and_hms_opt(hour, 0, 0)?, zone, "midnight").ok())
+    };
+    let (Some(from), Some(until)) = (midnight(*first), midnight(last.succ_opt().unwrap_or(*last))) else {
+        return String::new();
+    };
+    let posts: Vec<plan::Post> = plan::posts(schedule, config.rules(), &plan::FromChat::default(), from, until)
+        .into_iter()
+        .filter(|post| matches!(post.what, plan::What::Announcement { .. }))
+        .collect();
+    let mut out = format!("{} over the conference's days:\n", count(posts.len(), "announcement"));
+    for post in posts {
+        if let plan::What::Announcement { text, target } = &post.what {
+            out.push_str(&format!(
+                "  {} {}  to {target}: {}\n",
+                post.due.format("%a %-d %b %H:%M"),
+                time::zone_abbreviation(&post.due),
+                text.lines().next().unwrap_or_default()
+            ));
+        }
+    }
+    out
+}
+
+fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
+    let inputs = load_inputs(&args.source)?;
+    let schedule = &inputs.loaded.schedule;
+    for warning in &inputs.loaded.warnings {
+        eprintln!("{warning}");
+    }
+    if args.json {
+        println!("{}", normalized::to_json(schedule));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let place = args.room.as_deref();
+    if let Some(place) = place {
+        if !schedule.has_place(place) {
+            bail!(
+                "--room {place}: no such room or track; the rooms are: {}",
+                schedule.rooms().join(", ")
+            );
+        }
+    }
+    if let Some(at) = &args.at {
+        let now = time::parse_instant(at, schedule.timezone()).map_err(|err| anyhow::anyhow!("--at: {err}"))?;
+        let on = query::whats_on(schedule, now, place);
+        println!("{}", render::whats_on(schedule, &on, now, place, None).body());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let days: Vec<NaiveDate> = match &args.day {
+        Some(day) => vec![query::pick_day(schedule, day).map_err(|err| anyhow::anyhow!("--day: {err}"))?],
+        None => schedule.days().to_vec(),
+    };
+    let agendas: Vec<String> = days
+        .iter()
+        .map(|&day| {
+            render::agenda(schedule, day, &query::agenda(schedule, day, place), None)
+                .body()
+                .to_string()
+        })
+        .collect();
+    println!("{}", agendas.join("\n\n"));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let zone = args.timezone.as_deref().map(parse_zone).transpose()?;
+    let loaded = source::load_schedule(&args.file, args.format, zone)?;
+    for warning in &loaded.warnings {
+        eprintln!("{warning}");
+    }
+    let toml = native::to_toml(&loaded.schedule);
+    let header = format!(
+        "# Imported by confbot from {}.\n# Times are local to {}.\n\n",
+        args.file,
+        loaded.schedule.timezone().name()
+    );
+    let skipped = loaded
+        .warnings
+        .iter()
+        .filter(|w| w.message.starts_with("skipped"))
+        .count();
+    let summary = format!(
+        "imported {} and {} from {}{}",
+        count(loaded.schedule.sessions().len(), "session"),
+        count(loaded.schedule.speakers().len(), "speaker"),
+        args.file,
+        if skipped > 0 {
+            format!("; skipped {} (see above)", count(skipped, "event"))
+        } else {
+            String::new()
+        }
+    );
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, format!("{header}{toml}")).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("{summary} into {}", path.display());
+        }
+        None => {
+            print!("{header}{toml}");
+            eprintln!("{summary}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn questions(args: &QuestionsArgs) -> anyhow::Result<ExitCode> {
+    let config = config_file::load(&args.config)?;
+    let Some(matrix) = &config.matrix else {
+        bail!(
+            "{}: no [matrix] table, so no state_dir holding the bot's store of questions",
+            args.config.display()
+        );
+    };
+    let path = matrix.state_dir.join("confbot.sqlite");
+    if !path.is_file() {
+        bail!(
+            "no store of questions at {}: has the bot run with this config's [matrix] state_dir?",
+            path.display()
+        );
+    }
+    // Titles and the zone come from the schedule; without it the questions are still exported.
+    let schedule = match Source::from_config(&config.schedule).load_blocking() {
+        Ok(loaded) => Some(loaded.schedule),
+        Err(err) => {
+            eprintln!("warning: {err:#}; session titles are left empty");
+            None
+        }
+    };
+    let zone = schedule
+        .as_ref()
+        .map(Schedule::timezone)
+        .or(config.schedule.timezone)
+        .unwrap_or(Tz::UTC);
+    let store = Store::open(&path)?;
+    let questions = store.all_questions(args.session.as_deref(), zone)?;
+    if let (Some(id), Some(schedule)) = (&args.session, &schedule) {
+        if questions.is_empty() && schedule.session(id).is_none() {
+            let hint = crate::text::closest(id, schedule.sessions().iter().map(|s| s.id.as_str()))
+                .map(|s| format!("did you mean {s}?"))
+                .unwrap_or_else(|| "see the IDs with confbot schedule --json".to_string());
+            bail!("--session {id}: no session has this ID; {hint}");
+        }
+    }
+    let schedule = schedule.as_ref();
+    print!(
+        "{}",
+        match args.format {
+            ExportFormat::Markdown => export::markdown(&questions, schedule),
+            ExportFormat::Csv => export::csv(&questions, schedule),
+            ExportFormat::Json => export::json(&questions, schedule),
+        }
+    );
+    eprintln!(
+        "exported {} from {}",
+        count(questions.len(), "question"),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "matrix")]
+const RUN_HELP: &str = "Environment:
+  CONFBOT_PASSWORD     the bot account's password (first start only; or [matrix] password_file)
+  CONFBOT_CONFIG       the config file, instead of --config
+  CONFBOT_LOG_FORMAT   json for JSON log lines, like --log-json
+  RUST_LOG             log levels, e.g. info,confbot=debug
+
+The first start logs in and saves the session in [matrix] state_dir; later starts restore it.
+One bot at a time runs on a state_dir (a second exits at once, naming the first).
+A rehearsal (--now) keeps its records in state_dir/rehearsal/, apart from the real day's.
+SIGINT or SIGTERM finishes the replies under way and exits 0; a login the homeserver no
+longer accepts exits 1 with what to do.
+[metrics] listen serves /healthz and /metrics (Prometheus).";
+
+/// The rooms the console shows posts going to when there is no config.
+const CONSOLE_ROOMS: &str = r##"
+[rooms]
+announcements = ["#announcements:console"]
+moderators = "#moderators:console"
+speakers = "#speakers:console"
+"##;
+
+fn console(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
+    use crate::infra::clock::Clock;
+    init_logging(false, "warn");
+    if !(args.speed > 0.0 && args.speed.is_finite()) {
+        bail!("--speed {}: must be a positive number", args.speed);
+    }
+    let inputs = load_inputs(&args.source)?;
+    let config = match inputs.config {
+        Some(config) => config,
+        None => {
+            let location = args.source.schedule.as_deref().unwrap_or_default();
+            let text = format!("[schedule]\nsource = {}\n{CONSOLE_ROOMS}", toml_string(location));
+            let mut config = Config::from_toml(&text, "the console's default config")?;
+            config.schedule.format = args.source.format;
+            config.schedule.timezone = args.source.timezone.as_deref().map(parse_zone).transpose()?;
+            config
+        }
+    };
+    let zone = inputs.loaded.schedule.timezone();
+    let start = match &args.now {
+        Some(now) => time::parse_instant(now, zone).map_err(|err| anyhow::anyhow!("--now: {err}"))?,
+        None => chrono::Utc::now().with_timezone(&zone),
+    };
+    let clock = Clock::rehearsal(start.with_timezone(&chrono::Utc), args.speed, zone);
+    let until = args
+        .until
+        .as_deref()
+        .map(|until| time::parse_on(until, start).map_err(|err| anyhow::anyhow!("--until: {err}")))
+        .transpose()?;
+    let (store, first_start) = match &args.state {
+        Some(path) => {
+            let first = !path.exists();
+            (Store::open(path)?, first)
+        }
+        None => (Store::in_memory()?, true),
+    };
+    let options = crate::adapters::console::Options {
+        user: args.user.clone(),
+        role: args.role,
+        place: args.room.clone(),
+        until,
+        echo: args.echo || !std::io::IsTerminal::is_terminal(&std::io::stdin()),
+    };
+    let bot = crate::app::Bot::new(
+        config.clone(),
+        inputs.loaded,
+        Source::from_config(&config.schedule),
+        clock,
+        store,
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(crate::adapters::console::run(bot, first_start, options))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `text` as a TOML basic string.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+#[cfg(feature = "matrix")]
+fn run_bot(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    use crate::infra::clock::Clock;
+    let json = args.log_json || std::env::var("CONFBOT_LOG_FORMAT").is_ok_and(|f| f == "json");
+    // matrix-sdk logs every failed request at ERROR, the expected ones too (a 404 for
+    // account data not set yet); the bot logs each failure that matters itself, in context.
+    init_logging(
+        json,
+        "info,matrix_sdk=warn,matrix_sdk::http_client=off,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_crypto::backups=error,matrix_sdk_sqlite=warn",
+    );
+    let config = config_file::load(&args.config)?;
+    if !(args.speed > 0.0 && args.speed.is_finite()) {
+        bail!("--speed {}: must be a positive number", args.speed);
+    }
+    // Everything the bot writes (the login's token, keys, the store) is for its user only,
+    // whatever umask it was started with.
+    // SAFETY: umask only sets the process's file creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+    crate::infra::memory::limit_arenas();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let mut source = Source::from_config(&config.schedule);
+        if let Some(matrix) = &config.matrix {
+            source = source.keeping_last_good(matrix.state_dir.join("schedule.last-good"));
+        }
+        let refresher = crate::infra::source::Refresher::start(source)
+            .await
+            .context("loading the schedule")?;
+        // What `confbot check` calls errors of the config against this schedule (a map
+        // entry to no room, an announcement for no session or at a time the zone skips)
+        // does not stop the bot: the schedule may change. Each is said once, here.
+        for problem in config.check_against(&refresher.current().schedule) {
+            tracing::warn!("{}: {problem}", args.config.display());
+        }
+        let zone = refresher.current().schedule.timezone();
+        let clock = match &args.now {
+            Some(now) => {
+                let start = time::parse_instant(now, zone).map_err(|err| anyhow::anyhow!("--now: {err}"))?;
+                tracing::info!(now = %time::rfc3339(&start), speed = args.speed, "rehearsal clock");
+                Clock::rehearsal(start.with_timezone(&chrono::Utc), args.speed, zone)
+            }
+            None => Clock::real(zone),
+        };
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("signal received");
+            let _ = stop.send(true);
+        });
+        // A rehearsal, or a dry run, never writes the real day's records.
+        let store = if args.now.is_some() || args.dry_run {
+            crate::infra::state::StoreKind::Rehearsal {
+                keep: args.keep_rehearsal,
+            }
+        } else {
+            crate::infra::state::StoreKind::Real
+        };
+        let options = crate::adapters::matrix::RunOptions {
+            store,
+            dry_run: args.dry_run,
+        };
+        crate::adapters::matrix::run(config, refresher, clock, options, shutdown).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "matrix")]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Logs to standard error, human-readable or as JSON lines, at `levels` unless RUST_LOG
+/// says otherwise.
+fn init_logging(json: bool, levels: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(levels));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,386 @@
+//! Commands from chat: admitted under the flood limits, queued in turns, decided and acted
+//! on by the app, replied to once; reactions to questions; the commands a restart reads back.
+
+use super::*;
+
+pub(super) async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): Ctx<Matrix>) {
+    enqueue(&bot, room, event, true);
+}
+
+/// Whether a command from `user` is answered under `[commands] per_user`; a sender over
+/// the rate gets one "slow down" (`Some(SlowDown)`), then nothing. Organizers and
+/// moderators are not limited.
+pub(super) fn admit(bot: &Matrix, user: &UserId) -> Admit {
+    let Some(flood) = &bot.flood else {
+        return Admit::Answer;
+    };
+    let known = bot.roles.lock().unwrap_or_else(|p| p.into_inner()).get(user).copied();
+    let role = bot
+        .bot
+        .config
+        .access
+        .listed_role(user.as_str())
+        .max(known.unwrap_or(Role::Attendee));
+    if role >= Role::Moderator {
+        return Admit::Answer;
+    }
+    let admit = flood
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .admit(user.as_str(), chrono::Utc::now());
+    if admit != Admit::Answer {
+        bot.bot.metrics.command_dropped(admit == Admit::SlowDown);
+    }
+    admit
+}
+
+/// Queues a command for answering; anything else, and commands too old to answer, are
+/// left alone. `live`: it came with the sync (not from the history a restart reads back),
+/// and counts towards its sender's rate.
+pub(super) fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEvent, live: bool) {
+    if room.state() != RoomState::Joined || event.sender == bot.own_user {
+        return;
+    }
+    let MessageType::Text(text) = &event.content.msgtype else {
+        return; // notices (other bots), emotes, media
+    };
+    let command = match Command::parse(&text.body) {
+        Ok(None) => return,
+        Ok(Some(command)) => Ok(command),
+        Err(err) => Err(err),
+    };
+    if too_old(bot, &event) {
+        return;
+    }
+    let command = match live.then(|| admit(bot, &event.sender)) {
+        None | Some(Admit::Answer) => command,
+        Some(Admit::SlowDown) => Err(UsageError::SlowDown(
+            bot.bot.config.commands.per_user.expect("a flood has a rate"),
+        )),
+        Some(Admit::Drop) => return,
+    };
+    let queued = bot.commands.try_send(Incoming {
+        room,
+        event,
+        command,
+        received: Instant::now(),
+    });
+    if let Err(mpsc::error::TrySendError::Full(dropped)) = queued {
+        warn!(event = %dropped.event.event_id, "the command queue is full ({QUEUE_LIMIT}); dropping a command");
+        bot.bot.metrics.command_dropped(false);
+    }
+}
+
+/// Whether a command is older than `[matrix] command_max_age` (sent while the bot was
+/// down, or waiting too long in the queue); such a command is not answered.
+pub(super) fn too_old(bot: &Matrix, event: &OriginalSyncRoomMessageEvent) -> bool {
+    let max_age = command_max_age(&bot.bot);
+    match age(event.origin_server_ts) {
+        Some(age) if age > max_age => {
+            info!(event = %event.event_id, age_s = age.as_secs(), "ignoring a command older than [matrix] command_max_age");
+            true
+        }
+        _ => false,
+    }
+}
+
+/// `[matrix] command_max_age`: older commands are not answered.
+pub(super) fn command_max_age(bot: &Bot) -> Duration {
+    bot.config
+        .matrix
+        .as_ref()
+        .map_or(crate::config::DEFAULT_COMMAND_MAX_AGE, |m| m.command_max_age)
+        .to_std()
+        .unwrap_or_default()
+}
+
+/// How many pages of history a restart reads back in each room, at most.
+pub(super) const CATCH_UP_PAGES: usize = 10;
+
+/// Commands the last run never answered: it may have stopped or crashed after the sync
+/// had taken them in (the sync token already past them) but before the answer went out,
+/// or been away long enough that the sync skipped part of a busy room. Each joined room's
+/// history back to `[matrix] command_max_age` goes through the queue again, oldest first;
+/// whatever was answered before is skipped there.
+pub(super) async fn catch_up_commands(client: &Client, matrix: &Matrix) {
+    let max_age = command_max_age(&matrix.bot);
+    for room in client.joined_rooms() {
+        let mut events = Vec::new();
+        let mut from: Option<String> = None;
+        for _ in 0..CATCH_UP_PAGES {
+            let mut options = MessagesOptions::backward().from(from.as_deref());
+            options.limit = UInt::from(100u32);
+            let page = match room.messages(options).await {
+                Ok(page) => page,
+                Err(err) => {
+                    warn!(room = %room.room_id(), error = %err, "reading the history for unanswered commands");
+                    break;
+                }
+            };
+            let mut reached_old = false;
+            for event in &page.chunk {
+                if let Ok(event) = event.raw().deserialize_as_unchecked::<OriginalSyncRoomMessageEvent>() {
+                    if age(event.origin_server_ts).is_some_and(|age| age > max_age) {
+                        reached_old = true;
+                        break;
+                    }
+                    events.push(event);
+                }
+            }
+            match page.end {
+                Some(end) if !reached_old && !page.chunk.is_empty() => from = Some(end),
+                _ => break,
+            }
+        }
+        for event in events.into_iter().rev() {
+            enqueue(matrix, room.clone(), event, false);
+        }
+    }
+}
+
+/// How long ago, by the real clock, the homeserver received an event.
+pub(super) fn age(sent: MilliSecondsSinceUnixEpoch) -> Option<Duration> {
+    let now = MilliSecondsSinceUnixEpoch::now();
+    let ms = u64::from(now.get()).checked_sub(u64::from(sent.get()))?;
+    Some(Duration::from_millis(ms))
+}
+
+/// How many replies may be on their way to the homeserver at once. Each takes a round
+/// trip (tens of milliseconds in a large room); sending them one by one made a burst of
+/// questions drain at the homeserver's latency rather than at its throughput.
+pub(super) const REPLIES_IN_FLIGHT: usize = 16;
+
+/// Answers queued commands, each at most once. Commands wait their sender's turn
+/// ([`Turns`]): one sender's in the order they came, and the sender served least recently
+/// first, so a flood delays only those who send it. Each is decided and acted on in
+/// that order (questions get their numbers in it), and the replies are sent
+/// concurrently, though one sender's replies still in order. On shutdown, answers what is
+/// queued, waits for the replies under way and stops.
+pub(super) async fn answer_commands(
+    bot: Matrix,
+    mut queue: mpsc::Receiver<Incoming>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut replies = Replies::default();
+    let mut turns = Turns::new(QUEUE_LIMIT);
+    let mut queue_open = true;
+    loop {
+        // Take in everything queued, then answer in turns while replies can go out.
+        while let Ok(incoming) = queue.try_recv() {
+            wait_turn(&bot, &mut turns, incoming);
+        }
+        while replies.sending.len() < REPLIES_IN_FLIGHT {
+            let Some(incoming) = turns.pop() else { break };
+            replies.answer(&bot, incoming).await;
+        }
+        if *shutdown.borrow() {
+            while let Some(incoming) = turns.pop() {
+                replies.answer(&bot, incoming).await;
+            }
+            while replies.next_sent().await {}
+            return;
+        }
+        tokio::select! {
+            biased;
+            incoming = queue.recv(), if queue_open => match incoming {
+                Some(incoming) => wait_turn(&bot, &mut turns, incoming),
+                None => queue_open = false,
+            },
+            true = replies.next_sent(), if !replies.sending.is_empty() => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Queues a command for its sender's turn; one dropped to make room is counted.
+pub(super) fn wait_turn(bot: &Matrix, turns: &mut Turns<Incoming>, incoming: Incoming) {
+    let sender = incoming.event.sender.to_string();
+    if let Some(dropped) = turns.push(&sender, incoming) {
+        warn!(event = %dropped.event.event_id, sender = %dropped.event.sender,
+            "the command queue is full ({QUEUE_LIMIT}); dropping the newest command of the sender with the most waiting");
+        bot.bot.metrics.command_dropped(false);
+    }
+}
+
+/// The replies under way (by the event id of their command), and for each sender a
+/// signal that its latest reply is out.
+#[derive(Default)]
+pub(super) struct Replies {
+    pub(super) sending: tokio::task::JoinSet<String>,
+    pub(super) latest: HashMap<OwnedUserId, oneshot::Receiver<()>>,
+    pub(super) under_way: HashSet<String>,
+}
+
+impl Replies {
+    /// Waits for a reply under way to be out; false when none was.
+    async fn next_sent(&mut self) -> bool {
+        match self.sending.join_next().await {
+            Some(Ok(event_id)) => {
+                self.under_way.remove(&event_id);
+                true
+            }
+            Some(Err(err)) => {
+                warn!(error = %err, "a reply task failed");
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn answer(&mut self, matrix: &Matrix, incoming: Incoming) {
+        while self.sending.len() >= REPLIES_IN_FLIGHT {
+            self.next_sent().await;
+        }
+        let event_id = incoming.event.event_id.to_string();
+        if self.under_way.contains(&event_id) {
+            return; // delivered twice by the sync while its reply is on its way
+        }
+        let Some(reply) = decide_one(matrix, &incoming).await else {
+            return;
+        };
+        self.under_way.insert(event_id.clone());
+        let sender = incoming.event.sender.clone();
+        let before = self.latest.remove(&sender);
+        let (done, after) = oneshot::channel();
+        self.latest.insert(sender, after);
+        let matrix = matrix.clone();
+        self.sending.spawn(async move {
+            if let Some(before) = before {
+                let _ = before.await;
+            }
+            send_reply(&matrix, incoming, reply).await;
+            let _ = done.send(());
+            event_id
+        });
+    }
+}
+
+/// Decides and acts on one command; `None` when it was answered before.
+pub(super) async fn decide_one(matrix: &Matrix, incoming: &Incoming) -> Option<app::Reply> {
+    let bot = &matrix.bot;
+    let event_id = incoming.event.event_id.as_str();
+    // Checked again when taken: a command may have waited in the queue.
+    if too_old(matrix, &incoming.event) {
+        return None;
+    }
+    match bot.store.was_answered(event_id) {
+        Ok(true) => return None,
+        Ok(false) => {}
+        Err(err) => warn!(error = %err, "reading the store"),
+    }
+    let sender = &incoming.event.sender;
+    let role = match &incoming.command {
+        Ok(command) if command.role() > Role::Attendee || matches!(command, Command::Help) => {
+            role_of(matrix, sender).await
+        }
+        _ => Role::Attendee,
+    };
+    let place = place_of(&bot.config, &incoming.room);
+    let name = match incoming.room.get_member_no_sync(sender).await {
+        Ok(Some(member)) => member.display_name().unwrap_or(sender.localpart()).to_string(),
+        _ => sender.localpart().to_string(),
+    };
+    remember_direct_room(bot, &incoming.room, sender).await;
+    let from = Sender {
+        user: sender.as_str(),
+        name: &name,
+        role,
+        place: place.as_deref(),
+        event: event_id,
+    };
+    Some(bot.answer(&matrix.out, &from, &incoming.command).await)
+}
+
+/// Sends the reply to one command and records it as answered.
+pub(super) async fn send_reply(matrix: &Matrix, incoming: Incoming, reply: app::Reply) {
+    let bot = &matrix.bot;
+    let event_id = incoming.event.event_id.as_str();
+    let content = RoomMessageEventContent::notice_html(reply.message.body(), reply.message.html())
+        .add_mentions(Mentions::new())
+        .make_reply_to(&incoming.event, ForwardThread::No, AddMentions::No);
+    // A transaction id from the command: a reply retried after a crash is not a second one.
+    let transaction = outbox::transaction_id(&format!("reply:{event_id}"));
+    // Retried here, not in the SDK: under a rate limit, each try first lets the reminders
+    // held by it go (a reply can wait; a reminder that misses its minute cannot).
+    let patience = command_max_age(bot);
+    let give_up = Instant::now() + patience;
+    let mut backoff = BACKOFF_START;
+    let sent = loop {
+        matrix
+            .out
+            .after_posts(give_up.saturating_duration_since(Instant::now()))
+            .await;
+        let sent = incoming
+            .room
+            .send(content.clone())
+            .with_transaction_id(transaction.clone())
+            .with_request_config(RequestConfig::new().retry_limit(0).timeout(Duration::from_secs(30)))
+            .await
+            .map_err(|err| outbox::classify(err, &format!("answering in {}", incoming.room.room_id())));
+        let wait = match &sent {
+            Err(SendError::Busy { retry_after, .. }) => *retry_after,
+            Err(SendError::Failed(_)) => {
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                backoff / 2
+            }
+            _ => break sent,
+        };
+        if Instant::now() + wait >= give_up {
+            break sent;
+        }
+        tokio::time::sleep(wait).await;
+    };
+    match sent {
+        Ok(sent) => {
+            if let Some(number) = reply.receipt_of {
+                app::relay::link_receipt(bot, number, sent.response.event_id.as_str());
+            }
+            let command = incoming.command.as_ref().map(Command::name).unwrap_or("usage");
+            bot.metrics.reply_sent();
+            bot.metrics.command(command, incoming.received.elapsed());
+            info!(room = %incoming.room.room_id(), %command, "answered");
+            if let Err(err) = bot.store.mark_answered(event_id, crate::infra::clock::now_ms()) {
+                warn!(error = %err, "recording the answer");
+            }
+        }
+        Err(err) => {
+            bot.metrics.reply_failed();
+            warn!(room = %incoming.room.room_id(), error = %err, "could not send the answer")
+        }
+    }
+}
+
+/// ✅ ❌ 💬 on a question in the moderators room (from a moderator), 👍 on a receipt.
+pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, room: Room, Ctx(matrix): Ctx<Matrix>) {
+    if event.sender == matrix.own_user {
+        return;
+    }
+    let bot = &matrix.bot;
+    let Some((question, on)) = app::relay::reacted_to(bot, event.content.relates_to.event_id.as_str()) else {
+        return;
+    };
+    let role = if on == crate::questions::QuestionEvent::Relay {
+        role_of(&matrix, &event.sender).await
+    } else {
+        Role::Attendee
+    };
+    let key = &event.content.relates_to.key;
+    let ack = app::relay::react(
+        bot,
+        &matrix.out,
+        &question,
+        on,
+        key,
+        event.sender.as_str(),
+        role,
+        event.event_id.as_str(),
+    )
+    .await;
+    if let Some(ack) = ack {
+        let content = RoomMessageEventContent::notice_html(ack.body(), ack.html()).add_mentions(Mentions::new());
+        let transaction = outbox::transaction_id(&format!("question-ack:{}", event.event_id));
+        if let Err(err) = room.send(content).with_transaction_id(transaction).await {
+            warn!(error = %err, "could not confirm a moderator's reaction");
+        }
+    }
+}

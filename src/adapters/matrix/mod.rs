@@ -1,0 +1,335 @@
+//! The Matrix adapter: logs in (or restores its session), drives its own sync loop so a
+//! command is answered as soon as the homeserver delivers it, joins rooms it is invited to
+//! by allowed users, and turns commands into core calls and the core's answers into replies.
+
+mod login;
+mod outbox;
+
+use crate::access::{Access, PowerLevel};
+use crate::app::{self, Bot, SendError, Sender};
+use crate::command::{Command, Role, UsageError};
+use crate::config::Config;
+use crate::flood::{Admit, Flood, Turns};
+use crate::infra::clock::Clock;
+use crate::infra::source::Refresher;
+use crate::infra::state::{StateDir, StoreKind};
+use crate::infra::store::Store;
+use anyhow::Context;
+use matrix_sdk::config::{RequestConfig, SyncSettings};
+use matrix_sdk::event_handler::Ctx;
+use matrix_sdk::room::MessagesOptions;
+use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
+use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
+use matrix_sdk::ruma::events::room::message::{
+    AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, RoomMessageEventContent,
+};
+use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
+use matrix_sdk::ruma::events::room::tombstone::OriginalSyncRoomTombstoneEvent;
+use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedServerName, OwnedUserId, UInt, UserId};
+use matrix_sdk::{Client, Room, RoomState};
+use outbox::MatrixOutbox;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, info, warn};
+
+mod commands;
+mod rooms;
+use commands::*;
+use rooms::*;
+
+/// How long one sync request waits for news; the homeserver answers at once when there is some.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+/// Backoff after a failed sync: doubles from the first value to the last.
+const BACKOFF_START: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// What the event handlers share.
+#[derive(Clone)]
+struct Matrix {
+    bot: Bot,
+    out: MatrixOutbox,
+    own_user: OwnedUserId,
+    commands: mpsc::Sender<Incoming>,
+    /// `[commands] per_user`, when on.
+    flood: Option<Arc<std::sync::Mutex<Flood>>>,
+    /// The roles found from power levels, so that a moderator is never held to the rate.
+    roles: Arc<std::sync::Mutex<HashMap<OwnedUserId, Role>>>,
+}
+
+/// Commands waiting to be answered, at most: a flood beyond this is dropped, not queued.
+const QUEUE_LIMIT: usize = 4096;
+
+/// A command to answer, queued by the sync handler for the answering task.
+struct Incoming {
+    room: Room,
+    event: OriginalSyncRoomMessageEvent,
+    command: Result<Command, crate::command::UsageError>,
+    /// When the sync delivered it: command latency counts from here.
+    received: Instant,
+}
+
+/// How `confbot run` runs: on the real day's records or a rehearsal's, sending or printing.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    pub store: StoreKind,
+    /// Print posts instead of sending them.
+    pub dry_run: bool,
+}
+
+/// Runs the bot on the schedule `refresher` holds until `shutdown` turns true; then
+/// finishes the replies under way.
+pub async fn run(
+    config: Config,
+    refresher: Refresher,
+    clock: Clock,
+    options: RunOptions,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let matrix = config
+        .matrix
+        .clone()
+        .context("the config has no [matrix] section: add homeserver and user (see config/confbot.example.toml)")?;
+    let state = StateDir::lock(&matrix.state_dir)?;
+    let (mut client, first_login) = login::connect(&matrix).await?;
+    let own_user = client.user_id().context("logged in without a user id")?.to_owned();
+    let store_path = state.store(options.store)?;
+    // A new store (a rehearsal's, or one reset by hand) knows nothing was posted or
+    // answered: it starts as on the first day, without catching up on the rooms' past.
+    let first_start = first_login || !store_path.exists();
+    let store = Store::open(&store_path)?;
+    info!(user = %own_user, device = ?client.device_id(), "connected to {}", matrix.homeserver);
+    if let StoreKind::Rehearsal { keep } = options.store {
+        info!(
+            store = %store_path.display(),
+            "rehearsal: what it posts and answers is recorded apart from the real day's, {}; {}",
+            if keep { "carrying on from the last rehearsal" } else { "started afresh" },
+            if options.dry_run { "posts are printed, not sent" } else { "posts go to the configured rooms" }
+        );
+    }
+
+    let settings = SyncSettings::default()
+        .filter(Filter::FilterDefinition(sync_filter()))
+        .timeout(SYNC_TIMEOUT);
+    if first_start {
+        // Skip the backlog: commands sent before the bot ever ran are not for it.
+        info!("first start: skipping the rooms' history");
+        client
+            .sync_once(settings.clone().timeout(Duration::ZERO))
+            .await
+            .context("first sync")?;
+    }
+
+    let mut metrics_listener = match config.metrics.listen {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("[metrics] listen: cannot listen on {address}"))?,
+        ),
+        None => None,
+    };
+    let (source, loaded) = refresher.into_parts();
+    let bot = Bot::new(config, loaded, source, clock, store);
+    // Kept across logins: who may command at what rate, and who holds which role.
+    let flood = bot
+        .config
+        .commands
+        .per_user
+        .map(|rate| Arc::new(std::sync::Mutex::new(Flood::new(rate))));
+    let roles = Arc::default();
+    let mut first_start = first_start;
+    loop {
+        let login = Login {
+            client: client.clone(),
+            own_user: own_user.clone(),
+            first_start,
+            dry_run: options.dry_run,
+            flood: flood.clone(),
+            roles: Arc::clone(&roles),
+        };
+        match serve(login, &bot, settings.clone(), &mut metrics_listener, &shutdown).await? {
+            Ended::Shutdown => break,
+            Ended::SoftLogout => {
+                let device = client.device_id().context("logged in without a device id")?.to_owned();
+                warn!(%device, "the homeserver let the bot's login expire (soft logout); logging in again as the same device");
+                client = login::log_in_again(&matrix, &device).await?;
+                first_start = false;
+            }
+        }
+    }
+    info!("stopped");
+    drop(state);
+    Ok(())
+}
+
+/// One login's share of a run: the client and what outlives it.
+struct Login {
+    client: Client,
+    own_user: OwnedUserId,
+    first_start: bool,
+    dry_run: bool,
+    flood: Option<Arc<std::sync::Mutex<Flood>>>,
+    roles: Arc<std::sync::Mutex<HashMap<OwnedUserId, Role>>>,
+}
+
+/// Why serving on one login ended.
+enum Ended {
+    Shutdown,
+    /// The access token expired; the device is still the bot's.
+    SoftLogout,
+}
+
+/// Serves on one login until the bot shuts down (then finishes the replies under way) or
+/// the login expires (then stops at once: what was not sent is sent on the next login).
+async fn serve(
+    login: Login,
+    bot: &Bot,
+    settings: SyncSettings,
+    metrics_listener: &mut Option<tokio::net::TcpListener>,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<Ended> {
+    let client = &login.client;
+    let (commands, queue) = mpsc::channel(QUEUE_LIMIT);
+    let out = MatrixOutbox::new(
+        client.clone(),
+        bot.store.clone(),
+        via_servers(&bot.config.access, &login.own_user),
+        login.dry_run,
+    );
+    let matrix = Matrix {
+        flood: login.flood,
+        roles: login.roles,
+        bot: bot.clone(),
+        out: out.clone(),
+        own_user: login.own_user,
+        commands,
+    };
+    client.add_event_handler_context(matrix.clone());
+    client.add_event_handler(on_invite);
+    client.add_event_handler(on_message);
+    client.add_event_handler(on_reaction);
+    client.add_event_handler(on_tombstone);
+    join_configured_rooms(client, &bot.config, &out).await;
+    answer_pending_invites(client, &matrix).await;
+    if !login.first_start {
+        catch_up_commands(client, &matrix).await;
+    }
+    // The first sync's responses are parsed and stored by now.
+    crate::infra::memory::release_freed();
+
+    if let Some(listener) = metrics_listener.take() {
+        bot.metrics.started(Instant::now());
+        info!(address = ?listener.local_addr().ok(), "serving /metrics and /healthz");
+        let store = bot.store.clone();
+        let questions = move || {
+            store.question_counts().unwrap_or_else(|err| {
+                warn!(error = %err, "counting the questions");
+                Vec::new()
+            })
+        };
+        tokio::spawn(crate::infra::metrics::serve(
+            listener,
+            bot.metrics.clone(),
+            questions,
+            shutdown.clone(),
+        ));
+    } else if login.first_start {
+        bot.metrics.started(Instant::now());
+    }
+    // This login's tasks stop when the bot shuts down or the login ends.
+    let (stop, stopping) = watch::channel(false);
+    let forward = {
+        let (mut shutdown, stop) = (shutdown.clone(), stop.clone());
+        tokio::spawn(async move {
+            let _ = shutdown.wait_for(|down| *down).await;
+            stop.send_replace(true);
+        })
+    };
+    let answering = tokio::spawn(answer_commands(matrix.clone(), queue, stopping.clone()));
+    let tasks = bot.spawn_tasks(out.clone(), login.first_start, stopping);
+    let synced = sync_until(client, bot, settings, shutdown.clone()).await;
+    forward.abort();
+    match synced {
+        Ok(Ended::Shutdown) => {
+            info!("shutting down: finishing the replies under way");
+            stop.send_replace(true);
+            let _ = tokio::time::timeout(Duration::from_secs(10), answering).await;
+            tasks.finish(Duration::from_secs(10)).await;
+            Ok(Ended::Shutdown)
+        }
+        ended => {
+            // Stop this login's work at once: sending on with a token the homeserver
+            // refuses loses nothing (nothing is recorded as sent). Commands not answered
+            // are read back by the next login; a hard logout exits for a supervisor.
+            stop.send_replace(true);
+            answering.abort();
+            tasks.finish(Duration::ZERO).await;
+            bot.stop_deliveries();
+            ended
+        }
+    }
+}
+
+/// Long-polls the homeserver: the next sync starts as soon as the last one returns, so a
+/// command is handled as soon as it is delivered; only errors wait, with backoff. Fails
+/// when the homeserver logged the bot out: syncing on would fail forever.
+async fn sync_until(
+    client: &Client,
+    bot: &Bot,
+    settings: SyncSettings,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Ended> {
+    let mut backoff = BACKOFF_START;
+    let mut failing = false;
+    // The first sync returns at once (with whatever is new), so /healthz turns healthy as
+    // soon as the bot is connected; the later ones wait for news.
+    let mut timeout = Duration::ZERO;
+    loop {
+        let sync = client.sync_once(settings.clone().timeout(timeout));
+        tokio::select! {
+            _ = shutdown.changed() => return Ok(Ended::Shutdown),
+            result = sync => match result {
+                Ok(_) => {
+                    bot.metrics.sync_ok(Instant::now());
+                    timeout = SYNC_TIMEOUT;
+                    if failing {
+                        info!("the homeserver is back; syncing again");
+                    }
+                    failing = false;
+                    backoff = BACKOFF_START;
+                }
+                Err(err) => {
+                    bot.metrics.sync_failed(&err.to_string(), Instant::now());
+                    if let Some(ErrorKind::UnknownToken(token)) = err.client_api_error_kind() {
+                        if token.soft_logout {
+                            return Ok(Ended::SoftLogout);
+                        }
+                        anyhow::bail!(
+                            "the homeserver no longer accepts the bot's access token (the login was revoked, or its device deleted): \
+                             remove session.json and the matrix/ folder from the state directory and start the bot again; it logs in afresh, as a new device"
+                        );
+                    }
+                    warn!(error = %err, retry_in = ?backoff, "sync failed; is the homeserver reachable?");
+                    failing = true;
+                    tokio::select! {
+                        _ = shutdown.changed() => return Ok(Ended::Shutdown),
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+    }
+}
+
+fn sync_filter() -> FilterDefinition {
+    let mut filter = FilterDefinition::default();
+    // Enough that a burst of commands in one room between two syncs is never cut short.
+    filter.room.timeline.limit = Some(UInt::from(500u32));
+    filter
+}

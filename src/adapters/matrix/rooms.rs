@@ -1,0 +1,215 @@
+//! The bot's rooms on Matrix: joining those the config names, answering invites, following
+//! room upgrades, direct rooms, and what a room says about its sender's role and place.
+
+use super::*;
+
+/// Joins the rooms named in `[rooms]`, so the bot needs no invite to the rooms it serves.
+pub(super) async fn join_configured_rooms(client: &Client, config: &Config, out: &MatrixOutbox) {
+    let via = out.via();
+    for room in configured_rooms(config) {
+        let Ok(id) = matrix_sdk::ruma::OwnedRoomOrAliasId::try_from(room) else {
+            continue;
+        };
+        // An alias names its server; a room id of version 12 names none, so the join asks
+        // the servers the bot and its organizers are on.
+        let via: &[OwnedServerName] = if id.server_name().is_none() { &via } else { &[] };
+        match client.join_room_by_id_or_alias(&id, via).await {
+            Ok(joined) => {
+                info!(%room, "joined configured room");
+                out.remember(room, joined.room_id().to_owned());
+            }
+            Err(err) => warn!(%room, error = %err, "could not join configured room"),
+        }
+    }
+}
+
+/// The servers to ask for a room known only by an id without a server (room version 12):
+/// the bot's own, then those of the organizers, moderators and `[access] invite`.
+pub(super) fn via_servers(access: &Access, own_user: &UserId) -> Vec<OwnedServerName> {
+    let mut servers = vec![own_user.server_name().to_owned()];
+    for entry in access.named() {
+        let server = match UserId::parse(entry) {
+            Ok(user) => user.server_name().to_owned(),
+            Err(_) => match OwnedServerName::try_from(entry.trim_start_matches(':')) {
+                Ok(server) => server,
+                Err(_) => continue,
+            },
+        };
+        if !servers.contains(&server) {
+            servers.push(server);
+        }
+    }
+    servers
+}
+
+pub(super) async fn on_invite(event: StrippedRoomMemberEvent, room: Room, Ctx(bot): Ctx<Matrix>) {
+    if event.state_key != bot.own_user || event.content.membership != MembershipState::Invite {
+        return;
+    }
+    answer_invite(&bot, room, &event.sender).await;
+}
+
+/// Answers the invites that were waiting when the bot started: the first sync skips the
+/// backlog before the handlers are in place, so those invites never reach `on_invite`.
+pub(super) async fn answer_pending_invites(client: &Client, bot: &Matrix) {
+    for room in client.invited_rooms() {
+        match room.invite_details().await {
+            Ok(invite) => answer_invite(bot, room, &invite.inviter_id).await,
+            Err(err) => warn!(room = %room.room_id(), error = %err, "cannot read a pending invite"),
+        }
+    }
+}
+
+/// Joins `room` if `[access]` allows `inviter` to invite the bot, else declines.
+pub(super) async fn answer_invite(bot: &Matrix, room: Room, inviter: &UserId) {
+    if !bot
+        .bot
+        .config
+        .access
+        .may_invite(inviter.as_str(), inviter.server_name().as_str())
+    {
+        info!(room = %room.room_id(), %inviter, "declining an invite from someone [access] invite does not allow");
+        if let Err(err) = room.leave().await {
+            warn!(room = %room.room_id(), error = %err, "could not decline the invite");
+        }
+        return;
+    }
+    let inviter = inviter.to_owned();
+    tokio::spawn(async move {
+        // Synapse may deliver the invite before the join can succeed: retry with backoff.
+        let mut delay = Duration::from_millis(500);
+        loop {
+            match room.join().await {
+                Ok(()) => {
+                    info!(room = %room.room_id(), %inviter, "joined on invite");
+                    return;
+                }
+                Err(err) if delay < Duration::from_secs(60) => {
+                    debug!(room = %room.room_id(), error = %err, "join failed; retrying in {delay:?}");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(err) => {
+                    warn!(room = %room.room_id(), error = %err, "giving up joining");
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Remembers a room the bot shares with only `user`, for their direct messages.
+pub(super) async fn remember_direct_room(bot: &Bot, room: &Room, user: &UserId) {
+    if room.joined_members_count() != 2 || place_of(&bot.config, room).is_some() {
+        return;
+    }
+    if let Ok(Some(known)) = bot.store.direct_room(user.as_str()) {
+        if known == room.room_id().as_str() {
+            return;
+        }
+    }
+    if let Err(err) = bot.store.set_direct_room(user.as_str(), room.room_id().as_str()) {
+        warn!(error = %err, "remembering a direct room");
+    }
+}
+
+/// The user's role: organizer if listed in `[access] organizers` or with at least
+/// `[access] organizer_power_level` in the moderators room; moderator likewise with
+/// `[access] moderators` and `moderator_power_level`; else attendee.
+pub(super) async fn role_of(matrix: &Matrix, user: &UserId) -> Role {
+    let config = &matrix.bot.config;
+    let access = &config.access;
+    let listed = access.listed_role(user.as_str());
+    if listed == Role::Organizer {
+        return listed;
+    }
+    let Some(moderators) = &config.rooms.moderators else {
+        return listed;
+    };
+    let Some(room) = matrix.out.joined(moderators).await else {
+        return listed;
+    };
+    // A power level counts only for a member of the moderators room: one left over from
+    // someone who left, or set for a user never there, makes no moderator.
+    let member = matches!(
+        room.get_member_no_sync(user).await,
+        Ok(Some(member)) if *member.membership() == MembershipState::Join
+    );
+    if !member {
+        return listed;
+    }
+    let level = match room.get_user_power_level(user).await {
+        Ok(UserPowerLevel::Infinite) => Some(PowerLevel::Infinite),
+        Ok(UserPowerLevel::Int(level)) => Some(PowerLevel::Level(i64::from(level))),
+        _ => None,
+    };
+    let role = access.role(user.as_str(), level);
+    if role > Role::Attendee {
+        matrix
+            .roles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user.to_owned(), role);
+    }
+    role
+}
+
+/// A room the bot serves was upgraded: join the new room, post there from now on, and
+/// tell the moderators room once.
+pub(super) async fn on_tombstone(event: OriginalSyncRoomTombstoneEvent, room: Room, Ctx(matrix): Ctx<Matrix>) {
+    let names = matrix.out.forget(room.room_id());
+    let configured = configured_rooms(&matrix.bot.config);
+    let named_by_id = configured.iter().any(|name| *name == room.room_id().as_str());
+    if names.is_empty() && !named_by_id {
+        return; // not a room the config names
+    }
+    let old = room.room_id().to_owned();
+    let Some(new) = matrix.out.follow(&room).await else {
+        warn!(%old, new = %event.content.replacement_room, "a configured room was upgraded and the new one cannot be joined");
+        return;
+    };
+    info!(%old, new = %new.room_id(), "a configured room was upgraded; posting in the new one");
+    let Some(moderators) = matrix.bot.config.rooms.moderators.clone() else {
+        return;
+    };
+    let shown = names.first().cloned().unwrap_or_else(|| old.to_string());
+    let mut message = crate::present::message::Message::new();
+    message.text(&format!(
+        "{shown} was upgraded to a new room ({}); I joined it and post there from now on. \
+         Update the config to name the new room when you can.",
+        new.room_id()
+    ));
+    matrix
+        .bot
+        .post_once(&matrix.out, &moderators, message, &format!("upgraded:{old}"));
+}
+
+/// Every room the config names.
+pub(super) fn configured_rooms(config: &Config) -> Vec<&str> {
+    let rooms = &config.rooms;
+    rooms
+        .announcements
+        .iter()
+        .chain(rooms.moderators.iter())
+        .chain(rooms.speakers.iter())
+        .chain(rooms.map.values())
+        .map(String::as_str)
+        .collect()
+}
+
+/// The schedule room or track a Matrix room is mapped to in `[rooms.map]`.
+pub(super) fn place_of(config: &Config, room: &Room) -> Option<String> {
+    let id = room.room_id().as_str();
+    let alias = room.canonical_alias();
+    let alt = room.alt_aliases();
+    config
+        .rooms
+        .map
+        .iter()
+        .find(|(_, target)| {
+            target.as_str() == id
+                || alias.as_ref().is_some_and(|a| a.as_str() == target.as_str())
+                || alt.iter().any(|a| a.as_str() == target.as_str())
+        })
+        .map(|(place, _)| place.clone())
+}

@@ -1,0 +1,385 @@
+//! The chat commands, carried out: each decided in the core ([`crate::answer`]), then
+//! stored, posted and replied to here, once per command event.
+
+use super::{posting, relay, Bot, Outbox, Reply, Sender};
+use crate::answer::{self, Decision};
+use crate::command::{Command, UsageError};
+use crate::present::message::Message;
+use chrono::DateTime;
+use chrono_tz::Tz;
+use tracing::warn;
+
+impl Bot {
+    /// Answers one command from `from`: decides in the core, then stores, posts and
+    /// replies as the decision says.
+    ///
+    /// A command that changes something is carried out once: its event id is stored with
+    /// the change, and the same event again (a replay after a restart) changes nothing and
+    /// gets the first reply again.
+    pub async fn answer(&self, out: &impl Outbox, from: &Sender<'_>, command: &Result<Command, UsageError>) -> Reply {
+        match self.store.acted(from.event) {
+            Ok(Some(Some((body, html)))) => return Reply::plain(Message::stored(body, html)),
+            Ok(Some(None)) => return Reply::plain(Message::plain("Done: I carried this out before I restarted.")),
+            Ok(None) => {}
+            Err(err) => warn!(error = %format!("{err:#}"), "reading the commands carried out"),
+        }
+        let mut reply = self.reply(out, from, command).await;
+        reply.message = reply.message.fit(crate::present::message::MAX_BYTES);
+        self.stored(
+            self.store
+                .keep_reply(from.event, reply.message.body(), reply.message.html()),
+            "keeping a reply",
+        );
+        reply
+    }
+
+    async fn reply(&self, out: &impl Outbox, from: &Sender<'_>, command: &Result<Command, UsageError>) -> Reply {
+        let command = match command {
+            Ok(command) => command,
+            Err(usage) => return Reply::plain(Message::plain(&usage.to_string())),
+        };
+        let zone = self.zone_of(from.user);
+        let decision = answer::decide(
+            &self.loaded().schedule,
+            &self.config.rooms,
+            command,
+            from.role,
+            self.clock.now(),
+            from.place,
+            zone,
+        );
+        match decision {
+            Decision::Question(command) => relay::handle(self, out, from, &command).await,
+            decision => Reply::plain(self.act(out, from, decision).await),
+        }
+    }
+
+    /// Carries out a decision that needs the store or a post, and says what was done.
+    async fn act(&self, out: &impl Outbox, from: &Sender<'_>, decision: Decision) -> Message {
+        match decision {
+            Decision::Reply(message) => message,
+            Decision::Announce { due, room, text } => self.add_announcement(&due, &room, &text, from),
+            Decision::ListAnnouncements => pending_announcements(&self.chat_announcements()),
+            Decision::Cancel(id) => match self.store.act(from.event, |acts| acts.cancel_announcement(id as i64)) {
+                Ok(true) => {
+                    self.schedule_changed.notify_one();
+                    Message::plain(&format!("Announcement {id} is cancelled."))
+                }
+                Ok(false) => Message::plain(&format!(
+                    "There is no pending announcement {id}. Send !announcements for the list."
+                )),
+                Err(err) => sorry(err, "cancelling an announcement", "I could not cancel that"),
+            },
+            Decision::Status => self.status(),
+            Decision::Remind(session) => self.remind(from, session),
+            Decision::ListReminders => {
+                let schedule = &self.loaded().schedule;
+                match self.store.personal_reminders(Some(from.user), schedule.timezone()) {
+                    Ok(mine) => crate::present::posts::personal_list(
+                        schedule,
+                        &mine,
+                        self.config.reminders.personal_lead(),
+                        self.zone_of(from.user),
+                    ),
+                    Err(err) => sorry(err, "reading personal reminders", "I could not read your reminders"),
+                }
+            }
+            Decision::Forget(session) => match self
+                .store
+                .act(from.event, |acts| acts.forget_personal_reminder(from.user, &session))
+            {
+                Ok(true) => {
+                    self.schedule_changed.notify_one();
+                    Message::plain(&format!("Your reminder for {session} is cancelled."))
+                }
+                Ok(false) => Message::plain(&format!(
+                    "You have no reminder for {session}. Send !reminders for yours."
+                )),
+                Err(err) => sorry(err, "forgetting a personal reminder", "I could not cancel that"),
+            },
+            Decision::ShowZone => zone_setting(self.clock.now(), self.zone_of(from.user)),
+            Decision::SetZone(zone) => match self.store.act(from.event, |acts| acts.set_zone(from.user, zone)) {
+                Ok(()) => zone_changed(self.clock.now(), zone),
+                Err(err) => sorry(err, "storing an attendee's zone", "I could not store that"),
+            },
+            Decision::Question(command) => relay::handle(self, out, from, &command).await.message,
+            Decision::Reload => self.reload(out).await,
+            Decision::Delay(delay) => {
+                let before = self.loaded();
+                if let Err(err) = self.store.act(from.event, |acts| acts.add_delay(&delay)) {
+                    return sorry(err, "storing a delay", "I could not store that delay");
+                }
+                self.apply_delays();
+                posting::forget_overdue(self);
+                let announcement = crate::delay::announcement(&before.schedule, &self.loaded().schedule, &delay);
+                let targets = self.config.rooms.post_targets(delay.place.as_deref());
+                // Each `!delay` is announced, however alike two of them are.
+                let key = format!("delay:{}", from.event);
+                self.announce(out, &targets, &announcement, &key);
+                announcement
+            }
+        }
+    }
+
+    fn add_announcement(&self, due: &DateTime<Tz>, room: &str, text: &str, from: &Sender<'_>) -> Message {
+        match self
+            .store
+            .act(from.event, |acts| acts.add_announcement(due, room, text, from.user))
+        {
+            Ok(id) => {
+                self.schedule_changed.notify_one();
+                let when = if *due <= self.clock.now() {
+                    "now".to_string()
+                } else {
+                    format!("at {}", crate::present::render::instant(due))
+                };
+                Message::plain(&format!(
+                    "Announcement {id} will go to {room} {when}. Cancel it with !cancel {id}."
+                ))
+            }
+            Err(err) => sorry(err, "storing an announcement", "I could not store that announcement"),
+        }
+    }
+
+    /// The bot's clock and the next five posts.
+    fn status(&self) -> Message {
+        let now = self.clock.now();
+        let from_chat = self.from_chat();
+        let loaded = self.loaded();
+        let next: Vec<crate::plan::Post> = crate::plan::posts(
+            &loaded.schedule,
+            self.config.rules(),
+            &from_chat,
+            now,
+            now + chrono::TimeDelta::days(400),
+        )
+        .into_iter()
+        .filter(|p| self.post_done(&p.key) != Some(true))
+        .take(5)
+        .collect();
+        let mut message = Message::new();
+        message.text(&format!(
+            "It is {} on the bot's clock. Next posts:",
+            crate::present::render::instant(&now)
+        ));
+        if next.is_empty() {
+            message.line_break().text("  none");
+        }
+        for post in &next {
+            message
+                .line_break()
+                .text(&format!(
+                    "  {} ({}): ",
+                    crate::time::clock(&post.due),
+                    crate::present::render::relative(now, post.due)
+                ))
+                .text(&posting::describe(&loaded.schedule, post));
+        }
+        message
+    }
+
+    /// Stores `!remind`, and says when the direct message will come.
+    fn remind(&self, from: &Sender<'_>, session_id: String) -> Message {
+        let user = from.user;
+        let loaded = self.loaded();
+        let schedule = &loaded.schedule;
+        let reminder = crate::plan::PersonalReminder {
+            user: user.to_string(),
+            session: session_id,
+            asked_at: self.clock.now(),
+        };
+        let lead = self.config.reminders.personal_lead();
+        let (Some(session), Some(due)) = (schedule.session(&reminder.session), reminder.due(schedule, lead)) else {
+            return Message::plain("That session has already started.");
+        };
+        match self.store.act(from.event, |acts| acts.add_personal_reminder(&reminder)) {
+            Ok(added) => {
+                self.schedule_changed.notify_one();
+                let mut message = Message::new();
+                message.text(if added {
+                    "I will send you a direct message "
+                } else {
+                    "You already have a reminder: I will write "
+                });
+                message.text(&format!(
+                    "at {}, {} before ",
+                    crate::present::render::instant_for(&due, self.zone_of(user)),
+                    crate::duration::Compact(session.start - due)
+                ));
+                message
+                    .strong(&session.title)
+                    .text(&format!(". !forget {} cancels it.", session.id));
+                message
+            }
+            Err(err) => sorry(err, "storing a personal reminder", "I could not store that reminder"),
+        }
+    }
+}
+
+/// The reply when the store failed: the details go to the log, not to the chat.
+fn sorry(err: anyhow::Error, doing: &str, what: &str) -> Message {
+    warn!(error = %format!("{err:#}"), "{doing}");
+    Message::plain(&format!("Sorry, {what}; see the bot's log."))
+}
+
+/// `!announcements`: the pending ones, with their ids.
+fn pending_announcements(pending: &[crate::plan::ChatAnnouncement]) -> Message {
+    if pending.is_empty() {
+        return Message::plain("No announcements are pending.");
+    }
+    let mut message = Message::new();
+    message.text("Pending announcements:");
+    for a in pending {
+        message
+            .line_break()
+            .text(&format!(
+                "  {} — {} to {}: ",
+                a.id,
+                crate::present::render::instant(&a.due),
+                a.target
+            ))
+            .text(&crate::present::message::isolate(&a.text));
+    }
+    message
+}
+
+/// `!tz` without a zone: the sender's setting.
+fn zone_setting(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
+    match zone {
+        Some(zone) => Message::plain(&format!(
+            "Times are shown in {} and in your zone, {zone} (it is {} {} there now). Send !tz off to stop.",
+            crate::time::zone_abbreviation(&now),
+            crate::time::clock(&now.with_timezone(&zone)),
+            crate::time::zone_abbreviation(&now.with_timezone(&zone)),
+        )),
+        None => Message::plain(&format!(
+            "Times are shown in the conference's zone, {} ({}). Send !tz ZONE, like !tz America/Chicago, to see yours as well.",
+            now.timezone().name(),
+            crate::time::zone_abbreviation(&now)
+        )),
+    }
+}
+
+/// `!tz ZONE` or `!tz off`, once stored.
+fn zone_changed(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
+    match zone {
+        Some(zone) => Message::plain(&format!(
+            "From now on I also show times in {zone}: it is {} {} there now.",
+            crate::time::clock(&now.with_timezone(&zone)),
+            crate::time::zone_abbreviation(&now.with_timezone(&zone)),
+        )),
+        None => Message::plain(&format!(
+            "From now on I show times in the conference's zone only ({}).",
+            crate::time::zone_abbreviation(&now)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Role;
+    use crate::infra::store::Store;
+    use chrono::{TimeDelta, TimeZone};
+    use std::time::Duration;
+    use tokio::sync::watch;
+
+    fn brussels(h: u32, m: u32) -> DateTime<Tz> {
+        chrono_tz::Europe::Brussels
+            .with_ymd_and_hms(2023, 2, 3, h, m, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_zone_replies_show_both_clocks() {
+        let chicago = chrono_tz::America::Chicago;
+        assert_eq!(
+            zone_setting(brussels(9, 10), Some(chicago)).body(),
+            "Times are shown in CET and in your zone, America/Chicago (it is 02:10 CST there now). Send !tz off to stop."
+        );
+        assert_eq!(
+            zone_changed(brussels(9, 10), None).body(),
+            "From now on I show times in the conference's zone only (CET)."
+        );
+    }
+
+    /// Sends `text` as `user` (with `role`) in the Pagoda room, as event `event`.
+    async fn say(bot: &Bot, out: &impl Outbox, user: &str, role: Role, event: &str, text: &str) -> String {
+        let from = Sender {
+            user,
+            name: "someone",
+            role,
+            place: Some("Pagoda room"),
+            event,
+        };
+        let command = Command::parse(text).unwrap().unwrap();
+        bot.answer(out, &from, &Ok(command)).await.message.body().to_string()
+    }
+
+    #[tokio::test]
+    async fn a_replayed_delay_changes_nothing_and_gets_its_first_reply_again() {
+        use crate::app::testing::{bot, next, Recording};
+        let bot = bot(
+            "announcements = [\"#main:x\"]\n",
+            (14, 20, 0),
+            1.0,
+            Store::in_memory().unwrap(),
+        );
+        let (out, mut inbox) = Recording::new(&[]);
+        let start = |bot: &Bot| bot.loaded().schedule.session("rocky").unwrap().start;
+        let before = start(&bot);
+        let first = say(&bot, &out, "@org:x", Role::Organizer, "$delay-1", "!delay 10m").await;
+        assert!(
+            first.starts_with("Schedule change in Pagoda room: from 14:15 on, sessions run 10m later."),
+            "{first}"
+        );
+        // The same event again, as a restart replays a command whose reply never went out.
+        let again = say(&bot, &out, "@org:x", Role::Organizer, "$delay-1", "!delay 10m").await;
+        assert_eq!(again, first);
+        assert_eq!(start(&bot) - before, TimeDelta::minutes(10), "delayed once");
+        // Another `!delay 10m`, a new event: a second delay, announced too.
+        say(&bot, &out, "@org:x", Role::Organizer, "$delay-2", "!delay 10m").await;
+        assert_eq!(start(&bot) - before, TimeDelta::minutes(20));
+        let announced = [next(&mut inbox).await, next(&mut inbox).await];
+        for (room, body) in &announced {
+            assert_eq!(room, "#main:x");
+            assert!(body.starts_with("Schedule change in Pagoda room"), "{body}");
+        }
+        assert_ne!(announced[0].1, announced[1].1, "each delay is announced");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(inbox.try_recv().is_err(), "the replay announced nothing");
+    }
+
+    #[tokio::test]
+    async fn a_question_approved_rejected_and_approved_again_reaches_the_speakers_twice() {
+        use crate::app::testing::{bot, next, Recording};
+        let bot = bot(
+            "moderators = \"#mods:x\"\nspeakers = \"#speakers:x\"\n",
+            (9, 10, 0),
+            1.0,
+            Store::in_memory().unwrap(),
+        );
+        let (out, mut inbox) = Recording::new(&[]);
+        let (_stop, shutdown) = watch::channel(false);
+        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        say(&bot, &out, "@ann:x", Role::Attendee, "$ask", "!ask How is RHEL built?").await;
+        assert_eq!(next(&mut inbox).await.0, "#mods:x");
+        let moderator = |event: &'static str, text: &'static str| {
+            let (bot, out) = (bot.clone(), out.clone());
+            async move { say(&bot, &out, "@mod:x", Role::Moderator, event, text).await }
+        };
+        moderator("$approve-1", "!approve 1").await;
+        let (room, first) = next(&mut inbox).await;
+        assert_eq!(room, "#speakers:x");
+        assert!(first.contains("How is RHEL built?"), "{first}");
+        moderator("$reject", "!reject 1 off topic").await;
+        moderator("$approve-2", "!approve 1").await;
+        let (room, second) = next(&mut inbox).await;
+        assert_eq!((room.as_str(), second.as_str()), ("#speakers:x", first.as_str()));
+    }
+
+    #[test]
+    fn no_pending_announcements_says_so() {
+        assert_eq!(pending_announcements(&[]).body(), "No announcements are pending.");
+    }
+}

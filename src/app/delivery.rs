@@ -1,0 +1,666 @@
+//! Delivery, one room at a time: every room the bot posts to has its own courier, a task
+//! that sends that room's posts in order. A room that is down or rate-limited holds up only
+//! its own courier (retried with backoff); a room that refuses a post for good (no
+//! permission, too large, gone) gets it recorded as failed, reported once in the moderators
+//! room, and the courier moves on. Personal reminders go by a courier per attendee, with a
+//! timeout, apart from the public rooms. A post is done once every one of its rooms is.
+
+use super::{Bot, Outbox, SendError};
+use crate::infra::metrics::{PostKind, PostOutcome};
+use crate::infra::store::{Delivery, Outcome};
+use crate::plan::{self, CatchUp};
+use crate::present::message::Message;
+use chrono::DateTime;
+use chrono_tz::Tz;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+/// The longest one attempt to send may take before it counts as failed for now.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest a personal reminder may take, so that one attendee cannot hold up their courier.
+const DIRECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Backoff after a failed attempt in one room: doubles from the first value to the last.
+const BACKOFF_START: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// Where a parcel goes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Address {
+    /// A room as the config names it.
+    Room(String),
+    /// The direct room with an attendee.
+    Direct(String),
+}
+
+impl Address {
+    /// How the store and the logs name it.
+    fn name(&self) -> String {
+        match self {
+            Address::Room(room) => room.clone(),
+            Address::Direct(user) => format!("direct:{user}"),
+        }
+    }
+}
+
+/// One post for one room.
+#[derive(Debug, Clone)]
+pub struct Parcel {
+    /// The post's key; the transaction id adds the room.
+    pub key: String,
+    pub to: Address,
+    pub message: Message,
+    /// What goes out instead once the post is late.
+    pub late: Message,
+    pub notice: bool,
+    pub due: DateTime<Tz>,
+    pub kind: PostKind,
+    /// Every room of the post: it is done once each is.
+    pub rooms: Arc<[Address]>,
+    /// How the post was recorded when it was handed over (on time, or late already).
+    pub outcome: Outcome,
+    /// The post in a few words, for the moderators when a room refuses it.
+    pub summary: String,
+    /// Whether it is skipped once overdue beyond the grace period: the schedule's posts
+    /// are; the bot's own notices to the moderators are tried until they get through.
+    pub expires: bool,
+}
+
+/// Posts a courier skipped (overdue beyond the grace period in its room), gathered for
+/// one list to the moderators.
+#[derive(Default)]
+struct Skipped {
+    posts: Vec<(DateTime<Tz>, String, String, String)>,
+    listing: bool,
+}
+
+/// How long skipped posts are gathered before they are listed: the rooms of one outage
+/// skip their posts within moments of each other.
+const GATHER_SKIPPED: Duration = Duration::from_secs(3);
+
+/// A room's courier: its queue, and the handle that stops it.
+type Courier = (mpsc::UnboundedSender<Parcel>, tokio::task::AbortHandle);
+
+/// The couriers, by room; started on first use.
+#[derive(Clone, Default)]
+pub struct Couriers {
+    skipped: Arc<Mutex<Skipped>>,
+    queues: Arc<Mutex<HashMap<Address, Courier>>>,
+    /// Rooms already reported as refusing posts; a room leaves when a post gets through.
+    reported: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Couriers {
+    fn queue(&self, bot: &Bot, out: &impl Outbox, to: &Address) -> mpsc::UnboundedSender<Parcel> {
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((queue, _)) = queues.get(to) {
+            if !queue.is_closed() {
+                return queue.clone();
+            }
+        }
+        let (queue, parcels) = mpsc::unbounded_channel();
+        let courier = tokio::spawn(carry(bot.clone(), out.clone(), parcels));
+        queues.insert(to.clone(), (queue.clone(), courier.abort_handle()));
+        queue
+    }
+
+    /// Stops every courier at once, with what it holds: the outbox they send through is
+    /// gone (the login ended). What they had not delivered is not recorded as delivered,
+    /// so the posting loop of the next login hands it to new couriers; a send cut short
+    /// after the homeserver took it is dropped there as a repeated transaction.
+    pub fn stop(&self) {
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        for (_, (_, courier)) in queues.drain() {
+            courier.abort();
+        }
+    }
+}
+
+/// Hands each parcel to its room's courier; a room that has it already is left out.
+pub fn dispatch(bot: &Bot, out: &impl Outbox, parcels: Vec<Parcel>) {
+    for parcel in parcels {
+        let to = parcel.to.name();
+        if bot.store.delivered(&parcel.key, &to).unwrap_or(false) {
+            complete(bot, &parcel);
+            continue;
+        }
+        let queue = bot.couriers.queue(bot, out, &parcel.to);
+        if let Err(err) = queue.send(parcel) {
+            warn!(room = %to, "a courier stopped; the post is tried again at the next start");
+            drop(err);
+        }
+    }
+}
+
+/// The parcels of one post: one for each room, each message cut to fit one event.
+#[allow(clippy::too_many_arguments)]
+pub fn parcels(
+    key: &str,
+    rooms: Vec<Address>,
+    message: Message,
+    late: Message,
+    notice: bool,
+    due: DateTime<Tz>,
+    kind: PostKind,
+    outcome: Outcome,
+    summary: String,
+) -> Vec<Parcel> {
+    let message = message.fit(crate::present::message::MAX_BYTES);
+    let late = late.fit(crate::present::message::MAX_BYTES);
+    let all: Arc<[Address]> = rooms.clone().into();
+    rooms
+        .into_iter()
+        .map(|to| Parcel {
+            key: key.to_string(),
+            to,
+            message: message.clone(),
+            late: late.clone(),
+            notice,
+            due,
+            kind,
+            rooms: all.clone(),
+            outcome,
+            summary: summary.clone(),
+            expires: true,
+        })
+        .collect()
+}
+
+/// A courier: sends its room's parcels in order until the bot stops.
+async fn carry(bot: Bot, out: impl Outbox, mut parcels: mpsc::UnboundedReceiver<Parcel>) {
+    while let Some(parcel) = parcels.recv().await {
+        deliver(&bot, &out, &parcel).await;
+    }
+}
+
+/// Sends one parcel, retrying what may pass later, until it is sent, refused or overdue.
+async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
+    let to = parcel.to.name();
+    let transaction = format!("{}|{to}", parcel.key);
+    let mut backoff = BACKOFF_START;
+    loop {
+        let now = bot.clock.now();
+        let grace = bot.config.reminders.grace;
+        let on_time = bot
+            .clock
+            .span(Duration::from_secs(1))
+            .max(chrono::TimeDelta::seconds(1));
+        let late = match plan::catch_up(parcel.due, now, grace, on_time) {
+            _ if !parcel.expires => false,
+            CatchUp::Skip => {
+                warn!(room = %to, key = %parcel.key, "could not post there before it was overdue beyond the grace period; skipped");
+                record(bot, parcel, Delivery::Skipped, None);
+                bot.metrics.post(parcel.kind, PostOutcome::Skipped);
+                list_skipped(bot, out, parcel);
+                return;
+            }
+            CatchUp::Late => true,
+            CatchUp::OnTime | CatchUp::Wait => parcel.outcome == Outcome::Late,
+        };
+        let message = if late { &parcel.late } else { &parcel.message };
+        let sent = match &parcel.to {
+            Address::Room(room) => {
+                match tokio::time::timeout(ATTEMPT_TIMEOUT, out.post(room, message, parcel.notice, &transaction)).await
+                {
+                    Ok(result) => result.map(Some),
+                    Err(_) => Err(SendError::Failed(anyhow::anyhow!(
+                        "no answer within {ATTEMPT_TIMEOUT:?}"
+                    ))),
+                }
+            }
+            Address::Direct(user) => {
+                match tokio::time::timeout(DIRECT_TIMEOUT, out.direct(user, message, parcel.notice, &parcel.key)).await
+                {
+                    Ok(result) => result.map(|()| None),
+                    Err(_) => Err(SendError::Failed(anyhow::anyhow!(
+                        "no answer within {DIRECT_TIMEOUT:?}"
+                    ))),
+                }
+            }
+        };
+        match sent {
+            Ok(event) => {
+                let delivery = if late { Delivery::Late } else { Delivery::Sent };
+                record(bot, parcel, delivery, event.as_deref());
+                bot.couriers
+                    .reported
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&to);
+                return;
+            }
+            Err(err) if err.is_final() => {
+                warn!(room = %to, key = %parcel.key, error = %err, "the homeserver refused the post there; not retrying");
+                bot.metrics.post(parcel.kind, PostOutcome::Failed);
+                record(bot, parcel, Delivery::Failed, None);
+                report(bot, out, parcel, &err);
+                return;
+            }
+            Err(SendError::Busy { error, retry_after }) => {
+                // Rate-limited: the homeserver says when; waiting longer would only lose
+                // the next free slot to the bot's own replies.
+                info!(room = %to, key = %parcel.key, error = %format!("{error:#}"), retry_in = ?retry_after, "rate-limited; trying again when the homeserver allows");
+                tokio::time::sleep(retry_after).await;
+            }
+            Err(err) => {
+                warn!(room = %to, key = %parcel.key, error = %err, retry_in = ?backoff, "posting failed; retrying in this room");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
+
+/// Records a parcel's fate and, when it was the post's last room, the post.
+fn record(bot: &Bot, parcel: &Parcel, delivery: Delivery, event: Option<&str>) {
+    let recorded = bot.store.record_delivery(
+        &parcel.key,
+        &parcel.to.name(),
+        delivery,
+        event,
+        crate::infra::clock::now_ms(),
+    );
+    // Not recorded (a full disk): the post stays handed over in this run, so it is not
+    // sent again in a loop; a restart tries it again, with the same transaction id.
+    if bot.stored(recorded, "recording a delivery").is_some() {
+        complete(bot, parcel);
+    }
+}
+
+/// Records the post as done once every one of its rooms is dealt with.
+fn complete(bot: &Bot, parcel: &Parcel) {
+    let all_done = parcel
+        .rooms
+        .iter()
+        .all(|room| bot.store.delivered(&parcel.key, &room.name()).unwrap_or(false));
+    if !all_done {
+        return;
+    }
+    // A post that reached no room (each refused it or it fell past the grace period there)
+    // is recorded as skipped, and counted per room where it failed.
+    let reached = bot.store.deliveries(&parcel.key).map_or(true, |rooms| {
+        rooms.iter().any(|(_, outcome)| outcome == "sent" || outcome == "late")
+    });
+    if !reached {
+        let recorded = bot
+            .store
+            .record_post(&parcel.key, Outcome::Skipped, crate::infra::clock::now_ms());
+        bot.stored(recorded, "recording a post");
+        return;
+    }
+    let recorded = bot
+        .store
+        .record_post(&parcel.key, parcel.outcome, crate::infra::clock::now_ms());
+    if bot.stored(recorded, "recording a post") == Some(true) {
+        let late = parcel.outcome == Outcome::Late;
+        bot.metrics
+            .post(parcel.kind, if late { PostOutcome::Late } else { PostOutcome::Sent });
+        let lateness_ms = (bot.clock.now() - parcel.due).num_milliseconds();
+        info!(key = %parcel.key, late, lateness_ms, rooms = parcel.rooms.len(), "posted");
+    }
+}
+
+/// Lists a skipped post to the moderators, with the others skipped about then. A post
+/// the moderators room itself could not take in time is listed there too, once it can.
+fn list_skipped(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
+    let Some(moderators) = bot.config.rooms.moderators.clone() else {
+        return;
+    };
+    if matches!(parcel.to, Address::Direct(_)) {
+        return; // an attendee's own reminder: their business, in the log
+    }
+    {
+        let mut skipped = bot.couriers.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        skipped
+            .posts
+            .push((parcel.due, parcel.summary.clone(), parcel.to.name(), parcel.key.clone()));
+        if skipped.listing {
+            return;
+        }
+        skipped.listing = true;
+    }
+    let (bot, out) = (bot.clone(), out.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(GATHER_SKIPPED).await;
+        let posts = {
+            let mut skipped = bot.couriers.skipped.lock().unwrap_or_else(|p| p.into_inner());
+            skipped.listing = false;
+            std::mem::take(&mut skipped.posts)
+        };
+        let Some((_, _, first_room, first_key)) = posts.first() else {
+            return;
+        };
+        let message = super::posting::skipped_list(
+            &bot,
+            "I could not post in time: ",
+            " and could not be delivered",
+            posts
+                .iter()
+                .map(|(due, summary, room, _)| (*due, format!("{summary} ({room})"))),
+        );
+        let key = format!("skipped:{first_key}|{first_room}");
+        post_now(
+            &bot,
+            &out,
+            &key,
+            &[moderators],
+            message,
+            true,
+            "the list of skipped posts",
+        );
+    });
+}
+
+/// Tells the moderators room, once until a post gets through there again, that a room
+/// refuses the bot's posts.
+fn report(bot: &Bot, out: &impl Outbox, parcel: &Parcel, err: &SendError) {
+    let Address::Room(room) = &parcel.to else {
+        return; // an attendee's direct room: their business, in the log
+    };
+    let Some(moderators) = bot.config.rooms.moderators.clone() else {
+        return;
+    };
+    if *room == moderators {
+        return;
+    }
+    let first = bot
+        .couriers
+        .reported
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(room.clone());
+    if !first {
+        return;
+    }
+    let why = match err {
+        SendError::NoRoom(_) => "I am not in that room".to_string(),
+        other => crate::present::message::isolate(&other.to_string()).into_owned(),
+    };
+    let mut message = Message::new();
+    message
+        .text(&format!("I could not post to {room}: "))
+        .text(&why)
+        .text(". It did not get ")
+        .text(&parcel.summary)
+        .text(
+            ". Other rooms are not held up; I will keep posting there and say nothing more until a post gets through.",
+        );
+    let key = format!("undeliverable:{}:{room}", parcel.key);
+    post_now(bot, out, &key, &[moderators], message, true, "a report");
+}
+
+/// Posts `message` now, once, to each of `rooms` (as the config names them): the bot's
+/// own notices and announcements, which are never late. `key` names it for good.
+pub fn post_now(
+    bot: &Bot,
+    out: &impl Outbox,
+    key: &str,
+    rooms: &[String],
+    message: Message,
+    notice: bool,
+    summary: &str,
+) {
+    let parcels = parcels(
+        key,
+        rooms.iter().cloned().map(Address::Room).collect(),
+        message.clone(),
+        message,
+        notice,
+        bot.clock.now(),
+        PostKind::Announcement,
+        Outcome::Sent,
+        summary.to_string(),
+    )
+    .into_iter()
+    .map(|parcel| Parcel {
+        expires: false,
+        ..parcel
+    })
+    .collect();
+    dispatch(bot, out, parcels);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{bot, next, Recording, Room};
+    use super::*;
+    use crate::infra::store::Store;
+    use chrono::TimeZone;
+    use tokio::sync::watch;
+
+    /// The key of the reminder `lead` minutes before session `id`.
+    fn reminder(bot: &Bot, id: &str, lead: i64) -> String {
+        let loaded = bot.loaded();
+        let session = loaded.schedule.session(id).unwrap();
+        format!("reminder:{id}:{}:{}", lead * 60, crate::time::rfc3339(&session.start))
+    }
+
+    fn first_line(post: &(String, String)) -> (&str, &str) {
+        (post.0.as_str(), post.1.lines().next().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_post_a_room_could_not_take_in_time_is_listed_to_the_moderators() {
+        // 09:14:58 at 600×: the grace period (2m) is a fifth of a real second.
+        let bot = bot(
+            "announcements = [\"#down:x\", \"#open:x\"]\nmoderators = \"#mods:x\"\n",
+            (9, 14, 58),
+            600.0,
+            Store::in_memory().unwrap(),
+        );
+        let (out, mut inbox) = Recording::new(&[("#down:x", Room::FailsFirst(usize::MAX))]);
+        let (_stop, shutdown) = watch::channel(false);
+        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        let listed = loop {
+            let (room, body) = next(&mut inbox).await;
+            if room == "#mods:x" {
+                break body;
+            }
+            assert_eq!(room, "#open:x");
+        };
+        let lines: Vec<&str> = listed.lines().collect();
+        assert!(
+            lines[0].starts_with("I could not post in time: ") && lines[0].contains("fell due more than 2m ago"),
+            "{listed}"
+        );
+        assert!(
+            lines[1..].iter().all(|line| line.ends_with("(#down:x)")) && lines.len() > 1,
+            "{listed}"
+        );
+        let key = reminder(&bot, "alma", 10);
+        assert_eq!(
+            bot.store.deliveries(&key).unwrap(),
+            [
+                ("#down:x".to_string(), "skipped".to_string()),
+                ("#open:x".to_string(), "sent".to_string())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_room_that_refuses_posts_holds_up_no_other_room_and_is_reported_once() {
+        // 09:14:58 at 600×: the 09:15 and 09:25 reminders fall due within a second.
+        let bot = bot(
+            "announcements = [\"#blocked:x\", \"#open:x\"]\nmoderators = \"#mods:x\"\n",
+            (9, 14, 58),
+            600.0,
+            Store::in_memory().unwrap(),
+        );
+        let (out, mut inbox) = Recording::new(&[("#blocked:x", Room::Refuses)]);
+        let (_stop, shutdown) = watch::channel(false);
+        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        let mut open = Vec::new();
+        let mut reports = Vec::new();
+        while open.len() < 2 {
+            let post = next(&mut inbox).await;
+            match post.0.as_str() {
+                "#open:x" => open.push(post.1),
+                "#mods:x" => reports.push(post.1),
+                other => panic!("posted to {other}"),
+            }
+        }
+        assert!(open[0].starts_with("In 10 minutes: AlmaLinux Build System"), "{open:?}");
+        assert!(open[1].starts_with("Starting now: AlmaLinux Build System"), "{open:?}");
+        while reports.is_empty() {
+            reports.push(next(&mut inbox).await.1);
+        }
+        assert_eq!(
+            reports[0],
+            "I could not post to #blocked:x: 403 M_FORBIDDEN. It did not get reminder 10m before AlmaLinux Build System and Project Updates. \
+             Other rooms are not held up; I will keep posting there and say nothing more until a post gets through."
+        );
+        // Both reminders are done, each recorded as failed in the room that refused it.
+        for key in [reminder(&bot, "alma", 10), reminder(&bot, "alma", 0)] {
+            assert_eq!(bot.post_done(&key), Some(true), "{key}");
+            assert_eq!(
+                bot.store.deliveries(&key).unwrap(),
+                [
+                    ("#blocked:x".to_string(), "failed".to_string()),
+                    ("#open:x".to_string(), "sent".to_string())
+                ]
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(inbox.try_recv().is_err(), "one report, not one per post");
+    }
+
+    #[tokio::test]
+    async fn a_room_that_fails_for_now_is_retried_alone_and_gets_each_post_once() {
+        let bot = bot(
+            "announcements = [\"#flaky:x\", \"#open:x\"]\n",
+            (9, 14, 59),
+            1.0,
+            Store::in_memory().unwrap(),
+        );
+        let (out, mut inbox) = Recording::new(&[("#flaky:x", Room::FailsFirst(2))]);
+        let (_stop, shutdown) = watch::channel(false);
+        let started = std::time::Instant::now();
+        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        let first = next(&mut inbox).await;
+        assert_eq!(
+            first_line(&first),
+            ("#open:x", "In 10 minutes: AlmaLinux Build System and Project Updates — Jack Aboutboul · Pagoda room · 09:25–09:50 CET")
+        );
+        let on_time = started.elapsed();
+        assert!(on_time < Duration::from_millis(1500), "{on_time:?}");
+        // Backoff of 1 s, then 2 s: the flaky room gets it on the third attempt, once,
+        // marked late.
+        let second = next(&mut inbox).await;
+        assert_eq!(second.0, "#flaky:x");
+        assert_eq!(second.1, format!("(late) {}", first.1));
+        assert_eq!(out.attempts.lock().unwrap()["#flaky:x"], 3);
+        assert_eq!(bot.post_done(&reminder(&bot, "alma", 10)), Some(true));
+    }
+
+    #[tokio::test]
+    async fn an_undeliverable_skip_list_is_still_recorded_and_holds_up_nothing() {
+        // A restart at 09:27:58: the 09:15 reminder is overdue beyond the grace period.
+        let store = Store::in_memory().unwrap();
+        let bot = bot(
+            "announcements = [\"#open:x\"]\nmoderators = \"#mods:x\"\n",
+            (9, 39, 59),
+            1.0,
+            store,
+        );
+        let (out, mut inbox) = Recording::new(&[("#mods:x", Room::Refuses)]);
+        let (_stop, shutdown) = watch::channel(false);
+        let _tasks = bot.spawn_tasks(out.clone(), false, shutdown);
+        let post = next(&mut inbox).await;
+        assert_eq!(
+            first_line(&post),
+            ("#open:x", "In 10 minutes: One year on: Experiences using ebranch to bring over Fedora packages to EPEL — Michel Salim · Pagoda room · 09:50–10:15 CET")
+        );
+        for key in [
+            reminder(&bot, "alma", 10),
+            reminder(&bot, "alma", 0),
+            reminder(&bot, "ebranch", 10),
+        ] {
+            assert_eq!(bot.post_done(&key), Some(true), "{key}");
+        }
+        assert_eq!(
+            out.attempts.lock().unwrap()["#mods:x"],
+            1,
+            "the refused list is not retried"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_that_cannot_be_written_turns_health_red_and_resends_nothing() {
+        let bot = bot(
+            "announcements = [\"#open:x\"]\n",
+            (9, 14, 59),
+            1.0,
+            Store::in_memory().unwrap(),
+        );
+        bot.store.refuse_writes();
+        let (out, mut inbox) = Recording::new(&[]);
+        let (_stop, shutdown) = watch::channel(false);
+        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        let post = next(&mut inbox).await;
+        assert_eq!(post.0, "#open:x");
+        // Recorded (or not) right after the homeserver took it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        let health = loop {
+            // (No sync in an app test: "not yet synced" until the store's failure shows.)
+            let health = bot.metrics.health(std::time::Instant::now());
+            let about_store = matches!(&health, crate::infra::metrics::Health::Unhealthy(r) if r.contains("store"));
+            if about_store || std::time::Instant::now() > deadline {
+                break health;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        let crate::infra::metrics::Health::Unhealthy(reason) = health else {
+            panic!("healthy with a store that cannot be written");
+        };
+        assert!(
+            reason.starts_with("the bot's store cannot be written (is the disk full or read-only?): attempt to write a readonly database"),
+            "{reason}"
+        );
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(out.attempts.lock().unwrap()["#open:x"], 1, "sent once, not in a loop");
+    }
+
+    #[tokio::test]
+    async fn a_personal_reminder_that_hangs_holds_up_no_public_post() {
+        let store = Store::in_memory().unwrap();
+        let asked_at = chrono_tz::Europe::Brussels
+            .with_ymd_and_hms(2023, 2, 3, 9, 0, 0)
+            .unwrap();
+        store
+            .add_personal_reminder(&crate::plan::PersonalReminder {
+                user: "@stuck:x".into(),
+                session: "alma".into(),
+                asked_at,
+            })
+            .unwrap();
+        let bot = bot("announcements = [\"#open:x\"]\n", (9, 14, 59), 1.0, store);
+        let (out, mut inbox) = Recording::new(&[("@stuck:x", Room::Hangs)]);
+        let (_stop, shutdown) = watch::channel(false);
+        let started = std::time::Instant::now();
+        let _tasks = bot.spawn_tasks(out.clone(), false, shutdown);
+        let post = next(&mut inbox).await;
+        assert_eq!(post.0, "#open:x");
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            started.elapsed()
+        );
+        // The personal reminder, due at the same instant, is on its way and stuck there.
+        while out.attempts.lock().unwrap().get("@stuck:x").is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the personal reminder was never tried"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            Some(false),
+            bot.post_done(&format!(
+                "personal:@stuck:x:alma:{}",
+                crate::time::rfc3339(&bot.loaded().schedule.session("alma").unwrap().start)
+            ))
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! The question flow: `!ask` stores a question and answers with a receipt; a
+//! relay task posts each stored question once to the moderators room and each approved one
+//! once to the speakers room; moderators act with commands or reactions; when a session
+//! ends its unanswered approved questions are listed once for the speakers. The rules are
+//! in `crate::questions`; this module only stores, sends and links event ids.
+
+use super::{Bot, Outbox, Reply, Sender};
+use crate::command::Role;
+use crate::infra::store::Outcome;
+use crate::present::message::Message;
+use crate::questions::{self, Action, NewQuestion, Question, QuestionCommand, QuestionEvent, ReactionMeaning, Status};
+use chrono::TimeDelta;
+use std::time::Duration;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// How far back a (re)start looks for ended sessions whose leftovers were never listed.
+const LEFTOVERS_LOOK_BACK: TimeDelta = TimeDelta::days(2);
+
+/// The reply to a question command; a receipt names its question (to link the sent
+/// reply's event id, on which 👍 is a vote).
+pub(super) async fn handle(bot: &Bot, out: &impl Outbox, from: &Sender<'_>, command: &QuestionCommand) -> Reply {
+    let plain = |text: String| Reply::plain(Message::plain(&text));
+    if !bot.config.questions.enabled {
+        return plain("This conference takes no questions through the bot.".to_string());
+    }
+    let loaded = bot.loaded();
+    let schedule = &loaded.schedule;
+    let zone = schedule.timezone();
+    let now = bot.clock.now();
+    let sender = from.user;
+    let result: anyhow::Result<Reply> = async {
+        Ok(match command {
+            QuestionCommand::Ask { session, text } => {
+                if bot.config.rooms.moderators.is_none() {
+                    return Ok(plain(
+                        "Questions cannot be relayed: the bot has no moderators room ([rooms] moderators).".to_string(),
+                    ));
+                }
+                let target = match questions::session_for(schedule, from.place, session.as_deref(), now) {
+                    Ok(target) => target,
+                    Err(refusal) => return Ok(plain(refusal.to_string())),
+                };
+                let history = bot.store.questions_by(sender, None, zone)?;
+                if let Err(refusal) =
+                    questions::check_ask(&bot.config.questions.rules(), text, &target.session.id, &history, now)
+                {
+                    return Ok(plain(refusal.to_string()));
+                }
+                let (number, created) = bot.store.add_question(&NewQuestion {
+                    ask_event: from.event.to_string(),
+                    session_id: target.session.id.clone(),
+                    asker: sender.to_string(),
+                    asker_name: from.name.to_string(),
+                    text: text.trim().to_string(),
+                    asked_at: now,
+                })?;
+                if created {
+                    info!(question = number, session = %target.session.id, "question asked");
+                    bot.questions_changed.notify_one();
+                }
+                Reply {
+                    message: questions::receipt(number, &target, now),
+                    receipt_of: Some(number),
+                }
+            }
+            QuestionCommand::Upvote(number) => Reply::plain(vote(bot, *number, sender)?),
+            QuestionCommand::Moderate(number, action) => {
+                Reply::plain(moderate(bot, out, *number, action.clone(), from.event).await?)
+            }
+            QuestionCommand::List(named) => {
+                let sessions = match questions::listing_sessions(schedule, named.as_deref(), now) {
+                    Ok(sessions) => sessions,
+                    Err(reply) => return Ok(Reply::plain(reply)),
+                };
+                let mut entries = Vec::new();
+                for session in sessions {
+                    entries.push((session, bot.store.questions_of(&session.id, zone)?));
+                }
+                Reply::plain(questions::list(&entries))
+            }
+        })
+    }
+    .await;
+    result.unwrap_or_else(|err| {
+        warn!(error = %format!("{err:#}"), "question command");
+        plain("Sorry, something went wrong with that question; see the bot's log.".to_string())
+    })
+}
+
+/// One vote by `voter` for question `number`; the reply says how it stands.
+fn vote(bot: &Bot, number: u64, voter: &str) -> anyhow::Result<Message> {
+    let Some(question) = bot.store.question(number, bot.zone())? else {
+        return Ok(Message::plain(
+            &questions::VoteRefusal::NoSuchQuestion { number }.to_string(),
+        ));
+    };
+    if let Err(refusal) = questions::vote(&question, voter) {
+        return Ok(Message::plain(&refusal.to_string()));
+    }
+    if !bot.store.add_vote(number, voter)? {
+        return Ok(Message::plain(
+            &questions::VoteRefusal::AlreadyVoted { number }.to_string(),
+        ));
+    }
+    bot.questions_changed.notify_one();
+    Ok(questions::voted(number, question.votes + 1))
+}
+
+/// A moderator's action on question `number`: the new status is stored only if nobody
+/// changed it meanwhile (two moderators reacting at once relay it once); the speakers
+/// post of a rejected question is withdrawn; the asker is told if `notify_asker` is on.
+/// `event` is the command or reaction: the change is stored with it, once.
+async fn moderate(bot: &Bot, out: &impl Outbox, number: u64, action: Action, event: &str) -> anyhow::Result<Message> {
+    let loaded = bot.loaded();
+    let schedule = &loaded.schedule;
+    for _ in 0..5 {
+        let Some(question) = bot.store.question(number, schedule.timezone())? else {
+            return Ok(Message::plain(
+                &questions::TransitionRefusal::NoSuchQuestion { number }.to_string(),
+            ));
+        };
+        let transition = match questions::transition(schedule, &question, action.clone()) {
+            Ok(transition) => transition,
+            Err(refusal) => return Ok(Message::plain(&refusal.to_string())),
+        };
+        let changed = bot.store.act(event, |acts| {
+            if acts.set_status(number, &transition.from, &transition.to)? {
+                Ok(())
+            } else {
+                Err(ChangedMeanwhile.into()) // undone with the record of the event
+            }
+        });
+        match changed {
+            Ok(()) => {}
+            Err(err) if err.is::<ChangedMeanwhile>() => continue, // decide again on the new status
+            Err(err) if err.is::<crate::infra::store::ActedBefore>() => return Ok(transition.reply),
+            Err(err) => return Err(err),
+        }
+        info!(question = number, status = transition.to.as_str(), "question moderated");
+        if let Some(withdrawn) = &transition.withdraw {
+            withdraw(bot, out, withdrawn).await;
+            bot.store.set_speakers_event(number, None)?;
+        }
+        if transition.to == Status::Approved {
+            bot.questions_changed.notify_one();
+        }
+        if bot.config.questions.notify_asker {
+            // Approved, rejected, approved again: the asker hears of each.
+            let key = format!(
+                "question-notify:{number}:{}:{}",
+                transition.to.as_str(),
+                bot.store.moderations(number)?
+            );
+            if let Err(err) = out.direct(&question.asker, &transition.to_asker, true, &key).await {
+                warn!(question = number, error = %err, "could not tell the asker");
+            }
+        }
+        return Ok(transition.reply);
+    }
+    Ok(Message::plain(&format!(
+        "Q{number} keeps changing; try again in a moment."
+    )))
+}
+
+/// Another moderator changed the question between the decision and the change.
+#[derive(Debug, thiserror::Error)]
+#[error("the question changed meanwhile")]
+struct ChangedMeanwhile;
+
+/// Takes a question's post back from the speakers room.
+async fn withdraw(bot: &Bot, out: &impl Outbox, event: &str) {
+    let Some(speakers) = &bot.config.rooms.speakers else {
+        return;
+    };
+    if let Err(err) = out.withdraw(speakers, event, "the question was rejected").await {
+        warn!(error = %err, "could not withdraw a question from the speakers room");
+    }
+}
+
+/// The question a reaction is on, if it is on one: its relay in the moderators room or
+/// its receipt.
+pub fn reacted_to(bot: &Bot, event: &str) -> Option<(Question, QuestionEvent)> {
+    if !bot.config.questions.enabled {
+        return None;
+    }
+    bot.store.question_by_event(event, bot.zone()).unwrap_or_else(|err| {
+        warn!(error = %err, "looking up a reacted-to question");
+        None
+    })
+}
+
+/// A reaction `key` by `user` (with `role`) on `question`'s event `on`: ✅ ❌ 💬 from a
+/// moderator on the relay, 👍 on the receipt. The acknowledgement to post, if any.
+#[allow(clippy::too_many_arguments)]
+pub async fn react(
+    bot: &Bot,
+    out: &impl Outbox,
+    question: &Question,
+    on: QuestionEvent,
+    key: &str,
+    user: &str,
+    role: Role,
+    event: &str,
+) -> Option<Message> {
+    let meaning = questions::reaction(key, on, role)?;
+    let result = match meaning {
+        ReactionMeaning::Vote => vote(bot, question.number, user).map(|_| None),
+        ReactionMeaning::Moderate(action) => moderate(bot, out, question.number, action, event).await.map(Some),
+    };
+    result.unwrap_or_else(|err| {
+        warn!(error = %format!("{err:#}"), "acting on a reaction");
+        None
+    })
+}
+
+/// Posts each stored question once to the moderators room (in number order, so each
+/// asker's questions keep their order), each approved one once to the speakers room (by
+/// votes), and the leftovers of each ended session once; sleeps until something changes
+/// or the next session ends.
+pub async fn relay(bot: Bot, out: impl Outbox, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let mut retry = false;
+        if bot.config.questions.enabled {
+            retry |= !to_moderators(&bot, &out).await;
+            retry |= !to_speakers(&bot, &out).await;
+            retry |= !leftovers(&bot, &out).await;
+        }
+        let wait = if retry {
+            Duration::from_secs(2)
+        } else {
+            next_session_end(&bot).map_or(Duration::from_secs(3600), |end| bot.clock.real_until(end))
+        };
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = bot.questions_changed.notified() => {}
+            // Not `schedule_changed`: that `Notify` wakes one waiter, the posting timer. A
+            // delay that moves a session's end is seen at the next wake-up.
+            _ = tokio::time::sleep(wait.min(Duration::from_secs(60))) => {}
+        }
+    }
+}
+
+/// The end of the next session that takes questions, on the bot's clock.
+fn next_session_end(bot: &Bot) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+    let now = bot.clock.now();
+    bot.loaded()
+        .schedule
+        .sessions()
+        .iter()
+        .filter(|s| questions::takes_questions(s) && s.end > now)
+        .map(|s| s.end)
+        .min()
+}
+
+/// Relays the questions not yet in the moderators room; false if one must be retried.
+async fn to_moderators(bot: &Bot, out: &impl Outbox) -> bool {
+    let Some(moderators) = bot.config.rooms.moderators.clone() else {
+        return true;
+    };
+    let waiting = match bot.store.unrelayed_questions(bot.zone()) {
+        Ok(waiting) if !waiting.is_empty() => waiting,
+        Ok(_) => return true,
+        Err(err) => {
+            warn!(error = %err, "reading the questions to relay");
+            return false;
+        }
+    };
+    let loaded = bot.loaded();
+    for question in waiting {
+        let message = questions::relay(&loaded.schedule, &question);
+        let key = format!("question-relay:{}", question.number);
+        match out.post(&moderators, &message, true, &key).await {
+            Ok(event) => {
+                if let Err(err) = bot.store.set_relay_event(question.number, event.as_str()) {
+                    warn!(error = %err, "recording a relayed question");
+                }
+                info!(question = question.number, "relayed to the moderators");
+            }
+            Err(err) => {
+                warn!(question = question.number, error = %err, "relaying a question failed; will retry");
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Posts the approved questions not yet in the speakers room, by votes.
+async fn to_speakers(bot: &Bot, out: &impl Outbox) -> bool {
+    let Some(speakers) = bot.config.rooms.speakers.clone() else {
+        return true;
+    };
+    let mut approved = match bot.store.approved_not_delivered(bot.zone()) {
+        Ok(approved) if !approved.is_empty() => approved,
+        Ok(_) => return true,
+        Err(err) => {
+            warn!(error = %err, "reading the approved questions");
+            return false;
+        }
+    };
+    questions::by_votes(&mut approved);
+    let loaded = bot.loaded();
+    for question in approved {
+        let message = questions::to_speakers(&loaded.schedule, &question);
+        // A question approved again after a rejection is a new post: the first one was
+        // withdrawn, and its transaction id would bring back only that.
+        let key = format!(
+            "question-speakers:{}:{}",
+            question.number,
+            bot.store.moderations(question.number).unwrap_or(0)
+        );
+        match out.post(&speakers, &message, false, &key).await {
+            Ok(event) => {
+                if let Err(err) = bot.store.set_speakers_event(question.number, Some(event.as_str())) {
+                    warn!(error = %err, "recording a question passed on");
+                }
+                info!(question = question.number, "passed on to the speakers");
+            }
+            Err(err) => {
+                warn!(question = question.number, error = %err, "passing a question on failed; will retry");
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Lists, once per session, the approved questions left unanswered when it ended.
+async fn leftovers(bot: &Bot, out: &impl Outbox) -> bool {
+    let Some(speakers) = bot.config.rooms.speakers.clone() else {
+        return true;
+    };
+    let now = bot.clock.now();
+    let loaded = bot.loaded();
+    let schedule = &loaded.schedule;
+    for session in questions::sessions_ended(schedule, now - LEFTOVERS_LOOK_BACK, now) {
+        let key = questions::leftovers_key(&session.id);
+        if bot.post_done(&key) != Some(false) {
+            continue;
+        }
+        let asked = match bot.store.questions_of(&session.id, schedule.timezone()) {
+            Ok(asked) => asked,
+            Err(err) => {
+                warn!(error = %err, "reading a session's questions");
+                return false;
+            }
+        };
+        if let Some(message) = questions::leftovers(session, &asked) {
+            if let Err(err) = out.post(&speakers, &message, true, &key).await {
+                warn!(session = %session.id, error = %err, "listing leftover questions failed; will retry");
+                return false;
+            }
+            info!(session = %session.id, "listed the unanswered questions for the speakers");
+        }
+        if let Err(err) = bot
+            .store
+            .record_post(&key, Outcome::Sent, crate::infra::clock::now_ms())
+        {
+            warn!(error = %err, "recording leftover questions");
+        }
+    }
+    true
+}
+
+/// Links a sent receipt to its question, so 👍 on it counts as a vote.
+pub fn link_receipt(bot: &Bot, number: u64, event: &str) {
+    if let Err(err) = bot.store.set_receipt_event(number, event) {
+        warn!(error = %err, "linking a receipt to its question");
+    }
+}

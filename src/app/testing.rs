@@ -1,0 +1,109 @@
+//! What the app's tests share: an outbox that records what each room got (and can refuse,
+//! fail or hang like a homeserver's room), and the CentOS Connect bot on a rehearsal clock.
+
+use super::{Bot, Outbox, SendError};
+use crate::config::Config;
+use crate::infra::clock::Clock;
+use crate::infra::source::{Location, Source};
+use crate::infra::store::Store;
+use crate::present::message::Message;
+use chrono::{TimeZone, Utc};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// How a room of the recording outbox answers.
+#[derive(Clone, Copy)]
+pub enum Room {
+    Takes,
+    /// 403: the bot may not post there.
+    Refuses,
+    /// Fails for now this many times, then takes posts.
+    FailsFirst(usize),
+    /// Never answers.
+    Hangs,
+}
+
+/// An outbox that records what each room got, like a homeserver: a key once.
+#[derive(Clone)]
+pub struct Recording {
+    rooms: Arc<HashMap<String, Room>>,
+    pub attempts: Arc<Mutex<HashMap<String, usize>>>,
+    got: mpsc::UnboundedSender<(String, String)>,
+    keys: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Recording {
+    pub fn new(rooms: &[(&str, Room)]) -> (Recording, mpsc::UnboundedReceiver<(String, String)>) {
+        let (got, inbox) = mpsc::unbounded_channel();
+        let rooms = rooms.iter().map(|(name, how)| (name.to_string(), *how)).collect();
+        let recording = Recording {
+            rooms: Arc::new(rooms),
+            attempts: Arc::default(),
+            got,
+            keys: Arc::default(),
+        };
+        (recording, inbox)
+    }
+
+    async fn take(&self, room: &str, message: &Message, key: &str) -> Result<String, SendError> {
+        let attempt = {
+            let mut attempts = self.attempts.lock().unwrap();
+            let n = attempts.entry(room.to_string()).or_default();
+            *n += 1;
+            *n
+        };
+        match self.rooms.get(room).copied().unwrap_or(Room::Takes) {
+            Room::Refuses => Err(SendError::Refused(anyhow::anyhow!("403 M_FORBIDDEN"))),
+            Room::FailsFirst(n) if attempt <= n => Err(SendError::Failed(anyhow::anyhow!("502 Bad Gateway"))),
+            Room::Hangs => std::future::pending().await,
+            _ => {
+                if self.keys.lock().unwrap().insert(key.to_string()) {
+                    let _ = self.got.send((room.to_string(), message.body().to_string()));
+                }
+                Ok(format!("$event-{attempt}"))
+            }
+        }
+    }
+}
+
+impl Outbox for Recording {
+    async fn post(&self, room: &str, message: &Message, _notice: bool, key: &str) -> Result<String, SendError> {
+        self.take(room, message, key).await
+    }
+
+    async fn direct(&self, user: &str, message: &Message, _notice: bool, key: &str) -> Result<(), SendError> {
+        self.take(user, message, key).await.map(|_| ())
+    }
+
+    async fn withdraw(&self, _room: &str, _event: &str, _reason: &str) -> Result<(), SendError> {
+        Ok(())
+    }
+}
+
+/// The CentOS Connect bot with `rooms` (a `[rooms]` section), its clock at `now`
+/// (Brussels) running `speed` times faster.
+pub fn bot(rooms: &str, now: (u32, u32, u32), speed: f64, store: Store) -> Bot {
+    let schedule = concat!(env!("CARGO_MANIFEST_DIR"), "/data/centos-connect-2023.toml");
+    let config = Config::from_toml(
+        &format!(
+            "[schedule]\nsource = \"{schedule}\"\n[reminders]\nlead = [\"10m\", \"0m\"]\ngrace = \"2m\"\n[rooms]\n{rooms}"
+        ),
+        "bot.toml",
+    )
+    .unwrap();
+    let source = Source::new(Location::File(schedule.into()), None, None);
+    let loaded = source.load_blocking().unwrap();
+    let zone = chrono_tz::Europe::Brussels;
+    let start = zone.with_ymd_and_hms(2023, 2, 3, now.0, now.1, now.2).unwrap();
+    let clock = Clock::rehearsal(start.with_timezone(&Utc), speed, zone);
+    Bot::new(config, loaded, source, clock, store)
+}
+
+/// The next post the recording outbox took: (room, plain body); at most 10 s away.
+pub async fn next(inbox: &mut mpsc::UnboundedReceiver<(String, String)>) -> (String, String) {
+    tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await
+        .expect("a post within 10 s")
+        .expect("the outbox is there")
+}

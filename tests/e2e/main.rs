@@ -1,0 +1,16 @@
+//! confbot on a real Synapse (started by scripts/test), driven by independent clients.
+//! `#[ignore]` keeps them out of a bare `cargo test`; scripts/test runs them. One test
+//! binary, a module per kind of user.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod attendees;
+mod operators;
+mod organizers;
+mod questions;
+
+use std::time::Duration;
+use support::{Bot, Peer};
+
+const TEN_PAST_NINE: &str = "2023-02-03T09:10";
