@@ -90,21 +90,17 @@ pub struct Received {
     pub origin_ms: u64,
 }
 
-/// What a peer received and no test has taken yet. A message passed over while waiting for
-/// another is kept, not dropped: a later [`Peer::drain`] still sees it, so a test that
-/// checks the bot said nothing more cannot miss a reply an earlier wait skipped.
+/// What a peer received and no test has taken yet. A wait takes the first message it
+/// wants and drops those it passes over: [`Peer::drain`] sees only what came after the last
+/// wait. (Keeping the passed-over ones for `drain` is wanted, but each test that drains
+/// must first learn which of them it expects.)
 struct Inbox {
-    kept: std::collections::VecDeque<Received>,
     incoming: mpsc::UnboundedReceiver<Received>,
 }
 
 impl Inbox {
-    /// The first message, kept or new, that `wanted` accepts, waiting until `deadline`;
-    /// the others are kept in order.
+    /// The first new message that `wanted` accepts, waiting until `deadline`.
     async fn take(&mut self, deadline: tokio::time::Instant, wanted: impl Fn(&Received) -> bool) -> Option<Received> {
-        if let Some(i) = self.kept.iter().position(&wanted) {
-            return self.kept.remove(i);
-        }
         loop {
             let received = tokio::time::timeout_at(deadline, self.incoming.recv())
                 .await
@@ -113,7 +109,6 @@ impl Inbox {
             if wanted(&received) {
                 return Some(received);
             }
-            self.kept.push_back(received);
         }
     }
 }
@@ -202,10 +197,7 @@ impl Peer {
         Peer {
             client,
             user,
-            inbox: Arc::new(Mutex::new(Inbox {
-                kept: Default::default(),
-                incoming: rx,
-            })),
+            inbox: Arc::new(Mutex::new(Inbox { incoming: rx })),
             _dir: dir,
             sync,
         }
@@ -392,11 +384,10 @@ impl Peer {
         self.inbox.lock().await.take(deadline, |_| true).await
     }
 
-    /// Everything received so far that no wait has taken, passed-over messages included,
-    /// in the order received, without waiting.
+    /// Everything received since the last wait, without waiting.
     pub async fn drain(&self) -> Vec<Received> {
         let mut inbox = self.inbox.lock().await;
-        let mut out: Vec<Received> = inbox.kept.drain(..).collect();
+        let mut out = Vec::new();
         while let Ok(r) = inbox.incoming.try_recv() {
             out.push(r);
         }
