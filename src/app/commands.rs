@@ -282,7 +282,6 @@ mod tests {
     use crate::infra::store::Store;
     use chrono::{TimeDelta, TimeZone};
     use std::time::Duration;
-    use tokio::sync::watch;
 
     fn brussels(h: u32, m: u32) -> DateTime<Tz> {
         chrono_tz::Europe::Brussels
@@ -316,7 +315,7 @@ mod tests {
         bot.answer(out, &from, &Ok(command)).await.message.body().to_string()
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_replayed_delay_changes_nothing_and_gets_its_first_reply_again() {
         use crate::app::testing::{bot, next, Recording};
         let bot = bot(
@@ -350,31 +349,30 @@ mod tests {
         assert!(inbox.try_recv().is_err(), "the replay announced nothing");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_question_approved_rejected_and_approved_again_reaches_the_speakers_twice() {
-        use crate::app::testing::{bot, next, Recording};
+        use crate::app::testing::{bot, next, start};
         let bot = bot(
             "moderators = \"#mods:x\"\nspeakers = \"#speakers:x\"\n",
             (9, 10, 0),
             1.0,
             Store::in_memory().unwrap(),
         );
-        let (out, mut inbox) = Recording::new(&[]);
-        let (_stop, shutdown) = watch::channel(false);
-        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        let mut run = start(&bot, &[], true);
+        let out = run.out.clone();
         say(&bot, &out, "@ann:x", Role::Attendee, "$ask", "!ask How is RHEL built?").await;
-        assert_eq!(next(&mut inbox).await.0, "#mods:x");
+        assert_eq!(next(&mut run.inbox).await.0, "#mods:x");
         let moderator = |event: &'static str, text: &'static str| {
             let (bot, out) = (bot.clone(), out.clone());
             async move { say(&bot, &out, "@mod:x", Role::Moderator, event, text).await }
         };
         moderator("$approve-1", "!approve 1").await;
-        let (room, first) = next(&mut inbox).await;
+        let (room, first) = next(&mut run.inbox).await;
         assert_eq!(room, "#speakers:x");
         assert!(first.contains("How is RHEL built?"), "{first}");
         moderator("$reject", "!reject 1 off topic").await;
         moderator("$approve-2", "!approve 1").await;
-        let (room, second) = next(&mut inbox).await;
+        let (room, second) = next(&mut run.inbox).await;
         assert_eq!((room.as_str(), second.as_str()), ("#speakers:x", first.as_str()));
     }
 

@@ -424,11 +424,10 @@ pub fn post_now(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{bot, next, Recording, Room};
+    use super::super::testing::{bot, next, start, Room};
     use super::*;
     use crate::infra::store::Store;
     use chrono::TimeZone;
-    use tokio::sync::watch;
 
     /// The key of the reminder `lead` minutes before session `id`.
     fn reminder(bot: &Bot, id: &str, lead: i64) -> String {
@@ -441,7 +440,7 @@ mod tests {
         (post.0.as_str(), post.1.lines().next().unwrap())
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_post_a_room_could_not_take_in_time_is_listed_to_the_moderators() {
         // 09:14:58 at 600×: the grace period (2m) is a fifth of a real second.
         let bot = bot(
@@ -450,11 +449,9 @@ mod tests {
             600.0,
             Store::in_memory().unwrap(),
         );
-        let (out, mut inbox) = Recording::new(&[("#down:x", Room::FailsFirst(usize::MAX))]);
-        let (_stop, shutdown) = watch::channel(false);
-        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        let mut run = start(&bot, &[("#down:x", Room::FailsFirst(usize::MAX))], true);
         let listed = loop {
-            let (room, body) = next(&mut inbox).await;
+            let (room, body) = next(&mut run.inbox).await;
             if room == "#mods:x" {
                 break body;
             }
@@ -479,7 +476,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_room_that_refuses_posts_holds_up_no_other_room_and_is_reported_once() {
         // 09:14:58 at 600×: the 09:15 and 09:25 reminders fall due within a second.
         let bot = bot(
@@ -488,13 +485,11 @@ mod tests {
             600.0,
             Store::in_memory().unwrap(),
         );
-        let (out, mut inbox) = Recording::new(&[("#blocked:x", Room::Refuses)]);
-        let (_stop, shutdown) = watch::channel(false);
-        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
+        let mut run = start(&bot, &[("#blocked:x", Room::Refuses)], true);
         let mut open = Vec::new();
         let mut reports = Vec::new();
         while open.len() < 2 {
-            let post = next(&mut inbox).await;
+            let post = next(&mut run.inbox).await;
             match post.0.as_str() {
                 "#open:x" => open.push(post.1),
                 "#mods:x" => reports.push(post.1),
@@ -504,7 +499,7 @@ mod tests {
         assert!(open[0].starts_with("In 10 minutes: AlmaLinux Build System"), "{open:?}");
         assert!(open[1].starts_with("Starting now: AlmaLinux Build System"), "{open:?}");
         while reports.is_empty() {
-            reports.push(next(&mut inbox).await.1);
+            reports.push(next(&mut run.inbox).await.1);
         }
         assert_eq!(
             reports[0],
@@ -523,10 +518,10 @@ mod tests {
             );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(inbox.try_recv().is_err(), "one report, not one per post");
+        assert!(run.inbox.try_recv().is_err(), "one report, not one per post");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_room_that_fails_for_now_is_retried_alone_and_gets_each_post_once() {
         let bot = bot(
             "announcements = [\"#flaky:x\", \"#open:x\"]\n",
@@ -534,11 +529,9 @@ mod tests {
             1.0,
             Store::in_memory().unwrap(),
         );
-        let (out, mut inbox) = Recording::new(&[("#flaky:x", Room::FailsFirst(2))]);
-        let (_stop, shutdown) = watch::channel(false);
-        let started = std::time::Instant::now();
-        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
-        let first = next(&mut inbox).await;
+        let started = tokio::time::Instant::now();
+        let mut run = start(&bot, &[("#flaky:x", Room::FailsFirst(2))], true);
+        let first = next(&mut run.inbox).await;
         assert_eq!(
             first_line(&first),
             ("#open:x", "In 10 minutes: AlmaLinux Build System and Project Updates — Jack Aboutboul · Pagoda room · 09:25–09:50 CET")
@@ -547,14 +540,14 @@ mod tests {
         assert!(on_time < Duration::from_millis(1500), "{on_time:?}");
         // Backoff of 1 s, then 2 s: the flaky room gets it on the third attempt, once,
         // marked late.
-        let second = next(&mut inbox).await;
+        let second = next(&mut run.inbox).await;
         assert_eq!(second.0, "#flaky:x");
         assert_eq!(second.1, format!("(late) {}", first.1));
-        assert_eq!(out.attempts.lock().unwrap()["#flaky:x"], 3);
+        assert_eq!(run.out.attempts.lock().unwrap()["#flaky:x"], 3);
         assert_eq!(bot.post_done(&reminder(&bot, "alma", 10)), Some(true));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn an_undeliverable_skip_list_is_still_recorded_and_holds_up_nothing() {
         // A restart at 09:27:58: the 09:15 reminder is overdue beyond the grace period.
         let store = Store::in_memory().unwrap();
@@ -564,10 +557,8 @@ mod tests {
             1.0,
             store,
         );
-        let (out, mut inbox) = Recording::new(&[("#mods:x", Room::Refuses)]);
-        let (_stop, shutdown) = watch::channel(false);
-        let _tasks = bot.spawn_tasks(out.clone(), false, shutdown);
-        let post = next(&mut inbox).await;
+        let mut run = start(&bot, &[("#mods:x", Room::Refuses)], false);
+        let post = next(&mut run.inbox).await;
         assert_eq!(
             first_line(&post),
             ("#open:x", "In 10 minutes: One year on: Experiences using ebranch to bring over Fedora packages to EPEL — Michel Salim · Pagoda room · 09:50–10:15 CET")
@@ -580,13 +571,13 @@ mod tests {
             assert_eq!(bot.post_done(&key), Some(true), "{key}");
         }
         assert_eq!(
-            out.attempts.lock().unwrap()["#mods:x"],
+            run.out.attempts.lock().unwrap()["#mods:x"],
             1,
             "the refused list is not retried"
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_store_that_cannot_be_written_turns_health_red_and_resends_nothing() {
         let bot = bot(
             "announcements = [\"#open:x\"]\n",
@@ -595,18 +586,16 @@ mod tests {
             Store::in_memory().unwrap(),
         );
         bot.store.refuse_writes();
-        let (out, mut inbox) = Recording::new(&[]);
-        let (_stop, shutdown) = watch::channel(false);
-        let _tasks = bot.spawn_tasks(out.clone(), true, shutdown);
-        let post = next(&mut inbox).await;
+        let mut run = start(&bot, &[], true);
+        let post = next(&mut run.inbox).await;
         assert_eq!(post.0, "#open:x");
         // Recorded (or not) right after the homeserver took it.
-        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
         let health = loop {
             // (No sync in an app test: "not yet synced" until the store's failure shows.)
             let health = bot.metrics.health(std::time::Instant::now());
             let about_store = matches!(&health, crate::infra::metrics::Health::Unhealthy(r) if r.contains("store"));
-            if about_store || std::time::Instant::now() > deadline {
+            if about_store || tokio::time::Instant::now() > deadline {
                 break health;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -619,10 +608,14 @@ mod tests {
             "{reason}"
         );
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(out.attempts.lock().unwrap()["#open:x"], 1, "sent once, not in a loop");
+        assert_eq!(
+            run.out.attempts.lock().unwrap()["#open:x"],
+            1,
+            "sent once, not in a loop"
+        );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_personal_reminder_that_hangs_holds_up_no_public_post() {
         let store = Store::in_memory().unwrap();
         let asked_at = chrono_tz::Europe::Brussels
@@ -636,11 +629,9 @@ mod tests {
             })
             .unwrap();
         let bot = bot("announcements = [\"#open:x\"]\n", (9, 14, 59), 1.0, store);
-        let (out, mut inbox) = Recording::new(&[("@stuck:x", Room::Hangs)]);
-        let (_stop, shutdown) = watch::channel(false);
-        let started = std::time::Instant::now();
-        let _tasks = bot.spawn_tasks(out.clone(), false, shutdown);
-        let post = next(&mut inbox).await;
+        let started = tokio::time::Instant::now();
+        let mut run = start(&bot, &[("@stuck:x", Room::Hangs)], false);
+        let post = next(&mut run.inbox).await;
         assert_eq!(post.0, "#open:x");
         assert!(
             started.elapsed() < Duration::from_millis(1500),
@@ -648,7 +639,7 @@ mod tests {
             started.elapsed()
         );
         // The personal reminder, due at the same instant, is on its way and stuck there.
-        while out.attempts.lock().unwrap().get("@stuck:x").is_none() {
+        while run.out.attempts.lock().unwrap().get("@stuck:x").is_none() {
             assert!(
                 started.elapsed() < Duration::from_secs(5),
                 "the personal reminder was never tried"

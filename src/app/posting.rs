@@ -332,10 +332,9 @@ fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{bot, next, Recording};
+    use super::super::testing::{bot, next, start};
     use crate::infra::store::Store;
     use std::time::Duration;
-    use tokio::sync::watch;
 
     #[tokio::test(start_paused = true)]
     async fn a_post_whose_record_cannot_be_read_waits_and_goes_out_once_it_can() {
@@ -348,15 +347,13 @@ mod tests {
             Store::in_memory().unwrap(),
         );
         bot.store.hide_posts();
-        let (out, mut inbox) = Recording::new(&[]);
-        let (_stop, shutdown) = watch::channel(false);
-        let _tasks = bot.spawn_tasks(out.clone(), false, shutdown);
+        let mut run = start(&bot, &[], false);
         // A store that cannot say whether a post was made must not be read as "not made":
         // a minute past its time, within the grace period, it has not gone out.
-        let early = tokio::time::timeout(Duration::from_secs(60), inbox.recv()).await;
+        let early = tokio::time::timeout(Duration::from_secs(60), run.inbox.recv()).await;
         assert!(early.is_err(), "posted while the store could not be read: {early:?}");
         bot.store.show_posts();
-        let (room, body) = next(&mut inbox).await;
+        let (room, body) = next(&mut run.inbox).await;
         assert_eq!(room, "#open:x");
         assert!(
             body.starts_with("(late) In 10 minutes: AlmaLinux Build System"),

@@ -1,7 +1,10 @@
 //! What the app's tests share: an outbox that records what each room got (and can refuse,
 //! fail or hang like a homeserver's room), and the CentOS Connect bot on a rehearsal clock.
+//! The clock runs on tokio's time: a test on paused time (`#[tokio::test(start_paused =
+//! true)]`) lives through a rehearsed morning in milliseconds, and each instant it checks
+//! is the bot's own.
 
-use super::{Bot, Outbox, SendError};
+use super::{Bot, Outbox, SendError, Tasks};
 use crate::config::Config;
 use crate::infra::clock::Clock;
 use crate::infra::source::{Location, Source};
@@ -10,7 +13,7 @@ use crate::present::message::Message;
 use chrono::{TimeZone, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// How a room of the recording outbox answers.
 #[derive(Clone, Copy)]
@@ -106,4 +109,25 @@ pub async fn next(inbox: &mut mpsc::UnboundedReceiver<(String, String)>) -> (Str
         .await
         .expect("a post within 10 s")
         .expect("the outbox is there")
+}
+
+/// A bot at work: its tasks running on a recording outbox whose rooms answer as `rooms`
+/// say, until this is dropped. `first_start`: the bot never ran before.
+pub struct Running {
+    pub out: Recording,
+    pub inbox: mpsc::UnboundedReceiver<(String, String)>,
+    _stop: watch::Sender<bool>,
+    _tasks: Tasks,
+}
+
+pub fn start(bot: &Bot, rooms: &[(&str, Room)], first_start: bool) -> Running {
+    let (out, inbox) = Recording::new(rooms);
+    let (stop, shutdown) = watch::channel(false);
+    let tasks = bot.spawn_tasks(out.clone(), first_start, shutdown);
+    Running {
+        out,
+        inbox,
+        _stop: stop,
+        _tasks: tasks,
+    }
 }
