@@ -133,14 +133,16 @@ mod tests {
     use crate::plan::tests::{at, config, fall};
     use crate::plan::{posts, FromChat, What};
 
+    /// One announcement of each kind: at a time, before a session, on a cron rule.
+    const THREE_RULES: &str =
+        "[[announcements]]\ntext = \"Doors open\"\nroom = \"announcements\"\nat = \"2023-11-03T08:30\"\n\
+        [[announcements]]\ntext = \"Backstage\"\nroom = \"moderators\"\nbefore = \"15m\"\nsession = \"sunday\"\n\
+        [[announcements]]\ntext = \"Hydrate\"\nroom = \"announcements\"\ncron = \"0 12 * * *\"\n";
+
     #[test]
     fn announcements_fall_due_at_their_time_relative_to_sessions_and_on_cron() {
         let s = fall();
-        let c = config(
-            "[[announcements]]\ntext = \"Doors open\"\nroom = \"announcements\"\nat = \"2023-11-03T08:30\"\n\
-             [[announcements]]\ntext = \"Backstage\"\nroom = \"moderators\"\nbefore = \"15m\"\nsession = \"sunday\"\n\
-             [[announcements]]\ntext = \"Hydrate\"\nroom = \"announcements\"\ncron = \"0 12 * * *\"\n",
-        );
+        let c = config(THREE_RULES);
         let found: Vec<String> = posts(
             &s,
             c.rules(),
@@ -171,11 +173,7 @@ mod tests {
         // The keys the bot recorded before announcements were typed: a restart on the new
         // version must find them done, not post them again.
         let s = fall();
-        let c = config(
-            "[[announcements]]\ntext = \"Doors open\"\nroom = \"announcements\"\nat = \"2023-11-03T08:30\"\n\
-             [[announcements]]\ntext = \"Backstage\"\nroom = \"moderators\"\nbefore = \"15m\"\nsession = \"sunday\"\n\
-             [[announcements]]\ntext = \"Hydrate\"\nroom = \"announcements\"\ncron = \"0 12 * * *\"\n",
-        );
+        let c = config(THREE_RULES);
         let keys: Vec<String> = posts(
             &s,
             c.rules(),
