@@ -72,6 +72,7 @@ async fn e2e_a_room_that_refuses_the_bot_holds_up_no_other_room_and_rooms_are_na
     );
     // Due 2 s and 12 s after the start (the process starts within a second or two).
     assert!(in_pagoda[1].1 < Duration::from_secs(16), "{in_pagoda:?}");
+    assert_eq!(in_moderators.len(), 1, "{in_moderators:?}");
     assert!(
         in_moderators[0].starts_with(&format!("I could not post to {}: ", blocked.room_id())),
         "{in_moderators:?}"

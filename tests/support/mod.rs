@@ -90,12 +90,14 @@ pub struct Received {
     pub origin_ms: u64,
 }
 
-/// What a peer received and no test has taken yet. A wait takes the first message it
-/// wants and drops those it passes over: [`Peer::drain`] sees only what came after the last
-/// wait. (Keeping the passed-over ones for `drain` is wanted, but each test that drains
-/// must first learn which of them it expects.)
+/// What a peer received and no test has taken yet. A wait takes the first new message it
+/// wants; those it passes over are kept, in order, for [`Peer::drain`], so that a reply or
+/// a post that came twice is seen even when a wait for something else went past it. A
+/// wait never takes a message an earlier wait passed over: each waits for what comes next.
 struct Inbox {
     incoming: mpsc::UnboundedReceiver<Received>,
+    /// Passed over by a wait since the last drain.
+    passed: Vec<Received>,
 }
 
 impl Inbox {
@@ -109,6 +111,7 @@ impl Inbox {
             if wanted(&received) {
                 return Some(received);
             }
+            self.passed.push(received);
         }
     }
 }
@@ -197,7 +200,10 @@ impl Peer {
         Peer {
             client,
             user,
-            inbox: Arc::new(Mutex::new(Inbox { incoming: rx })),
+            inbox: Arc::new(Mutex::new(Inbox {
+                incoming: rx,
+                passed: Vec::new(),
+            })),
             _dir: dir,
             sync,
         }
@@ -384,10 +390,11 @@ impl Peer {
         self.inbox.lock().await.take(deadline, |_| true).await
     }
 
-    /// Everything received since the last wait, without waiting.
+    /// Everything received and not taken by a wait since the last drain, without waiting:
+    /// what waits passed over, then what came after the last one.
     pub async fn drain(&self) -> Vec<Received> {
         let mut inbox = self.inbox.lock().await;
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut inbox.passed);
         while let Ok(r) = inbox.incoming.try_recv() {
             out.push(r);
         }
