@@ -9,7 +9,7 @@
 pub mod http;
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{prometheus_text, DescriptorEncoder, EncodeMetric as _, NoLabelSet};
+use prometheus_client::encoding::{prometheus_text, DescriptorEncoder, EncodeLabelSet, EncodeMetric as _, NoLabelSet};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
@@ -280,15 +280,14 @@ struct Snapshot {
 impl Collector for Snapshot {
     fn encode(&self, mut out: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         // Counters are named without `_total`: the encoder adds it.
-        let mut family = out.encode_descriptor(
+        counter_family(
+            &mut out,
             "confbot_commands",
             "Chat commands handled, by command.",
-            None,
-            MetricType::Counter,
+            self.commands
+                .iter()
+                .map(|(name, count)| ([("command", name.as_str())], *count)),
         )?;
-        for (name, count) in &self.commands {
-            ConstCounter::new(*count).encode(family.encode_family(&[("command", name.as_str())])?)?;
-        }
 
         let (buckets, count, sum) = &self.latency;
         out.encode_descriptor(
@@ -299,36 +298,26 @@ impl Collector for Snapshot {
         )?
         .encode_histogram::<NoLabelSet>(*sum, *count, buckets, None)?;
 
-        let mut family = out.encode_descriptor(
+        counter_family(
+            &mut out,
             "confbot_replies",
             "Replies to commands, by whether the homeserver took them.",
-            None,
-            MetricType::Counter,
+            self.replies.map(|(result, count)| ([("result", result)], count)),
         )?;
-        for (result, count) in self.replies {
-            ConstCounter::new(count).encode(family.encode_family(&[("result", result)])?)?;
-        }
-
-        let mut family = out.encode_descriptor(
+        counter_family(
+            &mut out,
             "confbot_commands_limited",
             "Commands over [commands] per_user or a full queue: the sender told to slow down, or the command dropped.",
-            None,
-            MetricType::Counter,
+            self.limited.map(|(action, count)| ([("action", action)], count)),
         )?;
-        for (action, count) in self.limited {
-            ConstCounter::new(count).encode(family.encode_family(&[("action", action)])?)?;
-        }
-
-        let mut family = out.encode_descriptor(
+        counter_family(
+            &mut out,
             "confbot_posts",
             "Reminders and announcements by kind: due, then sent, late, skipped or failed.",
-            None,
-            MetricType::Counter,
+            self.posts
+                .iter()
+                .map(|&(kind, outcome, count)| ([("kind", kind), ("outcome", outcome)], count)),
         )?;
-        for (kind, outcome, count) in &self.posts {
-            let labels = [("kind", *kind), ("outcome", *outcome)];
-            ConstCounter::new(*count).encode(family.encode_family(&labels)?)?;
-        }
 
         let mut family = out.encode_descriptor(
             "confbot_questions",
@@ -367,6 +356,20 @@ impl Collector for Snapshot {
         )?;
         ConstGauge::new(i64::from(self.up)).encode(family)
     }
+}
+
+/// Writes the counter family `name`, one series for each label set in `series`, in its order.
+fn counter_family<L: EncodeLabelSet>(
+    out: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    series: impl IntoIterator<Item = (L, u64)>,
+) -> Result<(), std::fmt::Error> {
+    let mut family = out.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, count) in series {
+        ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
 }
 
 impl State {
@@ -509,19 +512,23 @@ mod tests {
         let questions = [("pending".to_string(), 4), ("approved".to_string(), 2)];
         let text = metrics.render(start + Duration::from_millis(12_500), &questions);
 
-        has_line(&text, "confbot_commands_total{command=\"next\"} 2");
-        has_line(&text, "confbot_commands_total{command=\"ask\"} 1");
-        has_line(&text, "confbot_replies_total{result=\"sent\"} 2");
-        has_line(&text, "confbot_replies_total{result=\"failed\"} 1");
-        has_line(&text, "confbot_commands_limited_total{action=\"slow_down\"} 1");
-        has_line(&text, "confbot_commands_limited_total{action=\"dropped\"} 2");
-        has_line(&text, "confbot_posts_total{kind=\"reminder\",outcome=\"sent\"} 1");
-        has_line(&text, "confbot_posts_total{kind=\"personal\",outcome=\"skipped\"} 1");
-        has_line(&text, "confbot_posts_total{kind=\"announcement\",outcome=\"failed\"} 0");
-        has_line(&text, "confbot_questions{status=\"pending\"} 4");
-        has_line(&text, "confbot_sync_errors_total 1");
-        has_line(&text, "confbot_last_sync_age_seconds 2.5");
-        has_line(&text, "confbot_up 1");
+        for line in [
+            "confbot_commands_total{command=\"next\"} 2",
+            "confbot_commands_total{command=\"ask\"} 1",
+            "confbot_replies_total{result=\"sent\"} 2",
+            "confbot_replies_total{result=\"failed\"} 1",
+            "confbot_commands_limited_total{action=\"slow_down\"} 1",
+            "confbot_commands_limited_total{action=\"dropped\"} 2",
+            "confbot_posts_total{kind=\"reminder\",outcome=\"sent\"} 1",
+            "confbot_posts_total{kind=\"personal\",outcome=\"skipped\"} 1",
+            "confbot_posts_total{kind=\"announcement\",outcome=\"failed\"} 0",
+            "confbot_questions{status=\"pending\"} 4",
+            "confbot_sync_errors_total 1",
+            "confbot_last_sync_age_seconds 2.5",
+            "confbot_up 1",
+        ] {
+            has_line(&text, line);
+        }
 
         // Families in order, each with its HELP and TYPE; series sorted by their labels.
         let families: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE")).collect();

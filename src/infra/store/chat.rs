@@ -17,36 +17,25 @@ impl Store {
 
     /// The announcements from chat that are neither cancelled nor posted yet, by due time.
     pub fn pending_announcements(&self, zone: Tz) -> anyhow::Result<Vec<ChatAnnouncement>> {
-        let connection = self.connection();
-        let mut statement = connection.prepare(
+        self.select(
             "SELECT id, due, room, text, author FROM announcements
              WHERE cancelled = 0 AND ('chat-announcement:' || id) NOT IN (SELECT key FROM posts)
              ORDER BY due, id",
-        )?;
-        let rows = statement.query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-            ))
-        })?;
-        let mut pending = Vec::new();
-        for row in rows {
-            let (id, due, room, text, author) = row?;
-            let due = DateTime::parse_from_rfc3339(&due)
-                .with_context(|| format!("announcement {id} has a damaged due time {due}"))?
-                .with_timezone(&zone);
-            pending.push(ChatAnnouncement {
-                id,
-                due,
-                target: room,
-                text,
-                author,
-            });
-        }
-        Ok(pending)
+            [],
+            |row| {
+                let id: i64 = row.get("id")?;
+                let due: String = row.get("due")?;
+                Ok(ChatAnnouncement {
+                    id,
+                    due: DateTime::parse_from_rfc3339(&due)
+                        .with_context(|| format!("announcement {id} has a damaged due time {due}"))?
+                        .with_timezone(&zone),
+                    target: row.get("room")?,
+                    text: row.get("text")?,
+                    author: row.get("author")?,
+                })
+            },
+        )
     }
 
     /// Cancels a pending announcement; false when there is none with that id.
@@ -61,32 +50,24 @@ impl Store {
 
     /// Every delay, in the order declared.
     pub fn delays(&self, zone: Tz) -> anyhow::Result<Vec<Delay>> {
-        let connection = self.connection();
-        let mut statement =
-            connection.prepare("SELECT place, day, from_instant, shift_seconds FROM delays ORDER BY id")?;
-        let rows = statement.query_map([], |row| {
-            Ok((
-                row.get::<_, Option<String>>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, i64>(3)?,
-            ))
-        })?;
-        let mut delays = Vec::new();
-        for row in rows {
-            let (place, day, from, shift) = row?;
-            delays.push(Delay {
-                place,
-                day: day
-                    .parse()
-                    .with_context(|| format!("a stored delay has a damaged day {day}"))?,
-                from: DateTime::parse_from_rfc3339(&from)
-                    .with_context(|| format!("a stored delay has a damaged instant {from}"))?
-                    .with_timezone(&zone),
-                shift: TimeDelta::seconds(shift),
-            });
-        }
-        Ok(delays)
+        self.select(
+            "SELECT place, day, from_instant, shift_seconds FROM delays ORDER BY id",
+            [],
+            |row| {
+                let day: String = row.get("day")?;
+                let from: String = row.get("from_instant")?;
+                Ok(Delay {
+                    place: row.get("place")?,
+                    day: day
+                        .parse()
+                        .with_context(|| format!("a stored delay has a damaged day {day}"))?,
+                    from: DateTime::parse_from_rfc3339(&from)
+                        .with_context(|| format!("a stored delay has a damaged instant {from}"))?
+                        .with_timezone(&zone),
+                    shift: TimeDelta::seconds(row.get("shift_seconds")?),
+                })
+            },
+        )
     }
 }
 
@@ -104,30 +85,22 @@ impl Store {
 
     /// Every attendee's reminders (`user: None`) or one attendee's, in the order asked.
     pub fn personal_reminders(&self, user: Option<&str>, zone: Tz) -> anyhow::Result<Vec<PersonalReminder>> {
-        let connection = self.connection();
-        let mut statement = connection.prepare(
+        self.select(
             "SELECT user, session_id, asked_at FROM personal_reminders
              WHERE ?1 IS NULL OR user = ?1 ORDER BY rowid",
-        )?;
-        let rows = statement.query_map(params![user], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })?;
-        let mut found = Vec::new();
-        for row in rows {
-            let (user, session, asked_at) = row?;
-            found.push(PersonalReminder {
-                asked_at: DateTime::parse_from_rfc3339(&asked_at)
-                    .with_context(|| format!("a reminder of {user} has a damaged time {asked_at}"))?
-                    .with_timezone(&zone),
-                user,
-                session,
-            });
-        }
-        Ok(found)
+            params![user],
+            |row| {
+                let user: String = row.get("user")?;
+                let asked_at: String = row.get("asked_at")?;
+                Ok(PersonalReminder {
+                    asked_at: DateTime::parse_from_rfc3339(&asked_at)
+                        .with_context(|| format!("a reminder of {user} has a damaged time {asked_at}"))?
+                        .with_timezone(&zone),
+                    user,
+                    session: row.get("session_id")?,
+                })
+            },
+        )
     }
 
     /// Sets (or with `None` clears) an attendee's own time zone.
@@ -242,6 +215,7 @@ impl Acts<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::infra::store::tests::store_file;
     use crate::infra::store::Outcome;
 
     #[test]
@@ -283,8 +257,7 @@ mod tests {
 
     #[test]
     fn attendees_reminders_zones_and_direct_rooms_survive_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("confbot.sqlite");
+        let (_dir, path) = store_file();
         let zone = chrono_tz::Europe::Brussels;
         let asked_at = crate::time::parse_instant("2023-02-03T09:00", zone).unwrap();
         let reminder = |user: &str, session: &str| PersonalReminder {

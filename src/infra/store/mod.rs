@@ -176,6 +176,24 @@ impl Store {
         self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The rows `sql` selects, each made a `T` by `read`: which fails on a damaged value
+    /// as well as on a column it cannot get, and so fails the whole.
+    fn select<T>(
+        &self,
+        sql: &str,
+        parameters: impl rusqlite::Params,
+        mut read: impl FnMut(&rusqlite::Row<'_>) -> anyhow::Result<T>,
+    ) -> anyhow::Result<Vec<T>> {
+        let connection = self.connection();
+        let mut statement = connection.prepare(sql)?;
+        let mut rows = statement.query(parameters)?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            found.push(read(row)?);
+        }
+        Ok(found)
+    }
+
     /// Whether the command in `event_id` was answered already.
     pub fn was_answered(&self, event_id: &str) -> anyhow::Result<bool> {
         let found: Option<i64> = self
@@ -297,10 +315,11 @@ impl Store {
 
     /// What became of the post with this key in each room it was dealt with in.
     pub fn deliveries(&self, key: &str) -> anyhow::Result<Vec<(String, String)>> {
-        let connection = self.connection();
-        let mut statement = connection.prepare("SELECT room, outcome FROM deliveries WHERE key = ?1 ORDER BY room")?;
-        let rows = statement.query_map(params![key], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.select(
+            "SELECT room, outcome FROM deliveries WHERE key = ?1 ORDER BY room",
+            params![key],
+            |row| Ok((row.get("room")?, row.get("outcome")?)),
+        )
     }
 }
 
@@ -359,11 +378,19 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
+
+    /// Where to open a store that lasts until the directory (the first) is dropped: for
+    /// the tests that reopen a store.
+    pub(super) fn store_file() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("confbot.sqlite");
+        (dir, path)
+    }
 
     #[test]
     fn an_answer_is_recorded_once_and_survives_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("confbot.sqlite");
+        let (_dir, path) = store_file();
         let store = Store::open(&path).unwrap();
         assert!(!store.was_answered("$a").unwrap());
         assert!(store.mark_answered("$a", 1).unwrap());

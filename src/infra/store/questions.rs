@@ -8,10 +8,20 @@ use chrono::DateTime;
 use chrono_tz::Tz;
 use rusqlite::{params, OptionalExtension};
 
-/// The columns a [`Question`] is read from, with its vote count.
+/// The columns a [`Question`] is read from, with its vote count, each named as the field
+/// of [`QuestionRow`] it goes to.
 const QUESTION_COLUMNS: &str = "q.number, q.ask_event, q.session_id, q.asker, q.asker_name, q.text, q.asked_at,
      q.status, q.reason, q.receipt_event, q.relay_event, q.speakers_event,
-     (SELECT COUNT(*) FROM votes v WHERE v.number = q.number)";
+     (SELECT COUNT(*) FROM votes v WHERE v.number = q.number) AS votes";
+
+/// Builds a `$row_type` from a query's row, each field read from the column of the same
+/// name (which an `AS` gives where the column differs), so no field depends on the order
+/// of the columns. In a function returning `rusqlite::Result`.
+macro_rules! from_row {
+    ($row:expr => $row_type:ident { $($field:ident),+ $(,)? }) => {
+        $row_type { $($field: $row.get(stringify!($field))?),+ }
+    };
+}
 
 /// A question row as stored, before its time and status are checked.
 struct QuestionRow {
@@ -31,22 +41,12 @@ struct QuestionRow {
 }
 
 impl QuestionRow {
+    /// Reads a row of [`QUESTION_COLUMNS`].
     fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<QuestionRow> {
-        Ok(QuestionRow {
-            number: row.get(0)?,
-            ask_event: row.get(1)?,
-            session_id: row.get(2)?,
-            asker: row.get(3)?,
-            asker_name: row.get(4)?,
-            text: row.get(5)?,
-            asked_at: row.get(6)?,
-            status: row.get(7)?,
-            reason: row.get(8)?,
-            receipt_event: row.get(9)?,
-            relay_event: row.get(10)?,
-            speakers_event: row.get(11)?,
-            votes: row.get(12)?,
-        })
+        Ok(from_row!(row => QuestionRow {
+            number, ask_event, session_id, asker, asker_name, text, asked_at,
+            status, reason, receipt_event, relay_event, speakers_event, votes,
+        }))
     }
 
     fn into_question(self, zone: Tz) -> anyhow::Result<Question> {
@@ -118,14 +118,8 @@ impl Store {
         parameters: impl rusqlite::Params,
         zone: Tz,
     ) -> anyhow::Result<Vec<Question>> {
-        let connection = self.connection();
-        let mut statement = connection.prepare(&format!("SELECT {QUESTION_COLUMNS} FROM questions q {clause}"))?;
-        let rows = statement.query_map(parameters, QuestionRow::read)?;
-        let mut questions = Vec::new();
-        for row in rows {
-            questions.push(row?.into_question(zone)?);
-        }
-        Ok(questions)
+        let sql = format!("SELECT {QUESTION_COLUMNS} FROM questions q {clause}");
+        self.select(&sql, parameters, |row| QuestionRow::read(row)?.into_question(zone))
     }
 
     /// Question `number`, with its votes; times in `zone`.
@@ -241,16 +235,15 @@ impl Store {
 
     /// How many questions there are in each status, every status listed.
     pub fn question_counts(&self) -> anyhow::Result<Vec<(String, u64)>> {
-        let connection = self.connection();
-        let mut statement = connection.prepare(
-            "SELECT s.status, COUNT(q.number) FROM
+        self.select(
+            "SELECT s.status, COUNT(q.number) AS count FROM
                  (SELECT 'pending' AS status UNION ALL SELECT 'approved'
                   UNION ALL SELECT 'rejected' UNION ALL SELECT 'answered') s
              LEFT JOIN questions q ON q.status = s.status
              GROUP BY s.status ORDER BY s.status",
-        )?;
-        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            [],
+            |row| Ok((row.get("status")?, row.get::<_, i64>("count")? as u64)),
+        )
     }
 
     /// Every question, or one session's, in number order: for the export.
@@ -289,6 +282,7 @@ impl Acts<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::infra::store::tests::store_file;
 
     fn new_question(event: &str, session: &str, asker: &str, text: &str, asked_at: &str) -> NewQuestion {
         NewQuestion {
@@ -303,10 +297,18 @@ mod tests {
 
     const ZONE: Tz = chrono_tz::Europe::Brussels;
 
+    /// An in-memory store with one question, pending, and its number.
+    fn store_with_a_question() -> (Store, u64) {
+        let store = Store::in_memory().unwrap();
+        let (n, _) = store
+            .add_question(&new_question("$a", "network", "@alice:h", "Why?", "2023-02-03T14:20"))
+            .unwrap();
+        (store, n)
+    }
+
     #[test]
     fn a_question_is_stored_once_per_command_and_survives_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("confbot.sqlite");
+        let (_dir, path) = store_file();
         let store = Store::open(&path).unwrap();
         let asked = new_question(
             "$ask1",
@@ -375,10 +377,7 @@ mod tests {
 
     #[test]
     fn one_vote_per_user_per_question() {
-        let store = Store::in_memory().unwrap();
-        let (n, _) = store
-            .add_question(&new_question("$a", "network", "@alice:h", "Why?", "2023-02-03T14:20"))
-            .unwrap();
+        let (store, n) = store_with_a_question();
         assert!(store.add_vote(n, "@bob:h").unwrap());
         assert!(!store.add_vote(n, "@bob:h").unwrap(), "a second vote is refused");
         assert!(store.add_vote(n, "@carol:h").unwrap());
@@ -387,10 +386,7 @@ mod tests {
 
     #[test]
     fn a_status_changes_only_from_the_status_it_was_decided_on() {
-        let store = Store::in_memory().unwrap();
-        let (n, _) = store
-            .add_question(&new_question("$a", "network", "@alice:h", "Why?", "2023-02-03T14:20"))
-            .unwrap();
+        let (store, n) = store_with_a_question();
         assert_eq!(store.question(n, ZONE).unwrap().unwrap().status, Status::Pending);
         let rejected = Status::Rejected {
             reason: Some("off topic".into()),
