@@ -10,6 +10,7 @@ use confbot_core::answer::{self, Decision};
 use confbot_core::command::{Command, Role};
 use confbot_core::rooms::Rooms;
 use confbot_core::present::message::isolate;
+use confbot_core::present::refusal;
 use confbot_core::questions::{self, Action, NewQuestion, Question, QuestionCommand, Rules, Status};
 use confbot_core::schedule::{native, Schedule};
 use confbot_core::{delay, time};
@@ -55,13 +56,13 @@ fn stored(new: NewQuestion, status: Status) -> Question {
 fn ask(schedule: &Schedule, session: Option<&str>, text: &str, now: DateTime<Tz>) {
     let target = match questions::session_for(schedule, Some("Pagoda room"), session, now) {
         Ok(target) => target,
-        Err(refusal) => {
-            let _ = refusal.to_string();
+        Err(refused) => {
+            let _ = refusal::message(schedule, &refused.into());
             return;
         }
     };
-    if let Err(refusal) = questions::check_ask(&Rules::default(), text, &target.session.id, &[], now) {
-        let _ = refusal.to_string();
+    if let Err(refused) = questions::check_ask(&Rules::default(), text, &target.session.id, &[], now) {
+        let _ = refusal::message(schedule, &refused.into());
         return;
     }
     let _ = questions::receipt(1, &target, now);
@@ -128,7 +129,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(Some(command)) => command,
         Ok(None) => return,
         Err(usage) => {
-            let _ = usage.to_string();
+            let _ = refusal::usage_words(&usage);
             return;
         }
     };
@@ -145,6 +146,9 @@ fuzz_target!(|data: &[u8]| {
         Some(chrono_tz::America::Chicago),
     );
     match decision {
+        Decision::Refuse(refused) => {
+            let _ = refusal::message(schedule, &refused);
+        }
         Decision::Delay(planned) => {
             let moved = delay::apply(schedule, std::slice::from_ref(&planned));
             let _ = delay::announcement(schedule, &moved, &planned);
@@ -168,7 +172,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Decision::Question(QuestionCommand::List(named)) => {
-            let _ = questions::listing_sessions(schedule, named.as_deref(), now);
+            if let Err(refused) = questions::listing_sessions(schedule, named.as_deref(), now) {
+                let _ = refusal::message(schedule, &refused);
+            }
         }
         _ => {}
     }

@@ -4,7 +4,10 @@
 use super::{posting, relay, Bot, Outbox, Reply, Sender};
 use crate::answer::{self, Decision};
 use crate::command::{Command, UsageError};
+use crate::infra::store::Acts;
 use crate::present::message::Message;
+use crate::present::replies;
+use crate::refusal::Refusal;
 use chrono::DateTime;
 use chrono_tz::Tz;
 use tracing::warn;
@@ -36,7 +39,7 @@ impl Bot {
     async fn reply(&self, out: &impl Outbox, from: &Sender<'_>, command: &Result<Command, UsageError>) -> Reply {
         let command = match command {
             Ok(command) => command,
-            Err(usage) => return Reply::plain(Message::plain(&usage.to_string())),
+            Err(usage) => return Reply::plain(self.refused(&Refusal::Usage(usage.clone()))),
         };
         let zone = self.zone_of(from.user);
         let decision = answer::decide(
@@ -58,24 +61,22 @@ impl Bot {
     async fn act(&self, out: &impl Outbox, from: &Sender<'_>, decision: Decision) -> Message {
         match decision {
             Decision::Reply(message) => message,
+            Decision::Refuse(refusal) => self.refused(&refusal),
             Decision::Announce { due, room, text } => self.add_announcement(&due, &room, &text, from),
-            Decision::ListAnnouncements => pending_announcements(&self.chat_announcements()),
-            Decision::Cancel(id) => match self.store.act(from.event, |acts| acts.cancel_announcement(id as i64)) {
-                Ok(true) => {
-                    self.schedule_changed.notify_one();
-                    Message::plain(&format!("Announcement {id} is cancelled."))
-                }
-                Ok(false) => Message::plain(&format!(
-                    "There is no pending announcement {id}. Send !announcements for the list."
-                )),
-                Err(err) => sorry(err, "cancelling an announcement", "I could not cancel that"),
-            },
+            Decision::ListAnnouncements => replies::pending_announcements(&self.chat_announcements()),
+            Decision::Cancel(id) => self.cancel(
+                from,
+                "cancelling an announcement",
+                |acts| acts.cancel_announcement(id as i64),
+                &replies::announcement_cancelled(id),
+                Refusal::NoSuchAnnouncement(id),
+            ),
             Decision::Status => self.status(),
             Decision::Remind(session) => self.remind(from, session),
             Decision::ListReminders => {
                 let schedule = &self.loaded().schedule;
                 match self.store.personal_reminders(Some(from.user), schedule.timezone()) {
-                    Ok(mine) => crate::present::posts::personal_list(
+                    Ok(mine) => crate::present::personal::list(
                         schedule,
                         &mine,
                         self.config.reminders.personal_lead(),
@@ -84,22 +85,16 @@ impl Bot {
                     Err(err) => sorry(err, "reading personal reminders", "I could not read your reminders"),
                 }
             }
-            Decision::Forget(session) => match self
-                .store
-                .act(from.event, |acts| acts.forget_personal_reminder(from.user, &session))
-            {
-                Ok(true) => {
-                    self.schedule_changed.notify_one();
-                    Message::plain(&format!("Your reminder for {session} is cancelled."))
-                }
-                Ok(false) => Message::plain(&format!(
-                    "You have no reminder for {session}. Send !reminders for yours."
-                )),
-                Err(err) => sorry(err, "forgetting a personal reminder", "I could not cancel that"),
-            },
-            Decision::ShowZone => zone_setting(self.clock.now(), self.zone_of(from.user)),
+            Decision::Forget(session) => self.cancel(
+                from,
+                "forgetting a personal reminder",
+                |acts| acts.forget_personal_reminder(from.user, &session),
+                &crate::present::personal::forgotten(&session),
+                Refusal::NoSuchReminder(session.clone()),
+            ),
+            Decision::ShowZone => replies::zone_setting(self.clock.now(), self.zone_of(from.user)),
             Decision::SetZone(zone) => match self.store.act(from.event, |acts| acts.set_zone(from.user, zone)) {
-                Ok(()) => zone_changed(self.clock.now(), zone),
+                Ok(()) => replies::zone_changed(self.clock.now(), zone),
                 Err(err) => sorry(err, "storing an attendee's zone", "I could not store that"),
             },
             Decision::Question(command) => relay::handle(self, out, from, &command).await.message,
@@ -121,6 +116,31 @@ impl Bot {
         }
     }
 
+    /// The reply to a refusal, worded in present.
+    fn refused(&self, refusal: &Refusal) -> Message {
+        crate::present::refusal::message(&self.loaded().schedule, refusal)
+    }
+
+    /// Cancels something the sender scheduled, once per command event: `cancel` says
+    /// whether there was such a thing (else `nothing` is the reply).
+    fn cancel(
+        &self,
+        from: &Sender<'_>,
+        doing: &str,
+        cancel: impl FnOnce(&Acts) -> anyhow::Result<bool>,
+        done: &str,
+        nothing: Refusal,
+    ) -> Message {
+        match self.store.act(from.event, cancel) {
+            Ok(true) => {
+                self.schedule_changed.notify_one();
+                Message::plain(done)
+            }
+            Ok(false) => self.refused(&nothing),
+            Err(err) => sorry(err, doing, "I could not cancel that"),
+        }
+    }
+
     fn add_announcement(&self, due: &DateTime<Tz>, room: &str, text: &str, from: &Sender<'_>) -> Message {
         match self
             .store
@@ -128,14 +148,7 @@ impl Bot {
         {
             Ok(id) => {
                 self.schedule_changed.notify_one();
-                let when = if *due <= self.clock.now() {
-                    "now".to_string()
-                } else {
-                    format!("at {}", crate::present::render::instant(due))
-                };
-                Message::plain(&format!(
-                    "Announcement {id} will go to {room} {when}. Cancel it with !cancel {id}."
-                ))
+                replies::announcement_scheduled(id, room, *due, self.clock.now())
             }
             Err(err) => sorry(err, "storing an announcement", "I could not store that announcement"),
         }
@@ -157,25 +170,11 @@ impl Bot {
         .filter(|p| self.post_done(&p.key) != Some(true))
         .take(5)
         .collect();
-        let mut message = Message::new();
-        message.text(&format!(
-            "It is {} on the bot's clock. Next posts:",
-            crate::present::render::instant(&now)
-        ));
-        if next.is_empty() {
-            message.line_break().text("  none");
-        }
-        for post in &next {
-            message
-                .line_break()
-                .text(&format!(
-                    "  {} ({}): ",
-                    crate::time::clock(&post.due),
-                    crate::present::render::relative(now, post.due)
-                ))
-                .text(&posting::describe(&loaded.schedule, post));
-        }
-        message
+        let next: Vec<_> = next
+            .iter()
+            .map(|post| (post.due, posting::describe(&loaded.schedule, post)))
+            .collect();
+        replies::status(now, &next)
     }
 
     /// Stores `!remind`, and says when the direct message will come.
@@ -190,26 +189,15 @@ impl Bot {
         };
         let lead = self.config.reminders.personal_lead();
         let (Some(session), Some(due)) = (schedule.session(&reminder.session), reminder.due(schedule, lead)) else {
-            return Message::plain("That session has already started.");
+            return self.refused(&Refusal::Started {
+                session: reminder.session,
+                now: reminder.asked_at,
+            });
         };
         match self.store.act(from.event, |acts| acts.add_personal_reminder(&reminder)) {
             Ok(added) => {
                 self.schedule_changed.notify_one();
-                let mut message = Message::new();
-                message.text(if added {
-                    "I will send you a direct message "
-                } else {
-                    "You already have a reminder: I will write "
-                });
-                message.text(&format!(
-                    "at {}, {} before ",
-                    crate::present::render::instant_for(&due, self.zone_of(user)),
-                    crate::duration::Compact(session.start - due)
-                ));
-                message
-                    .strong(&session.title)
-                    .text(&format!(". !forget {} cancels it.", session.id));
-                message
+                crate::present::personal::set(session, due, added, self.zone_of(user))
             }
             Err(err) => sorry(err, "storing a personal reminder", "I could not store that reminder"),
         }
@@ -222,85 +210,12 @@ fn sorry(err: anyhow::Error, doing: &str, what: &str) -> Message {
     Message::plain(&format!("Sorry, {what}; see the bot's log."))
 }
 
-/// `!announcements`: the pending ones, with their ids.
-fn pending_announcements(pending: &[crate::plan::ChatAnnouncement]) -> Message {
-    if pending.is_empty() {
-        return Message::plain("No announcements are pending.");
-    }
-    let mut message = Message::new();
-    message.text("Pending announcements:");
-    for a in pending {
-        message
-            .line_break()
-            .text(&format!(
-                "  {} — {} to {}: ",
-                a.id,
-                crate::present::render::instant(&a.due),
-                a.target
-            ))
-            .text(&crate::present::message::isolate(&a.text));
-    }
-    message
-}
-
-/// `!tz` without a zone: the sender's setting.
-fn zone_setting(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
-    match zone {
-        Some(zone) => Message::plain(&format!(
-            "Times are shown in {} and in your zone, {zone} (it is {} {} there now). Send !tz off to stop.",
-            crate::time::zone_abbreviation(&now),
-            crate::time::clock(&now.with_timezone(&zone)),
-            crate::time::zone_abbreviation(&now.with_timezone(&zone)),
-        )),
-        None => Message::plain(&format!(
-            "Times are shown in the conference's zone, {} ({}). Send !tz ZONE, like !tz America/Chicago, to see yours as well.",
-            now.timezone().name(),
-            crate::time::zone_abbreviation(&now)
-        )),
-    }
-}
-
-/// `!tz ZONE` or `!tz off`, once stored.
-fn zone_changed(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
-    match zone {
-        Some(zone) => Message::plain(&format!(
-            "From now on I also show times in {zone}: it is {} {} there now.",
-            crate::time::clock(&now.with_timezone(&zone)),
-            crate::time::zone_abbreviation(&now.with_timezone(&zone)),
-        )),
-        None => Message::plain(&format!(
-            "From now on I show times in the conference's zone only ({}).",
-            crate::time::zone_abbreviation(&now)
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::command::Role;
-    use crate::infra::store::Store;
-    use chrono::{TimeDelta, TimeZone};
+    use chrono::TimeDelta;
     use std::time::Duration;
-
-    fn brussels(h: u32, m: u32) -> DateTime<Tz> {
-        chrono_tz::Europe::Brussels
-            .with_ymd_and_hms(2023, 2, 3, h, m, 0)
-            .unwrap()
-    }
-
-    #[test]
-    fn the_zone_replies_show_both_clocks() {
-        let chicago = chrono_tz::America::Chicago;
-        assert_eq!(
-            zone_setting(brussels(9, 10), Some(chicago)).body(),
-            "Times are shown in CET and in your zone, America/Chicago (it is 02:10 CST there now). Send !tz off to stop."
-        );
-        assert_eq!(
-            zone_changed(brussels(9, 10), None).body(),
-            "From now on I show times in the conference's zone only (CET)."
-        );
-    }
 
     /// Sends `text` as `user` (with `role`) in the Pagoda room, as event `event`.
     async fn say(bot: &Bot, out: &impl Outbox, user: &str, role: Role, event: &str, text: &str) -> String {
@@ -318,12 +233,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_replayed_delay_changes_nothing_and_gets_its_first_reply_again() {
         use crate::app::testing::{bot, next, Recording};
-        let bot = bot(
-            "announcements = [\"#main:x\"]\n",
-            (14, 20, 0),
-            1.0,
-            Store::in_memory().unwrap(),
-        );
+        let bot = bot("announcements = [\"#main:x\"]\n", (14, 20, 0), 1.0);
         let (out, mut inbox) = Recording::new(&[]);
         let start = |bot: &Bot| bot.loaded().schedule.session("rocky").unwrap().start;
         let before = start(&bot);
@@ -352,12 +262,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_question_approved_rejected_and_approved_again_reaches_the_speakers_twice() {
         use crate::app::testing::{bot, next, start};
-        let bot = bot(
-            "moderators = \"#mods:x\"\nspeakers = \"#speakers:x\"\n",
-            (9, 10, 0),
-            1.0,
-            Store::in_memory().unwrap(),
-        );
+        let rooms = "moderators = \"#mods:x\"\nspeakers = \"#speakers:x\"\n";
+        let bot = bot(rooms, (9, 10, 0), 1.0);
         let mut run = start(&bot, &[], true);
         let out = run.out.clone();
         say(&bot, &out, "@ann:x", Role::Attendee, "$ask", "!ask How is RHEL built?").await;
@@ -374,10 +280,5 @@ mod tests {
         moderator("$approve-2", "!approve 1").await;
         let (room, second) = next(&mut run.inbox).await;
         assert_eq!((room.as_str(), second.as_str()), ("#speakers:x", first.as_str()));
-    }
-
-    #[test]
-    fn no_pending_announcements_says_so() {
-        assert_eq!(pending_announcements(&[]).body(), "No announcements are pending.");
     }
 }

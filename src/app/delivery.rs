@@ -424,7 +424,7 @@ pub fn post_now(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{bot, next, start, Room};
+    use super::super::testing::{bot, bot_on, next, start, Room};
     use super::*;
     use crate::infra::store::Store;
     use chrono::TimeZone;
@@ -443,12 +443,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_post_a_room_could_not_take_in_time_is_listed_to_the_moderators() {
         // 09:14:58 at 600×: the grace period (2m) is a fifth of a real second.
-        let bot = bot(
-            "announcements = [\"#down:x\", \"#open:x\"]\nmoderators = \"#mods:x\"\n",
-            (9, 14, 58),
-            600.0,
-            Store::in_memory().unwrap(),
-        );
+        let rooms = "announcements = [\"#down:x\", \"#open:x\"]\nmoderators = \"#mods:x\"\n";
+        let bot = bot(rooms, (9, 14, 58), 600.0);
         let mut run = start(&bot, &[("#down:x", Room::FailsFirst(usize::MAX))], true);
         let listed = loop {
             let (room, body) = next(&mut run.inbox).await;
@@ -479,12 +475,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_room_that_refuses_posts_holds_up_no_other_room_and_is_reported_once() {
         // 09:14:58 at 600×: the 09:15 and 09:25 reminders fall due within a second.
-        let bot = bot(
-            "announcements = [\"#blocked:x\", \"#open:x\"]\nmoderators = \"#mods:x\"\n",
-            (9, 14, 58),
-            600.0,
-            Store::in_memory().unwrap(),
-        );
+        let rooms = "announcements = [\"#blocked:x\", \"#open:x\"]\nmoderators = \"#mods:x\"\n";
+        let bot = bot(rooms, (9, 14, 58), 600.0);
         let mut run = start(&bot, &[("#blocked:x", Room::Refuses)], true);
         let mut open = Vec::new();
         let mut reports = Vec::new();
@@ -523,12 +515,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_room_that_fails_for_now_is_retried_alone_and_gets_each_post_once() {
-        let bot = bot(
-            "announcements = [\"#flaky:x\", \"#open:x\"]\n",
-            (9, 14, 59),
-            1.0,
-            Store::in_memory().unwrap(),
-        );
+        let bot = bot("announcements = [\"#flaky:x\", \"#open:x\"]\n", (9, 14, 59), 1.0);
         let started = tokio::time::Instant::now();
         let mut run = start(&bot, &[("#flaky:x", Room::FailsFirst(2))], true);
         let first = next(&mut run.inbox).await;
@@ -550,13 +537,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_undeliverable_skip_list_is_still_recorded_and_holds_up_nothing() {
         // A restart at 09:27:58: the 09:15 reminder is overdue beyond the grace period.
-        let store = Store::in_memory().unwrap();
-        let bot = bot(
-            "announcements = [\"#open:x\"]\nmoderators = \"#mods:x\"\n",
-            (9, 39, 59),
-            1.0,
-            store,
-        );
+        let rooms = "announcements = [\"#open:x\"]\nmoderators = \"#mods:x\"\n";
+        let bot = bot(rooms, (9, 39, 59), 1.0);
         let mut run = start(&bot, &[("#mods:x", Room::Refuses)], false);
         let post = next(&mut run.inbox).await;
         assert_eq!(
@@ -579,12 +561,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_store_that_cannot_be_written_turns_health_red_and_resends_nothing() {
-        let bot = bot(
-            "announcements = [\"#open:x\"]\n",
-            (9, 14, 59),
-            1.0,
-            Store::in_memory().unwrap(),
-        );
+        let bot = bot("announcements = [\"#open:x\"]\n", (9, 14, 59), 1.0);
         bot.store.refuse_writes();
         let mut run = start(&bot, &[], true);
         let post = next(&mut run.inbox).await;
@@ -628,7 +605,7 @@ mod tests {
                 asked_at,
             })
             .unwrap();
-        let bot = bot("announcements = [\"#open:x\"]\n", (9, 14, 59), 1.0, store);
+        let bot = bot_on(store, "announcements = [\"#open:x\"]\n", (9, 14, 59), 1.0);
         let started = tokio::time::Instant::now();
         let mut run = start(&bot, &[("@stuck:x", Room::Hangs)], false);
         let post = next(&mut run.inbox).await;

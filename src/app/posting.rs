@@ -294,8 +294,8 @@ fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
             let zone = bot.zone_of(user);
             let now = bot.clock.now();
             (
-                posts::personal_message(&loaded.schedule, session, now, zone, late),
-                posts::personal_message(&loaded.schedule, session, now, zone, true),
+                crate::present::personal::message(&loaded.schedule, session, now, zone, late),
+                crate::present::personal::message(&loaded.schedule, session, now, zone, true),
                 vec![Address::Direct(user.clone())],
             )
         }
@@ -333,19 +333,13 @@ fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{bot, next, start};
-    use crate::infra::store::Store;
     use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn a_post_whose_record_cannot_be_read_waits_and_goes_out_once_it_can() {
         // On paused time: the bot's clock moves only as the test's timers do. The 09:15
         // reminder of AlmaLinux falls due 2 s after the start.
-        let bot = bot(
-            "announcements = [\"#open:x\"]\n",
-            (9, 14, 58),
-            1.0,
-            Store::in_memory().unwrap(),
-        );
+        let bot = bot("announcements = [\"#open:x\"]\n", (9, 14, 58), 1.0);
         bot.store.hide_posts();
         let mut run = start(&bot, &[], false);
         // A store that cannot say whether a post was made must not be read as "not made":

@@ -8,7 +8,11 @@ use super::{Bot, Outbox, Reply, Sender};
 use crate::command::Role;
 use crate::infra::store::Outcome;
 use crate::present::message::Message;
-use crate::questions::{self, Action, NewQuestion, Question, QuestionCommand, QuestionEvent, ReactionMeaning, Status};
+use crate::questions::{
+    self, Action, NewQuestion, Question, QuestionCommand, QuestionEvent, ReactionMeaning, Status, TransitionRefusal,
+    VoteRefusal,
+};
+use crate::refusal::Refusal;
 use chrono::TimeDelta;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -20,109 +24,127 @@ const LEFTOVERS_LOOK_BACK: TimeDelta = TimeDelta::days(2);
 /// The reply to a question command; a receipt names its question (to link the sent
 /// reply's event id, on which 👍 is a vote).
 pub(super) async fn handle(bot: &Bot, out: &impl Outbox, from: &Sender<'_>, command: &QuestionCommand) -> Reply {
-    let plain = |text: String| Reply::plain(Message::plain(&text));
+    let loaded = bot.loaded();
+    let schedule = &loaded.schedule;
+    match decide(bot, out, from, command).await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(refusal)) => Reply::plain(crate::present::refusal::message(schedule, &refusal)),
+        Err(err) => {
+            warn!(error = %format!("{err:#}"), "question command");
+            Reply::plain(Message::plain(
+                "Sorry, something went wrong with that question; see the bot's log.",
+            ))
+        }
+    }
+}
+
+/// Carries out a question command: its reply, or why not (the user's doing), or the
+/// error that kept it from being carried out.
+async fn decide(
+    bot: &Bot,
+    out: &impl Outbox,
+    from: &Sender<'_>,
+    command: &QuestionCommand,
+) -> anyhow::Result<Result<Reply, Refusal>> {
     if !bot.config.questions.enabled {
-        return plain("This conference takes no questions through the bot.".to_string());
+        return Ok(Err(Refusal::QuestionsOff));
     }
     let loaded = bot.loaded();
     let schedule = &loaded.schedule;
     let zone = schedule.timezone();
     let now = bot.clock.now();
     let sender = from.user;
-    let result: anyhow::Result<Reply> = async {
-        Ok(match command {
-            QuestionCommand::Ask { session, text } => {
-                if bot.config.rooms.moderators.is_none() {
-                    return Ok(plain(
-                        "Questions cannot be relayed: the bot has no moderators room ([rooms] moderators).".to_string(),
-                    ));
-                }
-                let target = match questions::session_for(schedule, from.place, session.as_deref(), now) {
-                    Ok(target) => target,
-                    Err(refusal) => return Ok(plain(refusal.to_string())),
-                };
-                let history = bot.store.questions_by(sender, None, zone)?;
-                if let Err(refusal) =
-                    questions::check_ask(&bot.config.questions.rules(), text, &target.session.id, &history, now)
-                {
-                    return Ok(plain(refusal.to_string()));
-                }
-                let (number, created) = bot.store.add_question(&NewQuestion {
-                    ask_event: from.event.to_string(),
-                    session_id: target.session.id.clone(),
-                    asker: sender.to_string(),
-                    asker_name: from.name.to_string(),
-                    text: text.trim().to_string(),
-                    asked_at: now,
-                })?;
-                if created {
-                    info!(question = number, session = %target.session.id, "question asked");
-                    bot.questions_changed.notify_one();
-                }
-                Reply {
-                    message: questions::receipt(number, &target, now),
-                    receipt_of: Some(number),
-                }
+    Ok(Ok(match command {
+        QuestionCommand::Ask { session, text } => {
+            if bot.config.rooms.moderators.is_none() {
+                return Ok(Err(Refusal::NoModeratorsRoom));
             }
-            QuestionCommand::Upvote(number) => Reply::plain(vote(bot, *number, sender)?),
-            QuestionCommand::Moderate(number, action) => {
-                Reply::plain(moderate(bot, out, *number, action.clone(), from.event).await?)
+            let target = match questions::session_for(schedule, from.place, session.as_deref(), now) {
+                Ok(target) => target,
+                Err(refusal) => return Ok(Err(refusal.into())),
+            };
+            let history = bot.store.questions_by(sender, None, zone)?;
+            if let Err(refusal) =
+                questions::check_ask(&bot.config.questions.rules(), text, &target.session.id, &history, now)
+            {
+                return Ok(Err(refusal.into()));
             }
-            QuestionCommand::List(named) => {
-                let sessions = match questions::listing_sessions(schedule, named.as_deref(), now) {
-                    Ok(sessions) => sessions,
-                    Err(reply) => return Ok(Reply::plain(reply)),
-                };
-                let mut entries = Vec::new();
-                for session in sessions {
-                    entries.push((session, bot.store.questions_of(&session.id, zone)?));
-                }
-                Reply::plain(questions::list(&entries))
+            let (number, created) = bot.store.add_question(&NewQuestion {
+                ask_event: from.event.to_string(),
+                session_id: target.session.id.clone(),
+                asker: sender.to_string(),
+                asker_name: from.name.to_string(),
+                text: text.trim().to_string(),
+                asked_at: now,
+            })?;
+            if created {
+                info!(question = number, session = %target.session.id, "question asked");
+                bot.questions_changed.notify_one();
             }
-        })
-    }
-    .await;
-    result.unwrap_or_else(|err| {
-        warn!(error = %format!("{err:#}"), "question command");
-        plain("Sorry, something went wrong with that question; see the bot's log.".to_string())
-    })
+            Reply {
+                message: questions::receipt(number, &target, now),
+                receipt_of: Some(number),
+            }
+        }
+        QuestionCommand::Upvote(number) => match vote(bot, *number, sender)? {
+            Ok(message) => Reply::plain(message),
+            Err(refusal) => return Ok(Err(refusal.into())),
+        },
+        QuestionCommand::Moderate(number, action) => {
+            match moderate(bot, out, *number, action.clone(), from.event).await? {
+                Ok(message) => Reply::plain(message),
+                Err(refusal) => return Ok(Err(refusal.into())),
+            }
+        }
+        QuestionCommand::List(named) => {
+            let sessions = match questions::listing_sessions(schedule, named.as_deref(), now) {
+                Ok(sessions) => sessions,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let mut entries = Vec::new();
+            for session in sessions {
+                entries.push((session, bot.store.questions_of(&session.id, zone)?));
+            }
+            Reply::plain(questions::list(&entries))
+        }
+    }))
 }
 
 /// One vote by `voter` for question `number`; the reply says how it stands.
-fn vote(bot: &Bot, number: u64, voter: &str) -> anyhow::Result<Message> {
+fn vote(bot: &Bot, number: u64, voter: &str) -> anyhow::Result<Result<Message, VoteRefusal>> {
     let Some(question) = bot.store.question(number, bot.zone())? else {
-        return Ok(Message::plain(
-            &questions::VoteRefusal::NoSuchQuestion { number }.to_string(),
-        ));
+        return Ok(Err(VoteRefusal::NoSuchQuestion { number }));
     };
     if let Err(refusal) = questions::vote(&question, voter) {
-        return Ok(Message::plain(&refusal.to_string()));
+        return Ok(Err(refusal));
     }
     if !bot.store.add_vote(number, voter)? {
-        return Ok(Message::plain(
-            &questions::VoteRefusal::AlreadyVoted { number }.to_string(),
-        ));
+        return Ok(Err(VoteRefusal::AlreadyVoted { number }));
     }
     bot.questions_changed.notify_one();
-    Ok(questions::voted(number, question.votes + 1))
+    Ok(Ok(questions::voted(number, question.votes + 1)))
 }
 
 /// A moderator's action on question `number`: the new status is stored only if nobody
 /// changed it meanwhile (two moderators reacting at once relay it once); the speakers
 /// post of a rejected question is withdrawn; the asker is told if `notify_asker` is on.
 /// `event` is the command or reaction: the change is stored with it, once.
-async fn moderate(bot: &Bot, out: &impl Outbox, number: u64, action: Action, event: &str) -> anyhow::Result<Message> {
+async fn moderate(
+    bot: &Bot,
+    out: &impl Outbox,
+    number: u64,
+    action: Action,
+    event: &str,
+) -> anyhow::Result<Result<Message, TransitionRefusal>> {
     let loaded = bot.loaded();
     let schedule = &loaded.schedule;
     for _ in 0..5 {
         let Some(question) = bot.store.question(number, schedule.timezone())? else {
-            return Ok(Message::plain(
-                &questions::TransitionRefusal::NoSuchQuestion { number }.to_string(),
-            ));
+            return Ok(Err(TransitionRefusal::NoSuchQuestion { number }));
         };
         let transition = match questions::transition(schedule, &question, action.clone()) {
             Ok(transition) => transition,
-            Err(refusal) => return Ok(Message::plain(&refusal.to_string())),
+            Err(refusal) => return Ok(Err(refusal)),
         };
         let changed = bot.store.act(event, |acts| {
             if acts.set_status(number, &transition.from, &transition.to)? {
@@ -134,7 +156,7 @@ async fn moderate(bot: &Bot, out: &impl Outbox, number: u64, action: Action, eve
         match changed {
             Ok(()) => {}
             Err(err) if err.is::<ChangedMeanwhile>() => continue, // decide again on the new status
-            Err(err) if err.is::<crate::infra::store::ActedBefore>() => return Ok(transition.reply),
+            Err(err) if err.is::<crate::infra::store::ActedBefore>() => return Ok(Ok(transition.reply)),
             Err(err) => return Err(err),
         }
         info!(question = number, status = transition.to.as_str(), "question moderated");
@@ -156,11 +178,11 @@ async fn moderate(bot: &Bot, out: &impl Outbox, number: u64, action: Action, eve
                 warn!(question = number, error = %err, "could not tell the asker");
             }
         }
-        return Ok(transition.reply);
+        return Ok(Ok(transition.reply));
     }
-    Ok(Message::plain(&format!(
+    Ok(Ok(Message::plain(&format!(
         "Q{number} keeps changing; try again in a moment."
-    )))
+    ))))
 }
 
 /// Another moderator changed the question between the decision and the change.
@@ -206,7 +228,17 @@ pub async fn react(
     let meaning = questions::reaction(key, on, role)?;
     let result = match meaning {
         ReactionMeaning::Vote => vote(bot, question.number, user).map(|_| None),
-        ReactionMeaning::Moderate(action) => moderate(bot, out, question.number, action, event).await.map(Some),
+        ReactionMeaning::Moderate(action) => {
+            moderate(bot, out, question.number, action, event)
+                .await
+                .map(|done| match done {
+                    Ok(reply) => Some(reply),
+                    Err(refusal) => Some(crate::present::refusal::message(
+                        &bot.loaded().schedule,
+                        &refusal.into(),
+                    )),
+                })
+        }
     };
     result.unwrap_or_else(|err| {
         warn!(error = %format!("{err:#}"), "acting on a reaction");
@@ -261,29 +293,20 @@ async fn to_moderators(bot: &Bot, out: &impl Outbox) -> bool {
     let Some(moderators) = bot.config.rooms.moderators.clone() else {
         return true;
     };
-    let waiting = match bot.store.unrelayed_questions(bot.zone()) {
-        Ok(waiting) if !waiting.is_empty() => waiting,
-        Ok(_) => return true,
-        Err(err) => {
-            warn!(error = %err, "reading the questions to relay");
-            return false;
-        }
+    let Some(waiting) = to_post(
+        bot.store.unrelayed_questions(bot.zone()),
+        "reading the questions to relay",
+    ) else {
+        return false;
     };
     let loaded = bot.loaded();
     for question in waiting {
+        let number = question.number;
         let message = questions::relay(&loaded.schedule, &question);
-        let key = format!("question-relay:{}", question.number);
-        match out.post(&moderators, &message, true, &key).await {
-            Ok(event) => {
-                if let Err(err) = bot.store.set_relay_event(question.number, event.as_str()) {
-                    warn!(error = %err, "recording a relayed question");
-                }
-                info!(question = question.number, "relayed to the moderators");
-            }
-            Err(err) => {
-                warn!(question = question.number, error = %err, "relaying a question failed; will retry");
-                return false;
-            }
+        let key = format!("question-relay:{number}");
+        let record = |event: &str| bot.store.set_relay_event(number, event);
+        if !post_question(out, &moderators, true, number, &message, &key, record).await {
+            return false;
         }
     }
     true
@@ -294,39 +317,66 @@ async fn to_speakers(bot: &Bot, out: &impl Outbox) -> bool {
     let Some(speakers) = bot.config.rooms.speakers.clone() else {
         return true;
     };
-    let mut approved = match bot.store.approved_not_delivered(bot.zone()) {
-        Ok(approved) if !approved.is_empty() => approved,
-        Ok(_) => return true,
-        Err(err) => {
-            warn!(error = %err, "reading the approved questions");
-            return false;
-        }
+    let Some(mut approved) = to_post(
+        bot.store.approved_not_delivered(bot.zone()),
+        "reading the approved questions",
+    ) else {
+        return false;
     };
     questions::by_votes(&mut approved);
     let loaded = bot.loaded();
     for question in approved {
+        let number = question.number;
         let message = questions::to_speakers(&loaded.schedule, &question);
         // A question approved again after a rejection is a new post: the first one was
-        // withdrawn, and its transaction id would bring back only that.
-        let key = format!(
-            "question-speakers:{}:{}",
-            question.number,
-            bot.store.moderations(question.number).unwrap_or(0)
-        );
-        match out.post(&speakers, &message, false, &key).await {
-            Ok(event) => {
-                if let Err(err) = bot.store.set_speakers_event(question.number, Some(event.as_str())) {
-                    warn!(error = %err, "recording a question passed on");
-                }
-                info!(question = question.number, "passed on to the speakers");
-            }
+        // withdrawn, and its transaction id would bring back only that. Without the count
+        // the key is unknown, so the post waits for the store.
+        let moderations = match bot.store.moderations(number) {
+            Ok(moderations) => moderations,
             Err(err) => {
-                warn!(question = question.number, error = %err, "passing a question on failed; will retry");
+                warn!(question = number, error = %format!("{err:#}"), "reading a question's moderations");
                 return false;
             }
+        };
+        let key = format!("question-speakers:{number}:{moderations}");
+        let record = |event: &str| bot.store.set_speakers_event(number, Some(event));
+        if !post_question(out, &speakers, false, number, &message, &key, record).await {
+            return false;
         }
     }
     true
+}
+
+/// The questions a store read found, or `None` (logged) if it failed: the relay retries.
+fn to_post(read: anyhow::Result<Vec<Question>>, doing: &str) -> Option<Vec<Question>> {
+    read.map_err(|err| warn!(error = %format!("{err:#}"), "{doing}")).ok()
+}
+
+/// Posts question `number`'s `message` to `room` under `key` (one event, however often it
+/// is retried), then stores the event id with `record`. False if the post failed: the
+/// relay tries again later.
+async fn post_question(
+    out: &impl Outbox,
+    room: &str,
+    notice: bool,
+    number: u64,
+    message: &Message,
+    key: &str,
+    record: impl FnOnce(&str) -> anyhow::Result<bool>,
+) -> bool {
+    match out.post(room, message, notice, key).await {
+        Ok(event) => {
+            if let Err(err) = record(event.as_str()) {
+                warn!(question = number, room, error = %format!("{err:#}"), "recording a question's post");
+            }
+            info!(question = number, room, "question posted");
+            true
+        }
+        Err(err) => {
+            warn!(question = number, room, error = %err, "posting a question failed; will retry");
+            false
+        }
+    }
 }
 
 /// Lists, once per session, the approved questions left unanswered when it ended.

@@ -85,8 +85,13 @@ impl Outbox for Recording {
 }
 
 /// The CentOS Connect bot with `rooms` (a `[rooms]` section), its clock at `now`
-/// (Brussels) running `speed` times faster.
-pub fn bot(rooms: &str, now: (u32, u32, u32), speed: f64, store: Store) -> Bot {
+/// (Brussels) running `speed` times faster, on a store of its own in memory.
+pub fn bot(rooms: &str, now: (u32, u32, u32), speed: f64) -> Bot {
+    bot_on(Store::in_memory().unwrap(), rooms, now, speed)
+}
+
+/// [`bot`] on `store`, which the test prepared or keeps an eye on.
+pub fn bot_on(store: Store, rooms: &str, now: (u32, u32, u32), speed: f64) -> Bot {
     let schedule = concat!(env!("CARGO_MANIFEST_DIR"), "/data/centos-connect-2023.toml");
     let config = Config::from_toml(
         &format!(

@@ -2,10 +2,12 @@
 //! the schedule room the command was sent from.
 
 use crate::command::{AnnounceWhen, Command, Role, COMMANDS};
-use crate::delay::{self, Delay, DelayRefusal};
+use crate::delay::{self, Delay};
+use crate::plan::personal;
 use crate::present::message::{isolate, Message};
 use crate::present::render;
 use crate::questions::{Action, QuestionCommand};
+use crate::refusal::Refusal;
 use crate::rooms::Rooms;
 use crate::schedule::Schedule;
 use crate::{query, text, time};
@@ -20,6 +22,8 @@ use render::LIST_LIMIT;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     Reply(Message),
+    /// Do nothing: the user got something wrong; `present::refusal` words the reply.
+    Refuse(Refusal),
     /// Store an announcement to post at `due` to the `[rooms]` name `room`.
     Announce {
         due: DateTime<Tz>,
@@ -58,30 +62,24 @@ pub fn decide(
     zone: Option<Tz>,
 ) -> Decision {
     if command.role() > role {
-        let who = match command.role() {
-            Role::Moderator => "moderators",
-            _ => "the conference organizers",
-        };
-        return Decision::Reply(Message::plain(&format!(
-            "Sorry, {command} is for {who}. Send !help for what you can use."
-        )));
+        return Decision::Refuse(Refusal::NotYours {
+            command: command.to_string(),
+            needs: command.role(),
+        });
     }
     match command {
         Command::Help => Decision::Reply(help(role)),
         Command::Announce { when, room, text } => {
             let room = room.clone().unwrap_or_else(|| "announcements".to_string());
             if rooms.targets(&room).is_empty() {
-                return Decision::Reply(Message::plain(&format!(
-                    "There is no room \"{}\" in the bot's [rooms]: use announcements, moderators, speakers or a room of [rooms.map].",
-                    isolate(&room)
-                )));
+                return Decision::Refuse(Refusal::NoSuchTarget(room));
             }
             let due = match when {
                 AnnounceWhen::Now => now,
                 AnnounceWhen::In(after) => now + *after,
-                AnnounceWhen::At(at) => match time::parse_on(at, now).map_err(|err| err.to_string()) {
+                AnnounceWhen::At(at) => match time::parse_on(at, now) {
                     Ok(due) => due,
-                    Err(reply) => return Decision::Reply(Message::plain(&reply)),
+                    Err(err) => return Decision::Refuse(err.into()),
                 },
             };
             Decision::Announce {
@@ -96,20 +94,15 @@ pub fn decide(
         Command::Reload => Decision::Reload,
         Command::Delay { place, shift } => match delay::plan(schedule, place.as_deref().or(here), *shift, now) {
             Ok(delay) => Decision::Delay(delay),
-            Err(DelayRefusal::NoSuchPlace(place)) => Decision::Reply(render::no_such_place(schedule, &place)),
-            Err(refusal) => Decision::Reply(Message::plain(&refusal.to_string())),
+            Err(refusal) => Decision::Refuse(refusal),
         },
-        Command::Remind(words) | Command::Forget(words) => match render::one_session(schedule, words) {
-            Ok(id) if matches!(command, Command::Forget(_)) => Decision::Forget(id),
-            Ok(id) => match schedule.session(&id) {
-                Some(session) if session.start <= now => Decision::Reply(Message::plain(&format!(
-                    "\"{}\" started {}; there is nothing to remind you of.",
-                    session.title,
-                    render::relative(now, session.start)
-                ))),
-                _ => Decision::Remind(id),
-            },
-            Err(reply) => Decision::Reply(reply),
+        Command::Remind(words) => match personal::remind(schedule, words, now) {
+            Ok(session) => Decision::Remind(session.id.clone()),
+            Err(refusal) => Decision::Refuse(refusal),
+        },
+        Command::Forget(words) => match personal::forget(schedule, words) {
+            Ok(session) => Decision::Forget(session.id.clone()),
+            Err(refusal) => Decision::Refuse(refusal),
         },
         Command::Reminders => Decision::ListReminders,
         Command::Tz(None) => Decision::ShowZone,
@@ -118,15 +111,10 @@ pub fn decide(
         }
         Command::Tz(Some(name)) => match time::zone(name) {
             Some(zone) => Decision::SetZone(Some(zone)),
-            None => {
-                let hint = time::closest_zone(name)
-                    .map(|z| format!(" Did you mean {z}?"))
-                    .unwrap_or_default();
-                Decision::Reply(Message::plain(&format!(
-                    "\"{}\" is not a time zone I know.{hint} Write a zone of the tz database, like Europe/Paris or America/Chicago.",
-                    isolate(name)
-                )))
-            }
+            None => Decision::Refuse(Refusal::NoSuchZone {
+                name: name.clone(),
+                closest: time::closest_zone(name).map(|zone| zone.to_string()),
+            }),
         },
         Command::Ask { session, text } => Decision::Question(QuestionCommand::Ask {
             session: session.clone(),
@@ -140,26 +128,39 @@ pub fn decide(
         }
         Command::Questions(named) => Decision::Question(QuestionCommand::List(named.clone())),
         Command::Ping => Decision::Reply(Message::plain("pong")),
-        Command::Now(place) => Decision::Reply(whats_on(schedule, false, place.as_deref().or(here), now, zone)),
-        Command::Next(place) => Decision::Reply(whats_on(schedule, true, place.as_deref().or(here), now, zone)),
+        Command::Now(place) => reply(whats_on(schedule, false, place.as_deref().or(here), now, zone)),
+        Command::Next(place) => reply(whats_on(schedule, true, place.as_deref().or(here), now, zone)),
         Command::Speaker(name) => Decision::Reply(speaker(schedule, name, zone)),
-        Command::Session(words) => Decision::Reply(session(schedule, words, now, zone)),
-        Command::Today => Decision::Reply(agenda(schedule, None, now, here, zone)),
-        Command::Schedule(day) => Decision::Reply(agenda(schedule, day.as_deref(), now, None, zone)),
+        Command::Session(words) => reply(session(schedule, words, now, zone)),
+        Command::Today => reply(agenda(schedule, None, now, here, zone)),
+        Command::Schedule(day) => reply(agenda(schedule, day.as_deref(), now, None, zone)),
         Command::Search(words) => Decision::Reply(search(schedule, words, zone)),
     }
 }
 
+fn reply(answer: Result<Message, Refusal>) -> Decision {
+    match answer {
+        Ok(message) => Decision::Reply(message),
+        Err(refusal) => Decision::Refuse(refusal),
+    }
+}
+
 /// `!now` and `!next` (`next`), here or in `place`.
-fn whats_on(schedule: &Schedule, next: bool, place: Option<&str>, now: DateTime<Tz>, zone: Option<Tz>) -> Message {
+fn whats_on(
+    schedule: &Schedule,
+    next: bool,
+    place: Option<&str>,
+    now: DateTime<Tz>,
+    zone: Option<Tz>,
+) -> Result<Message, Refusal> {
     if let Some(place) = place {
         if !schedule.has_place(place) {
-            return render::no_such_place(schedule, place);
+            return Err(Refusal::NoSuchPlace(place.to_string()));
         }
     }
     let on = query::whats_on(schedule, now, place);
     if !next {
-        return render::whats_on(schedule, &on, now, place, zone);
+        return Ok(render::whats_on(schedule, &on, now, place, zone));
     }
     let on = query::WhatsOn {
         now: Vec::new(),
@@ -170,7 +171,7 @@ fn whats_on(schedule: &Schedule, next: bool, place: Option<&str>, now: DateTime<
         ..on
     };
     if on.next.is_empty() {
-        return render::whats_on(schedule, &on, now, place, zone);
+        return Ok(render::whats_on(schedule, &on, now, place, zone));
     }
     let mut message = Message::new();
     message.text(&format!("Next, {}:", render::relative(now, on.next[0].start)));
@@ -178,7 +179,7 @@ fn whats_on(schedule: &Schedule, next: bool, place: Option<&str>, now: DateTime<
         message.line_break().text("  ");
         render::session_line(&mut message, schedule, session, zone);
     }
-    message
+    Ok(message)
 }
 
 /// `!speaker NAME`: their sessions and bio, or the names it might have meant.
@@ -195,35 +196,38 @@ fn speaker(schedule: &Schedule, name: &str, zone: Option<Tz>) -> Message {
 }
 
 /// `!session WORDS`: the one session they name in detail, or the list of those they match.
-fn session(schedule: &Schedule, words: &str, now: DateTime<Tz>, zone: Option<Tz>) -> Message {
+fn session(schedule: &Schedule, words: &str, now: DateTime<Tz>, zone: Option<Tz>) -> Result<Message, Refusal> {
     let found = query::find_sessions(schedule, words);
-    let words = isolate(words);
     match found.as_slice() {
-        [] => Message::plain(&format!("No session matches \"{words}\". Try !search {words}")),
-        [one] => render::session_detail(schedule, one, now, zone),
-        many => render::session_list(
+        [] => Err(Refusal::NoSuchSession(words.to_string())),
+        [one] => Ok(render::session_detail(schedule, one, now, zone)),
+        many => Ok(render::session_list(
             schedule,
-            &format!("{} sessions match \"{words}\"; send !session ID for one:", many.len()),
+            &format!(
+                "{} sessions match \"{}\"; send !session ID for one:",
+                many.len(),
+                isolate(words)
+            ),
             many,
             LIST_LIMIT,
             zone,
-        ),
+        )),
     }
 }
 
 /// `!today` (here) and `!schedule [DAY]` (everywhere): a day's agenda.
-fn agenda(schedule: &Schedule, day: Option<&str>, now: DateTime<Tz>, here: Option<&str>, zone: Option<Tz>) -> Message {
+fn agenda(
+    schedule: &Schedule,
+    day: Option<&str>,
+    now: DateTime<Tz>,
+    here: Option<&str>,
+    zone: Option<Tz>,
+) -> Result<Message, Refusal> {
     let day = match day {
-        None => query::current_day(schedule, now),
-        Some(day) => match query::pick_day(schedule, day) {
-            Ok(day) => Some(day),
-            Err(refusal) => return Message::plain(&refusal.to_string()),
-        },
+        None => query::current_day(schedule, now).ok_or(Refusal::EmptySchedule)?,
+        Some(day) => query::pick_day(schedule, day)?,
     };
-    match day {
-        Some(day) => render::agenda(schedule, day, &query::agenda(schedule, day, here), zone),
-        None => Message::plain("The schedule has no sessions."),
-    }
+    Ok(render::agenda(schedule, day, &query::agenda(schedule, day, here), zone))
 }
 
 /// `!search WORDS`: the sessions that mention them, title matches first.
@@ -292,19 +296,14 @@ fn closest_speakers(schedule: &Schedule, name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::native;
-
-    fn centos() -> Schedule {
-        native::parse(include_str!("../../../data/centos-connect-2023.toml"), "centos", None)
-            .unwrap()
-            .schedule
-    }
+    use crate::testing::centos;
 
     fn ask(s: &Schedule, command: &str, at: &str, here: Option<&str>) -> Message {
         let now = time::parse_instant(at, s.timezone()).unwrap();
         let command = Command::parse(command).unwrap().unwrap();
         match decide(s, &Rooms::default(), &command, Role::Attendee, now, here, None) {
             Decision::Reply(message) => message,
+            Decision::Refuse(refusal) => crate::present::refusal::message(s, &refusal),
             other => panic!("{command} is not answered at once: {other:?}"),
         }
     }
@@ -335,11 +334,13 @@ mod tests {
         // !delay words it the same way, suggestion included.
         let now = time::parse_instant("2023-02-03T09:10", s.timezone()).unwrap();
         let delay = Command::parse("!delay \"pagda room\" 5m").unwrap().unwrap();
-        let Decision::Reply(reply) = decide(&s, &Rooms::default(), &delay, Role::Organizer, now, None, None) else {
-            panic!("a delay in no room was planned");
+        let decision = decide(&s, &Rooms::default(), &delay, Role::Organizer, now, None, None);
+        assert_eq!(decision, Decision::Refuse(Refusal::NoSuchPlace("pagda room".into())));
+        let Decision::Refuse(refusal) = decision else {
+            unreachable!()
         };
         assert_eq!(
-            reply.body(),
+            crate::present::refusal::message(&s, &refusal).body(),
             "There is no room or track called \"pagda room\". Did you mean Pagoda room? Rooms: Pagoda room."
         );
     }
@@ -418,7 +419,7 @@ mod tests {
             );
         }
         assert_eq!(
-            Command::parse("!\u{202E}txen").unwrap_err().to_string(),
+            crate::present::refusal::text(&s, &Command::parse("!\u{202E}txen").unwrap_err().into()),
             "Unknown command !\u{2068}\u{202E}txen\u{202C}\u{2069}. Send !help for the list."
         );
         assert_eq!(
@@ -455,11 +456,11 @@ mod tests {
             ..Rooms::default()
         };
         let delay = Command::parse("!delay 10m").unwrap().unwrap();
-        let Decision::Reply(refusal) = decide(&s, &rooms, &delay, Role::Attendee, now, None, None) else {
+        let Decision::Refuse(refusal) = decide(&s, &rooms, &delay, Role::Attendee, now, None, None) else {
             panic!()
         };
         assert_eq!(
-            refusal.body(),
+            crate::present::refusal::text(&s, &refusal),
             "Sorry, !delay is for the conference organizers. Send !help for what you can use."
         );
         assert!(matches!(
@@ -476,9 +477,9 @@ mod tests {
             ("2023-02-03T14:30:00+01:00", "announcements", "Coffee refill")
         );
         let nowhere = Command::parse("!announce to lobby hello").unwrap().unwrap();
-        assert!(matches!(
+        assert_eq!(
             decide(&s, &rooms, &nowhere, Role::Organizer, now, None, None),
-            Decision::Reply(_)
-        ));
+            Decision::Refuse(Refusal::NoSuchTarget("lobby".into()))
+        );
     }
 }

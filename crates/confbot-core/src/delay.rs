@@ -4,6 +4,7 @@
 
 use crate::present::message::{isolate, Message};
 use crate::present::render;
+use crate::refusal::Refusal;
 use crate::schedule::{Schedule, Session};
 use crate::{query, text, time};
 use chrono::{DateTime, NaiveDate, TimeDelta};
@@ -20,27 +21,12 @@ pub struct Delay {
     pub shift: TimeDelta,
 }
 
-/// Why there is nothing to delay.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DelayRefusal {
-    /// The place named is no room or track of the schedule.
-    #[error("There is no room or track called \"{}\".", isolate(.0))]
-    NoSuchPlace(String),
-    #[error("Nothing is running or left today there, so there is nothing to delay.")]
-    NothingLeft,
-}
-
 /// The delay `!delay [place] shift` means at `now`: from the session running there (or
 /// the next one that day).
-pub fn plan(
-    schedule: &Schedule,
-    place: Option<&str>,
-    shift: TimeDelta,
-    now: DateTime<Tz>,
-) -> Result<Delay, DelayRefusal> {
+pub fn plan(schedule: &Schedule, place: Option<&str>, shift: TimeDelta, now: DateTime<Tz>) -> Result<Delay, Refusal> {
     if let Some(place) = place {
         if !schedule.has_place(place) {
-            return Err(DelayRefusal::NoSuchPlace(place.to_string()));
+            return Err(Refusal::NoSuchPlace(place.to_string()));
         }
     }
     let on = query::whats_on(schedule, now, place);
@@ -48,7 +34,7 @@ pub fn plan(
         .now
         .first()
         .or(on.next.first().filter(|s| s.start.date_naive() == now.date_naive()))
-        .ok_or(DelayRefusal::NothingLeft)?;
+        .ok_or(Refusal::NothingToDelay)?;
     Ok(Delay {
         place: place.map(str::to_string),
         day: first.start.date_naive(),
@@ -122,13 +108,7 @@ pub fn announcement(before: &Schedule, after: &Schedule, delay: &Delay) -> Messa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::native;
-
-    fn centos() -> Schedule {
-        native::parse(include_str!("../../../data/centos-connect-2023.toml"), "c", None)
-            .unwrap()
-            .schedule
-    }
+    use crate::testing::centos;
 
     #[test]
     fn a_delay_moves_the_running_session_and_the_rest_of_the_day() {
@@ -155,13 +135,10 @@ mod tests {
     fn nothing_left_today_cannot_be_delayed() {
         let s = centos();
         let now = time::parse_instant("2023-02-03T19:00", s.timezone()).unwrap();
-        assert_eq!(
-            plan(&s, None, TimeDelta::minutes(5), now),
-            Err(DelayRefusal::NothingLeft)
-        );
+        assert_eq!(plan(&s, None, TimeDelta::minutes(5), now), Err(Refusal::NothingToDelay));
         assert_eq!(
             plan(&s, Some("Janson"), TimeDelta::minutes(5), now),
-            Err(DelayRefusal::NoSuchPlace("Janson".into()))
+            Err(Refusal::NoSuchPlace("Janson".into()))
         );
     }
 }

@@ -8,9 +8,11 @@
 //!   (native TOML, frab/pretalx JSON, Pentabarf/frab XML, iCalendar) and where it is read
 //!   from ([`schedule::Location`]).
 //! - [`query`]: now, next, speakers, sessions, agendas, search.
-//! - [`plan`]: which reminders and announcements fall due when.
+//! - [`plan`]: which reminders and announcements fall due when, attendees' own reminders
+//!   ([`plan::personal`]) included.
 //! - [`delay`], [`changes`]: a running-late shift, and what a new schedule changed.
-//! - [`command`]: the chat commands and their parser; [`answer`]: what the bot replies;
+//! - [`command`]: the chat commands and their parser; [`answer`]: what the bot decides
+//!   about each; [`refusal`]: why it will not, the one type for a user's mistakes;
 //!   [`flood`]: in what order and how often senders are answered.
 //! - [`questions`]: the audience's questions: which session, limits, moderation, votes.
 //! - [`config`]: the configuration file, parsed and checked into typed values.
@@ -29,7 +31,11 @@ pub mod plan;
 pub mod present;
 pub mod query;
 pub mod questions;
+pub mod refusal;
 pub mod rooms;
 pub mod schedule;
 pub mod text;
 pub mod time;
+
+#[cfg(test)]
+mod testing;

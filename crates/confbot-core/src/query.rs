@@ -1,6 +1,7 @@
 //! Answers to what attendees ask: what is on now, what is next, who is this speaker,
 //! where is that session, what is on today. Pure: `now` is passed in.
 
+use crate::refusal::Refusal;
 use crate::schedule::{Schedule, Session, Speaker, Timeline};
 use crate::{text, time};
 use chrono::{DateTime, NaiveDate};
@@ -214,20 +215,9 @@ pub fn search<'s>(schedule: &'s Schedule, query: &str) -> Vec<&'s Session> {
     in_title
 }
 
-/// A day of the conference that is not one, with how many days there are.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "\"{}\" is not a day of the conference: write a date (YYYY-MM-DD) or day 1 to day {days}",
-    crate::present::message::isolate(written)
-)]
-pub struct NoSuchDay {
-    pub written: String,
-    pub days: usize,
-}
-
 /// A day of the conference as people write it: a date ("2023-02-03"), or its number ("2",
 /// "day 2") for the conference's second day.
-pub fn pick_day(schedule: &Schedule, written: &str) -> Result<NaiveDate, NoSuchDay> {
+pub fn pick_day(schedule: &Schedule, written: &str) -> Result<NaiveDate, Refusal> {
     if let Some(date) = time::parse_date(written) {
         return Ok(date);
     }
@@ -235,9 +225,21 @@ pub fn pick_day(schedule: &Schedule, written: &str) -> Result<NaiveDate, NoSuchD
     let number = written.trim().trim_start_matches("day").trim();
     match number.parse::<usize>() {
         Ok(n) if (1..=days.len()).contains(&n) => Ok(days[n - 1]),
-        _ => Err(NoSuchDay {
+        _ => Err(Refusal::NoSuchDay {
             written: written.to_string(),
             days: days.len(),
+        }),
+    }
+}
+
+/// The one session `words` name (an id or words of its title).
+pub fn one_session<'s>(schedule: &'s Schedule, words: &str) -> Result<&'s Session, Refusal> {
+    match find_sessions(schedule, words).as_slice() {
+        [one] => Ok(one),
+        [] => Err(Refusal::NoSuchSession(words.to_string())),
+        many => Err(Refusal::SeveralSessions {
+            words: words.to_string(),
+            ids: many.iter().map(|s| s.id.clone()).collect(),
         }),
     }
 }
@@ -447,13 +449,13 @@ mod tests {
         }
         assert_eq!(
             pick_day(&s, "day 3"),
-            Err(NoSuchDay {
+            Err(Refusal::NoSuchDay {
                 written: "day 3".into(),
                 days: 2
             })
         );
         assert_eq!(
-            pick_day(&s, "friday").unwrap_err().to_string(),
+            crate::present::refusal::text(&s, &pick_day(&s, "friday").unwrap_err()),
             "\"friday\" is not a day of the conference: write a date (YYYY-MM-DD) or day 1 to day 2"
         );
     }

@@ -78,25 +78,19 @@ pub enum AnnounceWhen {
     At(String),
 }
 
-/// A command that could not be understood; `Display` is the reply.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A command that could not be understood (`present::refusal` words the reply).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UsageError {
-    #[error("Unknown command !{}. Send !help for the list.", crate::present::message::isolate(.0))]
+    /// `!NAME` that is no command (the name, cut to a line).
     Unknown(String),
-    #[error("Usage: {}", usage(.0))]
+    /// An argument missing or not readable: the reply is the command's usage.
     MissingArgument(&'static Spec),
-    #[error("Unbalanced quote in the command: close it with a matching {0}.")]
     UnbalancedQuote(char),
-    #[error("That is too long for !{}: at most {MAX_ARGUMENT_CHARS} characters.", .0.name)]
+    /// Arguments longer than [`MAX_ARGUMENT_CHARS`].
     TooLong(&'static Spec),
-    #[error("That announcement is too long: at most {MAX_ANNOUNCEMENT_CHARS} characters.")]
+    /// An announcement longer than [`MAX_ANNOUNCEMENT_CHARS`].
     AnnouncementTooLong,
     /// More commands from one sender than `[commands] per_user` allows.
-    #[error(
-        "You are sending commands faster than I answer them (at most {} in {}); I will answer again in a moment.",
-        .0.count,
-        crate::duration::Compact(.0.window)
-    )]
     SlowDown(crate::questions::Rate),
 }
 
@@ -367,6 +361,10 @@ fn split_words(s: &str) -> Result<Vec<String>, UsageError> {
 mod tests {
     use super::*;
 
+    fn said(usage: UsageError) -> String {
+        crate::present::refusal::usage_words(&usage)
+    }
+
     #[test]
     fn every_command_parses_and_names_itself() {
         for spec in COMMANDS {
@@ -467,7 +465,7 @@ mod tests {
             }))
         );
         assert_eq!(
-            Command::parse("!ask").unwrap_err().to_string(),
+            said(Command::parse("!ask").unwrap_err()),
             "Usage: !ask [#SESSION] QUESTION — a question for the speaker, through the moderators"
         );
         assert!(matches!(
@@ -481,7 +479,7 @@ mod tests {
     fn a_quoted_or_unusually_cased_name_does_not_break_the_parser() {
         // Found by fuzzing: the quotes came off "ask" after the question check had passed.
         assert_eq!(
-            Command::parse("!\"ask\" hello").unwrap_err().to_string(),
+            said(Command::parse("!\"ask\" hello").unwrap_err()),
             "Unknown command !\"ask\". Send !help for the list."
         );
         assert_eq!(
@@ -550,13 +548,11 @@ mod tests {
             started.elapsed()
         );
         assert_eq!(
-            refused.unwrap_err().to_string(),
+            said(refused.unwrap_err()),
             "That is too long for !tz: at most 500 characters."
         );
         assert_eq!(
-            Command::parse(&format!("!search {}", "word ".repeat(12_000)))
-                .unwrap_err()
-                .to_string(),
+            said(Command::parse(&format!("!search {}", "word ".repeat(12_000))).unwrap_err()),
             "That is too long for !search: at most 500 characters."
         );
         // A question has its own limit, checked with the asker's other questions.
@@ -574,17 +570,17 @@ mod tests {
         let took = started.elapsed();
         assert!(took < std::time::Duration::from_millis(50), "{took:?}");
         assert_eq!(
-            refused.unwrap_err().to_string(),
+            said(refused.unwrap_err()),
             format!("Unknown command !{}…. Send !help for the list.", "x".repeat(40))
         );
         // Names of up to 40 characters are echoed whole.
         let forty = "y".repeat(40);
         assert_eq!(
-            Command::parse(&format!("!{forty}")).unwrap_err().to_string(),
+            said(Command::parse(&format!("!{forty}")).unwrap_err()),
             format!("Unknown command !{forty}. Send !help for the list.")
         );
         assert_eq!(
-            Command::parse("!ÅSK42").unwrap_err().to_string(),
+            said(Command::parse("!ÅSK42").unwrap_err()),
             "Unknown command !åsk42. Send !help for the list."
         );
     }
@@ -604,9 +600,7 @@ mod tests {
             }))
         );
         assert_eq!(
-            Command::parse(&format!("!announce {longest}!"))
-                .unwrap_err()
-                .to_string(),
+            said(Command::parse(&format!("!announce {longest}!")).unwrap_err()),
             "That announcement is too long: at most 4000 characters."
         );
         let started = std::time::Instant::now();
@@ -614,14 +608,12 @@ mod tests {
         let took = started.elapsed();
         assert!(took < std::time::Duration::from_millis(50), "{took:?}");
         assert_eq!(
-            refused.unwrap_err().to_string(),
+            said(refused.unwrap_err()),
             "That announcement is too long: at most 4000 characters."
         );
         // The other commands keep the 500-character limit, and a question its own.
         assert_eq!(
-            Command::parse(&format!("!next {}", "a".repeat(MAX_ARGUMENT_CHARS + 1)))
-                .unwrap_err()
-                .to_string(),
+            said(Command::parse(&format!("!next {}", "a".repeat(MAX_ARGUMENT_CHARS + 1))).unwrap_err()),
             "That is too long for !next: at most 500 characters."
         );
         assert!(matches!(
@@ -640,15 +632,15 @@ mod tests {
     #[test]
     fn mistakes_get_usage_help() {
         assert_eq!(
-            Command::parse("!nxt").unwrap_err().to_string(),
+            said(Command::parse("!nxt").unwrap_err()),
             "Unknown command !nxt. Send !help for the list."
         );
         assert_eq!(
-            Command::parse("!speaker").unwrap_err().to_string(),
+            said(Command::parse("!speaker").unwrap_err()),
             "Usage: !speaker NAME — a speaker's sessions and bio"
         );
         assert_eq!(
-            Command::parse("!search \"open").unwrap_err().to_string(),
+            said(Command::parse("!search \"open").unwrap_err()),
             "Unbalanced quote in the command: close it with a matching \"."
         );
     }

@@ -4,8 +4,10 @@
 //! present layer's (`posts`).
 
 mod announcements;
+pub mod personal;
 
 pub use announcements::{parse_cron, Announcement, At, When};
+pub use personal::PersonalReminder;
 
 use crate::schedule::{Schedule, Session, SessionKind};
 use crate::time;
@@ -89,35 +91,6 @@ impl ChatAnnouncement {
     /// Its exactly-once key among the posts.
     pub fn key(&self) -> String {
         format!("chat-announcement:{}", self.id)
-    }
-}
-
-/// An attendee's `!remind SESSION`: a direct message before the session starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PersonalReminder {
-    /// The attendee's Matrix ID.
-    pub user: String,
-    pub session: String,
-    /// When they asked, on the bot's clock: the reminder is never due before that.
-    pub asked_at: DateTime<Tz>,
-}
-
-impl PersonalReminder {
-    /// When it falls due: `lead` before the session starts, or at once if asked later than
-    /// that; `None` once the session has started or if it is no longer in the schedule.
-    pub fn due(&self, schedule: &Schedule, lead: TimeDelta) -> Option<DateTime<Tz>> {
-        let session = schedule.session(&self.session)?;
-        (self.asked_at < session.start).then(|| (session.start - lead).max(self.asked_at))
-    }
-
-    /// The exactly-once key: the attendee, the session and the start it was computed for.
-    pub fn key(&self, session: &Session) -> String {
-        format!(
-            "personal:{}:{}:{}",
-            self.user,
-            session.id,
-            time::rfc3339(&session.start)
-        )
     }
 }
 
@@ -256,6 +229,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::schedule::native;
+    use crate::testing::centos;
 
     /// A four-day conference in America/New_York across the end of daylight saving time.
     pub(in crate::plan) fn fall() -> Schedule {
@@ -376,9 +350,7 @@ end = "2023-02-03T10:00"
 
     #[test]
     fn a_personal_reminder_comes_at_the_first_lead_or_at_once_and_never_after_the_start() {
-        let s = native::parse(include_str!("../../../../data/centos-connect-2023.toml"), "c", None)
-            .unwrap()
-            .schedule;
+        let s = centos();
         let c = config("[reminders]\nlead = [\"10m\", \"0m\"]\n");
         let asked = |at_: &str| PersonalReminder {
             user: "@ann:example.org".into(),

@@ -148,6 +148,7 @@ pub fn json(questions: &[Question], schedule: Option<&Schedule>) -> String {
 mod tests {
     use super::*;
     use crate::questions::Status;
+    use crate::testing::centos;
 
     fn questions() -> Vec<Question> {
         let asked_at = time::parse_instant("2023-02-03T14:20", chrono_tz::Europe::Brussels).unwrap();
@@ -181,9 +182,7 @@ mod tests {
     }
 
     fn schedule() -> Schedule {
-        crate::schedule::native::parse(include_str!("../../../../data/centos-connect-2023.toml"), "c", None)
-            .unwrap()
-            .schedule
+        centos()
     }
 
     #[test]

@@ -1,13 +1,11 @@
 //! The words of the bot's own posts: session reminders (the default wording, or the
 //! organizers' templates) and attendees' personal reminders.
 
-use crate::plan::PersonalReminder;
 use crate::present::message::{isolate, Message};
 use crate::present::render;
 use crate::schedule::{Schedule, Session, SessionKind};
 use crate::{duration, time};
-use chrono::{DateTime, TimeDelta};
-use chrono_tz::Tz;
+use chrono::TimeDelta;
 
 /// The placeholders a reminder template may name.
 pub const PLACEHOLDERS: [&str; 10] = [
@@ -84,58 +82,6 @@ pub fn reminder_message(
     message
 }
 
-/// The direct message of a personal reminder, sent at `at`, with the times also in the
-/// attendee's own zone when they set one.
-pub fn personal_message(
-    schedule: &Schedule,
-    session: &Session,
-    at: DateTime<Tz>,
-    zone: Option<Tz>,
-    late: bool,
-) -> Message {
-    let mut message = Message::new();
-    if late {
-        message.em("(late) ");
-    }
-    message
-        .text(&format!("Your reminder: {}, ", render::relative(at, session.start)))
-        .strong(&isolate(&session.title));
-    let speakers = render::speaker_names(schedule, session);
-    if !speakers.is_empty() {
-        message.text(&format!(" — {speakers}"));
-    }
-    message.text(" · ");
-    if let Some(room) = &session.room {
-        message.text(&format!("{} · ", isolate(room)));
-    }
-    message.text(&render::when_for(session, zone));
-    if let Some(url) = &session.url {
-        message.line_break().link(url, url);
-    }
-    message
-}
-
-/// `!reminders`: an attendee's own reminders, by start, with when each will be sent.
-pub fn personal_list(schedule: &Schedule, mine: &[PersonalReminder], lead: TimeDelta, zone: Option<Tz>) -> Message {
-    let mut upcoming: Vec<(&Session, DateTime<Tz>)> = mine
-        .iter()
-        .filter_map(|p| Some((schedule.session(&p.session)?, p.due(schedule, lead)?)))
-        .collect();
-    upcoming.sort_by_key(|(session, _)| session.start);
-    let mut message = Message::new();
-    if upcoming.is_empty() {
-        message.text("You have no reminders. Send !remind SESSION for a direct message before it starts.");
-        return message;
-    }
-    message.text("Your reminders:");
-    for (session, due) in upcoming {
-        message.line_break().text("  ");
-        render::session_line(&mut message, schedule, session, zone);
-        message.text(&format!(" — I will write at {} [{}]", time::clock(&due), session.id));
-    }
-    message
-}
-
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
@@ -182,16 +128,11 @@ pub fn unknown_placeholders(template: &str) -> Vec<String> {
 pub(crate) mod tests {
     use super::*;
     use crate::schedule::native;
-
-    fn at(s: &Schedule, t: &str) -> DateTime<Tz> {
-        time::parse_instant(t, s.timezone()).unwrap()
-    }
+    use crate::testing::{at, centos};
 
     #[test]
     fn reminders_read_well_and_breaks_have_their_own_wording() {
-        let s = native::parse(include_str!("../../../../data/centos-connect-2023.toml"), "c", None)
-            .unwrap()
-            .schedule;
+        let s = centos();
         let none = std::collections::BTreeMap::new();
         let rocky = s.session("rocky").unwrap();
         let m = reminder_message(&s, rocky, TimeDelta::minutes(10), &none, false);
@@ -268,43 +209,9 @@ end = "2023-02-03T10:00"
              \u{2068}Mallory \u{2067}\u{2069}\u{2069} at 09:00"
         );
         assert_eq!(
-            personal_message(&s, evil, at(&s, "2023-02-03T08:50"), None, false).body(),
+            crate::present::personal::message(&s, evil, at(&s, "2023-02-03T08:50"), None, false).body(),
             "Your reminder: in 10 minutes, \u{2068}Evil \u{202E}talk\u{202C}\u{2069} — \u{2068}Mallory \u{2067}\u{2069}\u{2069} · \
              \u{2068}Hall \u{202E}1\u{202C}\u{2069} · 09:00–09:30 CET"
         );
-    }
-
-    #[test]
-    fn a_personal_reminder_gives_the_time_in_the_attendees_zone_too() {
-        let s = native::parse(include_str!("../../../../data/centos-connect-2023.toml"), "c", None)
-            .unwrap()
-            .schedule;
-        let asked = |at_: &str| PersonalReminder {
-            user: "@ann:example.org".into(),
-            session: "rocky".into(),
-            asked_at: at(&s, at_),
-        };
-        let lead = TimeDelta::minutes(10);
-        let rocky = s.session("rocky").unwrap();
-        assert_eq!(
-            personal_message(&s, rocky, at(&s, "2023-02-03T14:30"), Some(chrono_tz::America::New_York), false).body(),
-            "Your reminder: in 10 minutes, Introduction to Rocky Linux and Peridot: Maintaining a downstream fork of Red Hat Enterprise Linux — Neil Hanlon · Pagoda room · 14:40–15:05 CET (08:40–09:05 EST)\nhttps://connect.centos.org/#rocky"
-        );
-        let listed = personal_list(&s, &[asked("2023-02-03T09:00")], lead, None);
-        assert!(
-            listed
-                .body()
-                .starts_with("Your reminders:\n  14:40–15:05 CET  Introduction to Rocky Linux"),
-            "{}",
-            listed.body()
-        );
-        assert!(
-            listed.body().ends_with("— I will write at 14:30 [rocky]"),
-            "{}",
-            listed.body()
-        );
-        assert!(personal_list(&s, &[], lead, None)
-            .body()
-            .starts_with("You have no reminders."));
     }
 }

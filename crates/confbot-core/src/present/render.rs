@@ -4,7 +4,7 @@
 use crate::present::message::{isolate, Message};
 use crate::query::{Phase, SpeakerMatch, WhatsOn};
 use crate::schedule::{Schedule, Session};
-use crate::{text, time};
+use crate::{duration, text, time};
 use chrono::{DateTime, NaiveDate, TimeDelta};
 use chrono_tz::Tz;
 
@@ -106,18 +106,17 @@ pub fn relative(now: DateTime<Tz>, at: DateTime<Tz>) -> String {
     if minutes == 0 {
         return "now".to_string();
     }
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     let span = if minutes < 60 {
-        plural(minutes, "minute")
+        plural(minutes as u64, "minute")
     } else if minutes < 24 * 60 {
         let (h, m) = (minutes / 60, minutes % 60);
         if m == 0 {
-            plural(h, "hour")
+            plural(h as u64, "hour")
         } else {
-            format!("{} {}", plural(h, "hour"), plural(m, "minute"))
+            format!("{} {}", plural(h as u64, "hour"), plural(m as u64, "minute"))
         }
     } else {
-        plural((minutes + 12 * 60) / (24 * 60), "day")
+        plural(((minutes + 12 * 60) / (24 * 60)) as u64, "day")
     };
     if ahead {
         format!("in {span}")
@@ -356,23 +355,40 @@ pub fn no_such_place(schedule: &Schedule, place: &str) -> Message {
 /// The most sessions a list in a reply shows; "and N more" says the rest.
 pub const LIST_LIMIT: usize = 10;
 
-/// The one session `words` names (an id or words of its title), or the reply that says why not.
-pub fn one_session(schedule: &Schedule, words: &str) -> Result<String, Message> {
-    let found = crate::query::find_sessions(schedule, words);
-    let words = isolate(words);
-    match found.as_slice() {
-        [one] => Ok(one.id.clone()),
-        [] => Err(Message::plain(&format!(
-            "No session matches \"{words}\". Try !search {words}"
-        ))),
-        many => Err(session_list(
-            schedule,
-            &format!("{} sessions match \"{words}\"; name one by its ID:", many.len()),
-            many,
-            LIST_LIMIT,
-            None,
-        )),
+/// "14:15 CET" on the day of `now`, else "Sat 4 Feb 09:00 CET".
+pub fn short_instant(at: &DateTime<Tz>, now: DateTime<Tz>) -> String {
+    if at.date_naive() == now.date_naive() {
+        clock_zone(at)
+    } else {
+        format!("{} {}", short_day(at.date_naive()), clock_zone(at))
     }
+}
+
+/// "14:15 CET".
+pub fn clock_zone(at: &DateTime<Tz>) -> String {
+    format!("{} {}", time::clock(at), time::zone_abbreviation(at))
+}
+
+/// "1 vote", "3 votes".
+pub fn plural(n: u64, unit: &str) -> String {
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// "minute", "30 seconds", "2 hours", "1h30m": a window as in "in the last …".
+pub fn span(window: TimeDelta) -> String {
+    let seconds = window.num_seconds();
+    let units = [(86_400, "day"), (3600, "hour"), (60, "minute"), (1, "second")];
+    for (size, unit) in units {
+        if seconds >= size && seconds % size == 0 {
+            let n = seconds / size;
+            return if n == 1 {
+                unit.to_string()
+            } else {
+                plural(n as u64, unit)
+            };
+        }
+    }
+    duration::Compact(window).to_string()
 }
 
 #[cfg(test)]

@@ -280,40 +280,6 @@ pub fn shorten(text: &str, limit: usize) -> String {
     format!("{}…", cut[..end].trim_end())
 }
 
-/// "14:15 CET" on the day of `now`, else "Sat 4 Feb 09:00 CET".
-pub(super) fn short_instant(at: &DateTime<Tz>, now: DateTime<Tz>) -> String {
-    if at.date_naive() == now.date_naive() {
-        clock_zone(at)
-    } else {
-        format!("{} {}", render::short_day(at.date_naive()), clock_zone(at))
-    }
-}
-
-pub(super) fn clock_zone(at: &DateTime<Tz>) -> String {
-    format!("{} {}", time::clock(at), time::zone_abbreviation(at))
-}
-
-pub(super) fn plural(n: u64, unit: &str) -> String {
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
-}
-
-/// "minute", "30 seconds", "2 hours", "1h30m": a window as in "in the last …".
-pub(super) fn span(window: TimeDelta) -> String {
-    let seconds = window.num_seconds();
-    let units = [(86_400, "day"), (3600, "hour"), (60, "minute"), (1, "second")];
-    for (size, unit) in units {
-        if seconds >= size && seconds % size == 0 {
-            let n = seconds / size;
-            return if n == 1 {
-                unit.to_string()
-            } else {
-                plural(n as u64, unit)
-            };
-        }
-    }
-    duration::Compact(window).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,7 +297,7 @@ mod tests {
                 panic!("a question")
             };
             assert_eq!(
-                check_ask(&rules, &text, "network", &[], now).unwrap_err().to_string(),
+                said(check_ask(&rules, &text, "network", &[], now).unwrap_err()),
                 format!(
                     "Your question is {length} characters long; the limit is 1000. Please shorten it and ask again."
                 )
@@ -389,10 +355,9 @@ mod tests {
             .body()
             .ends_with("Reason: \u{2068}\u{202E}maps\u{202C}\u{2069}"));
         let unknown = session_for(&s, None, Some("\u{202E}kcor"), at("2023-02-03T09:35")).unwrap_err();
+        let unknown = said(unknown);
         assert!(
-            unknown
-                .to_string()
-                .starts_with("There is no session #\u{2068}\u{202E}kcor\u{202C}\u{2069}. "),
+            unknown.starts_with("There is no session #\u{2068}\u{202E}kcor\u{202C}\u{2069}. "),
             "{unknown}"
         );
     }

@@ -20,8 +20,9 @@
 use crate::access::Role;
 use crate::present::message::{isolate, Message};
 use crate::present::render;
+use crate::refusal::Refusal;
 use crate::schedule::{Schedule, Session, SessionKind};
-use crate::{duration, text, time};
+use crate::{duration, text};
 use chrono::{DateTime, TimeDelta};
 use chrono_tz::Tz;
 use std::fmt;
@@ -39,7 +40,8 @@ pub use messages::*;
 pub use moderation::*;
 pub use target::*;
 
-use messages::{clock_zone, notify, plural, short_instant, span, About};
+use crate::present::render::{plural, short_instant};
+use messages::{notify, About};
 
 /// The longest question accepted by default, in characters.
 pub const DEFAULT_MAX_LENGTH: usize = 1000;

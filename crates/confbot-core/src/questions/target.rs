@@ -28,28 +28,27 @@ impl Target<'_> {
     }
 }
 
-/// Why no session could be chosen; `Display` is the reply to the asker.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why no session could be chosen (`present::refusal` words the reply).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetRefusal {
-    #[error("There is no session #{}.{}", isolate(id), unknown_hint(suggestion))]
     UnknownSession {
         id: String,
         /// The closest session id and its title.
         suggestion: Option<(String, String)>,
     },
-    #[error("'{title}' ended at {}; it takes no more questions.", clock_zone(ended))]
-    Ended { title: String, ended: DateTime<Tz> },
-    #[error("'{title}' is a {}; it takes no questions.", kind.as_str())]
-    NoQuestions { title: String, kind: SessionKind },
-    #[error("{}; say which one with !ask #ID QUESTION: {}.",
-        if *running { "Several sessions are running now" } else { "Nothing is running now and several sessions come next" },
-        choices_text(choices))]
+    Ended {
+        title: String,
+        ended: DateTime<Tz>,
+    },
+    NoQuestions {
+        title: String,
+        kind: SessionKind,
+    },
     Several {
         /// Whether the choices are running (else they start next).
         running: bool,
         choices: Vec<Choice>,
     },
-    #[error("{}", nothing_left(place))]
     NothingLeft {
         /// The schedule room or track asked from, if any.
         place: Option<String>,
@@ -62,33 +61,6 @@ pub struct Choice {
     pub id: String,
     pub title: String,
     pub room: Option<String>,
-}
-
-fn unknown_hint(suggestion: &Option<(String, String)>) -> String {
-    match suggestion {
-        Some((id, title)) => format!(" Did you mean #{id} ('{title}')? Send !search WORDS to find a session's ID."),
-        None => " Send !search WORDS to find a session's ID, then !ask #ID QUESTION.".to_string(),
-    }
-}
-
-fn choices_text(choices: &[Choice]) -> String {
-    choices
-        .iter()
-        .map(|c| match &c.room {
-            Some(room) => format!("#{} '{}' ({room})", c.id, c.title),
-            None => format!("#{} '{}'", c.id, c.title),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn nothing_left(place: &Option<String>) -> String {
-    match place {
-        Some(place) => {
-            format!("Nothing more is scheduled in {place} to take questions. Name a session with !ask #ID QUESTION.")
-        }
-        None => "No session is left to take questions: the conference is over.".to_string(),
-    }
 }
 
 /// Whether a session takes questions: breaks and social events do not.
@@ -219,10 +191,9 @@ pub fn listing_sessions<'s>(
     schedule: &'s Schedule,
     named: Option<&str>,
     now: DateTime<Tz>,
-) -> Result<Vec<&'s Session>, Message> {
+) -> Result<Vec<&'s Session>, Refusal> {
     if let Some(words) = named {
-        let id = render::one_session(schedule, words)?;
-        return Ok(schedule.session(&id).into_iter().collect());
+        return Ok(vec![crate::query::one_session(schedule, words)?]);
     }
     let sessions: Vec<&Session> = schedule.sessions().iter().filter(|s| takes_questions(s)).collect();
     let running: Vec<&Session> = sessions
@@ -235,9 +206,7 @@ pub fn listing_sessions<'s>(
     }
     match sessions.iter().find(|s| s.start > now) {
         Some(first) => Ok(sessions.iter().copied().filter(|s| s.start == first.start).collect()),
-        None => Err(Message::plain(
-            "No session is running or coming up. Send !questions SESSION for the questions of one.",
-        )),
+        None => Err(Refusal::NothingToList),
     }
 }
 
@@ -311,7 +280,7 @@ mod tests {
             }],
         };
         assert_eq!(
-            next.to_string(),
+            said(next),
             "Nothing is running now and several sessions come next; say which one with !ask #ID QUESTION: #a 'A'."
         );
     }
@@ -383,9 +352,9 @@ mod tests {
     #[test]
     fn listing_picks_the_running_or_next_sessions_or_the_named_one() {
         let s = schedule();
-        let ids = |r: Result<Vec<&Session>, Message>| -> Vec<String> {
+        let ids = |r: Result<Vec<&Session>, Refusal>| -> Vec<String> {
             r.map(|v| v.iter().map(|s| s.id.clone()).collect())
-                .unwrap_or_else(|m| vec![m.body().to_string()])
+                .unwrap_or_else(|refusal| vec![said(refusal)])
         };
         assert_eq!(
             ids(listing_sessions(&s, None, at("2023-02-03T09:40"))),

@@ -66,7 +66,7 @@ room = "Janson"
 }
 
 pub fn at(s: &str) -> DateTime<Tz> {
-    time::parse_instant(s, chrono_tz::Europe::Brussels).unwrap()
+    crate::time::parse_instant(s, chrono_tz::Europe::Brussels).unwrap()
 }
 
 pub fn question(number: u64, session: &str, text: &str, asked_at: &str) -> Question {
@@ -94,5 +94,10 @@ pub fn target<'s>(
 ) -> Result<(&'s str, Timing), String> {
     session_for(s, here, named, at(now))
         .map(|t| (t.session.id.as_str(), t.timing))
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::present::refusal::text(s, &e.into()))
+}
+
+/// The reply a refusal gets, as the asker or moderator reads it.
+pub fn said(refusal: impl Into<Refusal>) -> String {
+    crate::present::refusal::text(&schedule(), &refusal.into())
 }

@@ -1,182 +1,23 @@
 //! The command line: `confbot check`, `schedule`, `import`, `questions` and `run`. Each
 //! subcommand loads what it needs, calls the core and prints; errors go to stderr with a
-//! non-zero exit.
+//! non-zero exit. The flags and their help are in `args`.
+
+mod args;
+
+pub use args::*;
 
 use crate::config::{Config, DEFAULT_LEAD};
 use crate::infra::config_file;
 use crate::infra::source::{self, Source};
 use crate::infra::store::Store;
 use crate::present::{export, render};
-use crate::schedule::format::Format;
 use crate::schedule::{native, normalized, Loaded, Schedule, ScheduleErrors, SessionKind};
 use crate::{duration, plan, query, time};
 use anyhow::{bail, Context};
 use chrono::{NaiveDate, TimeDelta};
 use chrono_tz::Tz;
-use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(Debug, Parser)]
-#[command(name = "confbot", version, about = "A Matrix bot for conference announcements")]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Validate the config and its schedule; print a summary and the reminders it would post.
-    Check(SourceArgs),
-    /// Print a day's agenda, what is on at a given time, or the normalized schedule as JSON.
-    Schedule(ScheduleArgs),
-    /// Convert a pretalx, frab, Pentabarf or iCalendar schedule to confbot's TOML.
-    Import(ImportArgs),
-    /// Export the audience's questions from the bot's store as Markdown, CSV or JSON.
-    Questions(QuestionsArgs),
-    /// Run the bot on Matrix.
-    #[cfg(feature = "matrix")]
-    #[command(after_help = RUN_HELP)]
-    Run(RunArgs),
-    /// Talk to the bot in the terminal, without a homeserver.
-    ///
-    /// Each line you type (or pipe in) is a message from one user; the bot answers it as it
-    /// would in the room, and its reminders, announcements and relayed questions print with
-    /// the room they would go to. It ends with the input (Ctrl-D), or at --until.
-    #[command(after_help = crate::adapters::console::HELP)]
-    Console(ConsoleArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ConsoleArgs {
-    #[command(flatten)]
-    pub source: SourceArgs,
-    /// Start the bot's clock at TIME (RFC 3339, or local time in the conference zone).
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
-    /// Run the clock N times faster than real time.
-    #[arg(long, value_name = "N", default_value_t = 1.0)]
-    pub speed: f64,
-    /// After the input ends, keep running (and posting) until the bot's clock reads TIME
-    /// (as --now, or a time of day such as 17:30).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-    /// Type as this Matrix user.
-    #[arg(long = "as", value_name = "USER", default_value = "@you:console")]
-    pub user: String,
-    /// Act as attendee, moderator or organizer (default: what [access] gives USER, else attendee).
-    #[arg(long, value_name = "ROLE", value_parser = crate::adapters::console::parse_role)]
-    pub role: Option<crate::command::Role>,
-    /// Type in the room for PLACE, a schedule room or track (as `!next` there would).
-    #[arg(long, value_name = "PLACE")]
-    pub room: Option<String>,
-    /// Keep the bot's state (reminders sent, questions, delays) in this SQLite file
-    /// instead of in memory, so a second run carries on where the first stopped.
-    #[arg(long, value_name = "PATH")]
-    pub state: Option<PathBuf>,
-    /// Echo each input line before the answer (default: when the input is not a terminal).
-    #[arg(long)]
-    pub echo: bool,
-}
-
-#[cfg(feature = "matrix")]
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// The bot's config file.
-    #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG", default_value = DEFAULT_CONFIG)]
-    pub config: PathBuf,
-    /// Rehearse: start the bot's clock at TIME (RFC 3339, or local time in the conference zone).
-    #[arg(long, value_name = "TIME")]
-    pub now: Option<String>,
-    /// Rehearse N times faster than real time (with --now).
-    #[arg(long, value_name = "N", default_value_t = 1.0, requires = "now")]
-    pub speed: f64,
-    /// Rehearse on from where the last rehearsal stopped, rather than afresh (with --now).
-    #[arg(long, requires = "now")]
-    pub keep_rehearsal: bool,
-    /// Print the posts (reminders, announcements, relayed questions) instead of sending
-    /// them; replies to commands are still sent. Uses the rehearsal's store.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Log as JSON lines (also CONFBOT_LOG_FORMAT=json).
-    #[arg(long)]
-    pub log_json: bool,
-}
-
-/// Where the schedule comes from: a config file or a schedule file on its own.
-#[derive(Debug, Args)]
-pub struct SourceArgs {
-    /// The bot's config file.
-    #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// A schedule file or https:// URL, read without a config.
-    #[arg(long, value_name = "FILE", conflicts_with = "config")]
-    pub schedule: Option<String>,
-    /// The schedule's format (toml, xml, json, ics); recognised from the content when absent.
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<Format>,
-    /// The time zone for schedules that name none (an IANA name such as Europe/Brussels).
-    #[arg(long, value_name = "TZ")]
-    pub timezone: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    /// The schedule to convert: a file or an https:// URL.
-    #[arg(value_name = "FILE")]
-    pub file: String,
-    /// Its format (toml, xml, json, ics); recognised from the content when absent.
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<Format>,
-    /// The time zone for schedules that name none (an IANA name such as Europe/Brussels).
-    #[arg(long, value_name = "TZ")]
-    pub timezone: Option<String>,
-    /// Where to write the TOML; standard output when absent.
-    #[arg(short, long, value_name = "OUT.toml")]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct QuestionsArgs {
-    /// The bot's config file: the store is `confbot.sqlite` in its [matrix] state_dir.
-    #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG", default_value = DEFAULT_CONFIG)]
-    pub config: PathBuf,
-    /// Only the questions for this session (its ID).
-    #[arg(long, value_name = "ID")]
-    pub session: Option<String>,
-    /// The output format.
-    #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
-    pub format: ExportFormat,
-}
-
-/// How `confbot questions` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    /// A table for reading and pasting into notes.
-    Markdown,
-    /// RFC 4180, with a header row, for spreadsheets.
-    Csv,
-    /// An array of objects, for scripts.
-    Json,
-}
-
-#[derive(Debug, Args)]
-pub struct ScheduleArgs {
-    #[command(flatten)]
-    pub source: SourceArgs,
-    /// Show what is on now and next at TIME (RFC 3339, or local time in the conference zone).
-    #[arg(long, value_name = "TIME", conflicts_with = "day")]
-    pub at: Option<String>,
-    /// Show the agenda of DATE (YYYY-MM-DD, or the day's number: 1 for the first day).
-    #[arg(long, value_name = "DATE")]
-    pub day: Option<String>,
-    /// Only this room or track.
-    #[arg(long, value_name = "ROOM")]
-    pub room: Option<String>,
-    /// Print the normalized schedule as JSON.
-    #[arg(long, conflicts_with_all = ["at", "day", "room"])]
-    pub json: bool,
-}
 
 /// Runs one subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -197,12 +38,12 @@ struct Inputs {
     loaded: Loaded,
 }
 
-const DEFAULT_CONFIG: &str = "confbot.toml";
+pub(crate) const DEFAULT_CONFIG: &str = "confbot.toml";
 
 fn load_inputs(args: &SourceArgs) -> anyhow::Result<Inputs> {
-    let override_zone = args.timezone.as_deref().map(parse_zone).transpose()?;
+    let override_zone = args.reading.zone()?;
     if let Some(location) = &args.schedule {
-        let loaded = source::load_schedule(location, args.format, override_zone)?;
+        let loaded = source::load_schedule(location, args.reading.format, override_zone)?;
         return Ok(Inputs { config: None, loaded });
     }
     let path = args.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
@@ -212,7 +53,7 @@ fn load_inputs(args: &SourceArgs) -> anyhow::Result<Inputs> {
     let config = config_file::load(&path)?;
     let mut schedule_source = Source::from_config(&config.schedule);
     schedule_source.zone = override_zone.or(schedule_source.zone);
-    schedule_source.format = args.format.or(schedule_source.format);
+    schedule_source.format = args.reading.format.or(schedule_source.format);
     let loaded = schedule_source
         .load_blocking()
         .with_context(|| format!("the schedule named by [schedule] source in {}", path.display()))?;
@@ -222,7 +63,7 @@ fn load_inputs(args: &SourceArgs) -> anyhow::Result<Inputs> {
     })
 }
 
-fn parse_zone(name: &str) -> anyhow::Result<Tz> {
+pub(crate) fn parse_zone(name: &str) -> anyhow::Result<Tz> {
     name.parse::<Tz>().map_err(|_| {
         let hint = time::closest_zone(name)
             .map(|z| format!("did you mean {z}?"))
@@ -394,7 +235,8 @@ fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let days: Vec<NaiveDate> = match &args.day {
-        Some(day) => vec![query::pick_day(schedule, day).map_err(|err| anyhow::anyhow!("--day: {err}"))?],
+        Some(day) => vec![query::pick_day(schedule, day)
+            .map_err(|refusal| anyhow::anyhow!("--day: {}", crate::present::refusal::text(schedule, &refusal)))?],
         None => schedule.days().to_vec(),
     };
     let agendas: Vec<String> = days
@@ -410,8 +252,7 @@ fn schedule(args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let zone = args.timezone.as_deref().map(parse_zone).transpose()?;
-    let loaded = source::load_schedule(&args.file, args.format, zone)?;
+    let loaded = source::load_schedule(&args.file, args.reading.format, args.reading.zone()?)?;
     for warning in &loaded.warnings {
         eprintln!("{warning}");
     }
@@ -505,20 +346,6 @@ fn questions(args: &QuestionsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[cfg(feature = "matrix")]
-const RUN_HELP: &str = "Environment:
-  CONFBOT_PASSWORD     the bot account's password (first start only; or [matrix] password_file)
-  CONFBOT_CONFIG       the config file, instead of --config
-  CONFBOT_LOG_FORMAT   json for JSON log lines, like --log-json
-  RUST_LOG             log levels, e.g. info,confbot=debug
-
-The first start logs in and saves the session in [matrix] state_dir; later starts restore it.
-One bot at a time runs on a state_dir (a second exits at once, naming the first).
-A rehearsal (--now) keeps its records in state_dir/rehearsal/, apart from the real day's.
-SIGINT or SIGTERM finishes the replies under way and exits 0; a login the homeserver no
-longer accepts exits 1 with what to do.
-[metrics] listen serves /healthz and /metrics (Prometheus).";
-
 /// The rooms the console shows posts going to when there is no config.
 const CONSOLE_ROOMS: &str = r##"
 [rooms]
@@ -540,8 +367,8 @@ fn console(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
             let location = args.source.schedule.as_deref().unwrap_or_default();
             let text = format!("[schedule]\nsource = {}\n{CONSOLE_ROOMS}", toml_string(location));
             let mut config = Config::from_toml(&text, "the console's default config")?;
-            config.schedule.format = args.source.format;
-            config.schedule.timezone = args.source.timezone.as_deref().map(parse_zone).transpose()?;
+            config.schedule.format = args.source.reading.format;
+            config.schedule.timezone = args.source.reading.zone()?;
             config
         }
     };

@@ -1,0 +1,138 @@
+//! The replies to the commands that change what the bot will do (announcements, zones)
+//! and to `!status`, from the data the app stored or read.
+
+use crate::plan::ChatAnnouncement;
+use crate::present::message::{isolate, Message};
+use crate::present::render;
+use crate::time;
+use chrono::DateTime;
+use chrono_tz::Tz;
+
+/// The reply to `!announce`, once stored as announcement `id`: it goes to `target` at
+/// `due` (at once if that is not after `now`).
+pub fn announcement_scheduled(id: i64, target: &str, due: DateTime<Tz>, now: DateTime<Tz>) -> Message {
+    let when = if due <= now {
+        "now".to_string()
+    } else {
+        format!("at {}", render::instant(&due))
+    };
+    Message::plain(&format!(
+        "Announcement {id} will go to {target} {when}. Cancel it with !cancel {id}."
+    ))
+}
+
+/// The reply to `!cancel ID`, once cancelled.
+pub fn announcement_cancelled(id: u64) -> String {
+    format!("Announcement {id} is cancelled.")
+}
+
+/// `!announcements`: the pending ones, with their ids.
+pub fn pending_announcements(pending: &[ChatAnnouncement]) -> Message {
+    if pending.is_empty() {
+        return Message::plain("No announcements are pending.");
+    }
+    let mut message = Message::new();
+    message.text("Pending announcements:");
+    for a in pending {
+        message
+            .line_break()
+            .text(&format!("  {} — {} to {}: ", a.id, render::instant(&a.due), a.target))
+            .text(&isolate(&a.text));
+    }
+    message
+}
+
+/// `!status`: the bot's clock at `now` and the next posts, each with when it is due and
+/// what it is.
+pub fn status(now: DateTime<Tz>, next: &[(DateTime<Tz>, String)]) -> Message {
+    let mut message = Message::new();
+    message.text(&format!(
+        "It is {} on the bot's clock. Next posts:",
+        render::instant(&now)
+    ));
+    if next.is_empty() {
+        message.line_break().text("  none");
+    }
+    for (due, what) in next {
+        message
+            .line_break()
+            .text(&format!("  {} ({}): ", time::clock(due), render::relative(now, *due)))
+            .text(what);
+    }
+    message
+}
+
+/// `!tz` without a zone: the sender's setting.
+pub fn zone_setting(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
+    match zone {
+        Some(zone) => Message::plain(&format!(
+            "Times are shown in {} and in your zone, {zone} (it is {} {} there now). Send !tz off to stop.",
+            time::zone_abbreviation(&now),
+            time::clock(&now.with_timezone(&zone)),
+            time::zone_abbreviation(&now.with_timezone(&zone)),
+        )),
+        None => Message::plain(&format!(
+            "Times are shown in the conference's zone, {} ({}). Send !tz ZONE, like !tz America/Chicago, to see yours as well.",
+            now.timezone().name(),
+            time::zone_abbreviation(&now)
+        )),
+    }
+}
+
+/// `!tz ZONE` or `!tz off`, once stored.
+pub fn zone_changed(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
+    match zone {
+        Some(zone) => Message::plain(&format!(
+            "From now on I also show times in {zone}: it is {} {} there now.",
+            time::clock(&now.with_timezone(&zone)),
+            time::zone_abbreviation(&now.with_timezone(&zone)),
+        )),
+        None => Message::plain(&format!(
+            "From now on I show times in the conference's zone only ({}).",
+            time::zone_abbreviation(&now)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn brussels(h: u32, m: u32) -> DateTime<Tz> {
+        chrono_tz::Europe::Brussels
+            .with_ymd_and_hms(2023, 2, 3, h, m, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_zone_replies_show_both_clocks() {
+        let chicago = chrono_tz::America::Chicago;
+        assert_eq!(
+            zone_setting(brussels(9, 10), Some(chicago)).body(),
+            "Times are shown in CET and in your zone, America/Chicago (it is 02:10 CST there now). Send !tz off to stop."
+        );
+        assert_eq!(
+            zone_changed(brussels(9, 10), None).body(),
+            "From now on I show times in the conference's zone only (CET)."
+        );
+    }
+
+    #[test]
+    fn an_announcement_says_where_and_when_it_goes_and_how_to_cancel_it() {
+        assert_eq!(
+            announcement_scheduled(3, "announcements", brussels(14, 30), brussels(14, 20)).body(),
+            "Announcement 3 will go to announcements at Friday 3 February 2023 at 14:30 CET. Cancel it with !cancel 3."
+        );
+        assert_eq!(
+            announcement_scheduled(4, "speakers", brussels(14, 20), brussels(14, 20)).body(),
+            "Announcement 4 will go to speakers now. Cancel it with !cancel 4."
+        );
+        assert_eq!(pending_announcements(&[]).body(), "No announcements are pending.");
+        let status = status(brussels(9, 10), &[(brussels(9, 15), "reminder 10m before Alma".into())]);
+        assert_eq!(
+            status.body(),
+            "It is Friday 3 February 2023 at 09:10 CET on the bot's clock. Next posts:\n  09:15 (in 5 minutes): reminder 10m before Alma"
+        );
+    }
+}
