@@ -43,14 +43,15 @@ fn words(schedule: &Schedule, refusal: &Refusal) -> String {
             };
             format!("Sorry, {command} is for {who}. Send !help for what you can use.")
         }
-        Refusal::NoSuchPlace(place) => format!("There is no room or track called \"{}\".", isolate(place)),
+        // Worded with the rooms or the sessions to choose from, by `message`.
+        Refusal::NoSuchPlace(_) | Refusal::SeveralSessions { .. } => message(schedule, refusal).body().to_string(),
         Refusal::NoSuchTarget(target) => format!(
             "There is no room \"{}\" in the bot's [rooms]: use announcements, moderators, speakers or a room of [rooms.map].",
             isolate(target)
         ),
         Refusal::Time(err) => err.to_string(),
         Refusal::NothingToDelay => "Nothing is running or left today there, so there is nothing to delay.".to_string(),
-        Refusal::NoSuchSession(words) | Refusal::SeveralSessions { words, .. } => {
+        Refusal::NoSuchSession(words) => {
             let words = isolate(words);
             format!("No session matches \"{words}\". Try !search {words}")
         }
@@ -94,9 +95,9 @@ fn words(schedule: &Schedule, refusal: &Refusal) -> String {
     }
 }
 
-/// A refusal as the command line shows it.
+/// A refusal as plain text, for the command line: the same words as in chat.
 pub fn text(schedule: &Schedule, refusal: &Refusal) -> String {
-    words(schedule, refusal)
+    message(schedule, refusal).body().to_string()
 }
 
 /// A command not understood, as its sender reads it.
