@@ -67,7 +67,7 @@ async fn e2e_healthz_and_metrics_report_commands_posts_and_a_homeserver_outage()
     let log = || bot.log();
 
     let (_, body) = support::http_until(metrics, "/healthz", "the bot becomes healthy", |s, _| s == 200, log).await;
-    assert_eq!(body, "ok\n");
+    assert_eq!(body, "ok\ndevice: cross-signed\n");
 
     let attendee = Peer::new("attendee").await;
     let room = attendee.create_room(&[&bot.user], false).await;

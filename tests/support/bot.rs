@@ -9,6 +9,8 @@ pub struct Bot {
     pub dir: tempfile::TempDir,
     /// `RUST_LOG` for the bot process.
     pub log_filter: String,
+    /// More environment for the bot process (`CONFBOT_RECOVERY_KEY`).
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -50,6 +52,7 @@ impl Bot {
             password,
             dir,
             log_filter: "info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn".to_string(),
+            env: Vec::new(),
             child: None,
         }
     }
@@ -60,6 +63,11 @@ impl Bot {
         let mut config = std::fs::read_to_string(self.config_path()).unwrap();
         config.push_str("\n[commands]\nper_user = \"off\"\n");
         std::fs::write(self.config_path(), config).unwrap();
+    }
+
+    /// The bot's state directory (`[matrix] state_dir`).
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -116,6 +124,7 @@ impl Bot {
             .args(args)
             .env("CONFBOT_PASSWORD", &self.password)
             .env("RUST_LOG", &self.log_filter)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log);
         command

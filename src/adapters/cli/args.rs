@@ -184,6 +184,9 @@ pub struct ScheduleArgs {
 #[cfg(feature = "matrix")]
 const RUN_HELP: &str = "Environment:
   CONFBOT_PASSWORD     the bot account's password (first start only; or [matrix] password_file)
+  CONFBOT_RECOVERY_KEY the recovery key, to restore the bot's identity on a new machine
+                       (or [matrix] recovery_key_file; the first start writes it to
+                       state_dir/recovery-key)
   CONFBOT_CONFIG       the config file, instead of --config
   CONFBOT_LOG_FORMAT   json for JSON log lines, like --log-json
   RUST_LOG             log levels, e.g. info,confbot=debug

@@ -4,16 +4,31 @@
 use crate::config::MatrixConfig;
 use anyhow::{bail, Context};
 use matrix_sdk::authentication::matrix::MatrixSession;
-use matrix_sdk::ruma::DeviceId;
+use matrix_sdk::encryption::{BackupDownloadStrategy, CryptoStoreError, EncryptionSettings, OlmError};
+use matrix_sdk::ruma::{DeviceId, UserId};
 use matrix_sdk::{Client, SqliteStoreConfig};
 use std::path::Path;
 use tracing::info;
 
+/// matrix-sdk's crypto store, in `state_dir/matrix/`: the device's keys.
+const CRYPTO_STORE: &str = "matrix-sdk-crypto.sqlite3";
+
 /// Builds a client on the state directory's stores and restores the saved session, or
 /// logs in and saves it. The flag says whether this was the first login.
 pub async fn connect(matrix: &MatrixConfig) -> anyhow::Result<(Client, bool)> {
-    let client = client(matrix).await?;
     let session_file = matrix.state_dir.join("session.json");
+    let crypto_store = matrix.state_dir.join("matrix").join(CRYPTO_STORE);
+    // Checked before the client opens its stores, which would make an empty one.
+    if session_file.exists() && !crypto_store.exists() {
+        bail!(
+                "{} is there but the device's crypto store {} is not: the saved login cannot be used without its keys. \
+                 Restore the whole state directory from a backup, or remove session.json to log in afresh as a new device \
+                 (the bot restores its identity with its recovery key)",
+                session_file.display(),
+            crypto_store.display()
+        );
+    }
+    let client = client(matrix).await?;
     if session_file.exists() {
         let text = std::fs::read_to_string(&session_file)
             .with_context(|| format!("reading the saved session {}", session_file.display()))?;
@@ -23,16 +38,42 @@ pub async fn connect(matrix: &MatrixConfig) -> anyhow::Result<(Client, bool)> {
                 session_file.display()
             )
         })?;
-        client
-            .restore_session(session)
-            .await
-            .context("restoring the saved session")?;
+        let device = session.meta.device_id.clone();
+        if let Err(err) = client.restore_session(session).await {
+            if let Some((user, store_device)) = store_account(&err) {
+                bail!(
+                    "the crypto store in {} belongs to device {store_device} of {user}, not to the device {device} of session.json: \
+                     put back the state directory's own matrix/ folder, or remove session.json and matrix/ to log in afresh as a new device \
+                     (the bot restores its identity with its recovery key)",
+                    matrix.state_dir.join("matrix").display(),
+                );
+            }
+            return Err(err).context("restoring the saved session");
+        }
         info!("restored the saved session");
         return Ok((client, false));
     }
     log_in(&client, matrix, None).await?;
     info!("logged in and saved the session");
     Ok((client, true))
+}
+
+/// Whose keys the crypto store holds, when restoring a session failed because they are
+/// another device's.
+fn store_account(err: &matrix_sdk::Error) -> Option<(&UserId, &DeviceId)> {
+    let store = match err {
+        matrix_sdk::Error::CryptoStoreError(store) => &**store,
+        matrix_sdk::Error::OlmError(olm) => match &**olm {
+            OlmError::Store(store) => store,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    match store {
+        // `expected` is the account the store holds; `got`, the session's.
+        CryptoStoreError::MismatchedAccount { expected, .. } => Some((&expected.0, &expected.1)),
+        _ => None,
+    }
 }
 
 /// After a soft logout (the homeserver let the access token expire, keeping the device):
@@ -75,13 +116,21 @@ async fn client(matrix: &MatrixConfig) -> anyhow::Result<Client> {
         // Talk to the configured URL, not the one the login response advertises: a bot often
         // runs beside its homeserver and is configured with an internal address.
         .respect_login_well_known(false)
+        // The identity and the backup are made by `identity::ensure`, where a failure can
+        // stop the start with a clear error. A message whose key never came is retried
+        // with the key from the backup.
+        .with_encryption_settings(EncryptionSettings {
+            auto_enable_cross_signing: false,
+            auto_enable_backups: false,
+            backup_download_strategy: BackupDownloadStrategy::AfterDecryptionFailure,
+        })
         .build()
         .await
         .with_context(|| format!("preparing the client for {}", matrix.homeserver))
 }
 
 /// The password: `CONFBOT_PASSWORD`, else the `password_file`.
-fn password(matrix: &MatrixConfig) -> anyhow::Result<String> {
+pub(super) fn password(matrix: &MatrixConfig) -> anyhow::Result<String> {
     if let Ok(password) = std::env::var("CONFBOT_PASSWORD") {
         if !password.is_empty() {
             return Ok(password);
@@ -101,22 +150,5 @@ fn password(matrix: &MatrixConfig) -> anyhow::Result<String> {
 /// Writes the session (it holds the access token) readable by the bot's user only.
 fn save_session(path: &Path, session: &MatrixSession) -> anyhow::Result<()> {
     let text = serde_json::to_string(session).context("serializing the session")?;
-    let temporary = path.with_extension("json.tmp");
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(&temporary)
-            .with_context(|| format!("writing {}", temporary.display()))?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&temporary, path).with_context(|| format!("saving the session to {}", path.display()))?;
-    Ok(())
+    super::identity::write_private(path, &text).context("saving the session")
 }

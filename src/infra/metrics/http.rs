@@ -109,7 +109,13 @@ async fn respond(
 ) -> Response<Full<Bytes>> {
     match route(request.method(), request.uri().path()) {
         Ok(Page::Health) => match metrics.health(Instant::now()) {
-            Health::Ok => text(StatusCode::OK, TEXT, "ok\n".to_string()),
+            Health::Ok => {
+                let device = match metrics.cross_signed() {
+                    Some(true) => "device: cross-signed\n",
+                    _ => "",
+                };
+                text(StatusCode::OK, TEXT, format!("ok\n{device}"))
+            }
             Health::Unhealthy(reason) => text(StatusCode::SERVICE_UNAVAILABLE, TEXT, format!("{reason}\n")),
         },
         // Counting the questions reads the store: off the async threads.
@@ -259,6 +265,9 @@ mod tests {
         server.metrics.sync_ok(Instant::now());
         let reply = get(server.addr, "/healthz").await;
         assert_eq!((reply.status, reply.body.as_str()), (200, "ok\n"));
+        server.metrics.device_cross_signed(true);
+        let reply = get(server.addr, "/healthz").await;
+        assert_eq!((reply.status, reply.body.as_str()), (200, "ok\ndevice: cross-signed\n"));
 
         server
             .metrics

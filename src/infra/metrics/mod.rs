@@ -81,6 +81,8 @@ struct State {
     failing: Option<Failure>,
     /// Why the bot's store could not be written (a full or read-only disk), until it can.
     store_failing: Option<String>,
+    /// Whether the bot's device is cross-signed by its account; unknown until checked.
+    cross_signed: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -233,6 +235,16 @@ impl Metrics {
         self.state().store_failing = failure.map(str::to_string);
     }
 
+    /// Whether the bot's device is cross-signed by its account's identity, as last checked.
+    pub fn device_cross_signed(&self, signed: bool) {
+        self.state().cross_signed = Some(signed);
+    }
+
+    /// Whether the bot's device is cross-signed, once known.
+    pub fn cross_signed(&self) -> Option<bool> {
+        self.state().cross_signed
+    }
+
     /// Whether the bot has synced at least once, and so sees its rooms.
     pub fn ready(&self) -> bool {
         self.state().last_sync.is_some()
@@ -274,6 +286,7 @@ struct Snapshot {
     questions: Vec<(String, u64)>,
     sync_errors: u64,
     last_sync_age: Option<f64>,
+    cross_signed: Option<bool>,
     up: bool,
 }
 
@@ -349,6 +362,16 @@ impl Collector for Snapshot {
         }
 
         let family = out.encode_descriptor(
+            "confbot_device_cross_signed",
+            "1 when the bot's device is cross-signed by its account (clients that exclude unverified devices talk to it), else 0; absent before it is checked.",
+            None,
+            MetricType::Gauge,
+        )?;
+        if let Some(signed) = self.cross_signed {
+            ConstGauge::new(i64::from(signed)).encode(family)?;
+        }
+
+        let family = out.encode_descriptor(
             "confbot_up",
             "1 when the bot is healthy (as /healthz says), else 0.",
             None,
@@ -399,6 +422,7 @@ impl State {
             last_sync_age: self
                 .last_sync
                 .map(|last| now.saturating_duration_since(last).as_secs_f64()),
+            cross_signed: self.cross_signed,
             up: self.health(now) == Health::Ok,
         }
     }
@@ -408,6 +432,13 @@ impl State {
             return Health::Unhealthy(format!(
                 "the bot's store cannot be written (is the disk full or read-only?): {reason}"
             ));
+        }
+        if self.cross_signed == Some(false) {
+            return Health::Unhealthy(
+                "the bot's device is not cross-signed: clients that exclude unverified devices cannot talk to it; \
+                 restart the bot, with its recovery key if its identity was reset"
+                    .to_string(),
+            );
         }
         let seconds = |since: Instant| now.saturating_duration_since(since).as_secs();
         let failing = self
@@ -543,6 +574,7 @@ mod tests {
                 "# TYPE confbot_questions gauge",
                 "# TYPE confbot_sync_errors_total counter",
                 "# TYPE confbot_last_sync_age_seconds gauge",
+                "# TYPE confbot_device_cross_signed gauge",
                 "# TYPE confbot_up gauge",
             ]
         );
@@ -632,5 +664,22 @@ mod tests {
             metrics.health(at(61)),
             Health::Unhealthy("sync failing since 1s: timed out".into())
         );
+    }
+
+    #[test]
+    fn a_device_that_lost_its_cross_signature_is_unhealthy_and_the_gauge_says_so() {
+        let start = Instant::now();
+        let metrics = Metrics::new();
+        metrics.sync_ok(start);
+        assert!(!metrics.render(start, &[]).contains("\nconfbot_device_cross_signed "));
+        metrics.device_cross_signed(true);
+        assert_eq!(metrics.health(start), Health::Ok);
+        has_line(&metrics.render(start, &[]), "confbot_device_cross_signed 1");
+        metrics.device_cross_signed(false);
+        assert!(
+            matches!(metrics.health(start), Health::Unhealthy(reason) if reason.starts_with("the bot's device is not cross-signed")),
+        );
+        has_line(&metrics.render(start, &[]), "confbot_device_cross_signed 0");
+        has_line(&metrics.render(start, &[]), "confbot_up 0");
     }
 }

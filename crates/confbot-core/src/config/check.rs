@@ -111,6 +111,7 @@ impl Checker {
             device_name: raw.device_name.unwrap_or_else(|| "confbot".to_string()),
             state_dir: raw.state_dir.unwrap_or_else(|| PathBuf::from("state")),
             password_file: raw.password_file,
+            recovery_key_file: raw.recovery_key_file,
             command_max_age,
         }
     }

@@ -83,6 +83,9 @@ pub struct MatrixConfig {
     pub state_dir: PathBuf,
     /// Where the password is read from when `CONFBOT_PASSWORD` is not set.
     pub password_file: Option<PathBuf>,
+    /// Where the recovery key is read from when `CONFBOT_RECOVERY_KEY` is not set; then
+    /// `state_dir/recovery-key`, where the bot wrote it when it made its identity.
+    pub recovery_key_file: Option<PathBuf>,
     /// Commands older than this (sent while the bot was down) are not answered.
     pub command_max_age: TimeDelta,
 }
@@ -142,7 +145,10 @@ impl Config {
         }
         if let Some(matrix) = &mut self.matrix {
             matrix.state_dir = base.join(&matrix.state_dir);
-            if let Some(file) = &mut matrix.password_file {
+            for file in [&mut matrix.password_file, &mut matrix.recovery_key_file]
+                .into_iter()
+                .flatten()
+            {
                 *file = base.join(&*file);
             }
         }
@@ -223,9 +229,16 @@ impl Config {
 fn secret_in_file(text: &str) -> Option<String> {
     let value: toml::Table = toml::from_str(text).ok()?;
     let matrix = value.get("matrix")?.as_table()?;
-    ["password", "access_token"].iter().find(|k| matrix.contains_key(**k)).map(|k| {
-        format!("[matrix] {k}: secrets do not belong in the config file; set the environment variable CONFBOT_PASSWORD or point password_file at a file only the bot can read")
-    })
+    let (key, variable, file) = [
+        ("password", "CONFBOT_PASSWORD", "password_file"),
+        ("access_token", "CONFBOT_PASSWORD", "password_file"),
+        ("recovery_key", "CONFBOT_RECOVERY_KEY", "recovery_key_file"),
+    ]
+    .into_iter()
+    .find(|(key, ..)| matrix.contains_key(*key))?;
+    Some(format!(
+        "[matrix] {key}: secrets do not belong in the config file; set the environment variable {variable} or point {file} at a file only the bot can read"
+    ))
 }
 
 #[cfg(test)]
@@ -276,6 +289,27 @@ mod tests {
         assert_eq!(errs.len(), 1);
         assert!(errs[0].starts_with("[matrix] password: secrets do not belong in the config file"));
         assert!(!errs[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn a_recovery_key_in_the_file_is_refused_and_its_file_is_taken_from_the_configs_folder() {
+        let errs = problems("[matrix]\nhomeserver = \"http://h\"\nuser = \"@b:h\"\nrecovery_key = \"EsTc 1234\"\n[schedule]\nsource = \"s\"\n");
+        assert_eq!(
+            errs,
+            ["[matrix] recovery_key: secrets do not belong in the config file; set the environment variable CONFBOT_RECOVERY_KEY or point recovery_key_file at a file only the bot can read"]
+        );
+        let mut config = Config::from_toml(
+            "[matrix]\nhomeserver = \"http://h\"\nuser = \"@b:h\"\nrecovery_key_file = \"secrets/key\"\n[schedule]\nsource = \"s\"\n",
+            "bot.toml",
+        )
+        .unwrap();
+        config.resolve_paths(Path::new("/etc/confbot"));
+        let matrix = config.matrix.unwrap();
+        assert_eq!(
+            matrix.recovery_key_file.as_deref(),
+            Some(Path::new("/etc/confbot/secrets/key"))
+        );
+        assert_eq!(matrix.password_file, None);
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub(super) struct RawMatrix {
     pub(super) device_name: Option<String>,
     pub(super) state_dir: Option<PathBuf>,
     pub(super) password_file: Option<PathBuf>,
+    pub(super) recovery_key_file: Option<PathBuf>,
     pub(super) command_max_age: Option<String>,
 }
 
