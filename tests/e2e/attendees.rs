@@ -46,7 +46,7 @@ async fn e2e_answers_attendee_commands_as_notices_that_ping_nobody() {
 
     let (asked, _) = attendee.say(&room, "!nxt").await;
     let reply = attendee.reply_from(&room, &bot.user, Some(&asked)).await;
-    assert_eq!(reply.body, "Unknown command !nxt. Send !help for the list.");
+    assert_eq!(reply.body, "Unknown command !nxt — did you mean !next?");
 
     // Markup in a command is escaped in the reply's HTML, and @room pings nobody.
     let (asked, _) = attendee.say(&room, "!search <b>@room</b>").await;

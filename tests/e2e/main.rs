@@ -5,10 +5,12 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod addressing;
 mod attendees;
 mod operators;
 mod organizers;
 mod questions;
+mod trust;
 
 use std::time::Duration;
 use support::{Bot, Peer};

@@ -83,6 +83,8 @@ pub struct Received {
     pub body: String,
     pub html: Option<String>,
     pub in_reply_to: Option<OwnedEventId>,
+    /// The thread the message is in (`m.thread`), by its root.
+    pub thread_root: Option<OwnedEventId>,
     /// `Some(empty)` when `m.mentions` is present and mentions nobody.
     pub mentions: Option<(bool, usize)>,
     pub at: Instant,
@@ -131,25 +133,62 @@ impl Drop for Peer {
     }
 }
 
+/// How a peer's client trusts other devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// As legacy clients do: room keys to every device, messages from any device read.
+    AnyDevice,
+    /// As Element does when it excludes insecure devices (MSC4153): its own device is
+    /// cross-signed; it shares room keys only with devices their owner cross-signed
+    /// (identity-based sharing) and reads messages only from such devices.
+    CrossSignedOnly,
+}
+
 impl Peer {
     /// Registers and logs in a new user, and starts syncing.
     pub async fn new(prefix: &str) -> Peer {
+        Peer::trusting(prefix, Trust::AnyDevice).await
+    }
+
+    /// Like [`Peer::new`], with a client that trusts devices as `trust` says.
+    pub async fn trusting(prefix: &str, trust: Trust) -> Peer {
+        use matrix_sdk_base::crypto::{CollectStrategy, DecryptionSettings, TrustRequirement};
         let name = unique(prefix);
         let password = "attendee-password";
         register(&name, password).await;
         let dir = tempfile::tempdir().unwrap();
-        let client = Client::builder()
+        let mut builder = Client::builder()
             .homeserver_url(homeserver())
-            .sqlite_store(dir.path(), None)
-            .build()
-            .await
-            .unwrap();
+            .sqlite_store(dir.path(), None);
+        if trust == Trust::CrossSignedOnly {
+            builder = builder
+                .with_encryption_settings(matrix_sdk::encryption::EncryptionSettings {
+                    auto_enable_cross_signing: true,
+                    ..Default::default()
+                })
+                .with_room_key_recipient_strategy(CollectStrategy::IdentityBasedStrategy)
+                .with_decryption_settings(DecryptionSettings {
+                    sender_device_trust_requirement: TrustRequirement::CrossSigned,
+                });
+        }
+        let client = builder.build().await.unwrap();
         client
             .matrix_auth()
             .login_username(&name, password)
             .send()
             .await
             .expect("login");
+        if trust == Trust::CrossSignedOnly {
+            client.encryption().wait_for_e2ee_initialization_tasks().await;
+            // The signature the bootstrap uploaded, as the homeserver now holds it.
+            let me = client.user_id().unwrap().to_owned();
+            client.encryption().request_user_identity(&me).await.unwrap();
+            let own = client.encryption().get_own_device().await.unwrap().expect("own device");
+            assert!(
+                own.is_cross_signed_by_owner(),
+                "the strict client's own device is cross-signed"
+            );
+        }
         let user = client.user_id().unwrap().to_owned();
         let (tx, rx) = mpsc::unbounded_channel();
         client.add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
@@ -160,9 +199,13 @@ impl Peer {
                     MessageType::Notice(n) => (n.body.clone(), n.formatted.as_ref().map(|f| f.body.clone()), true),
                     _ => return,
                 };
-                let in_reply_to = match &event.content.relates_to {
-                    Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.clone()),
-                    _ => None,
+                let (in_reply_to, thread_root) = match &event.content.relates_to {
+                    Some(Relation::Reply(reply)) => (Some(reply.in_reply_to.event_id.clone()), None),
+                    Some(Relation::Thread(thread)) => (
+                        thread.in_reply_to.as_ref().map(|r| r.event_id.clone()),
+                        Some(thread.event_id.clone()),
+                    ),
+                    _ => (None, None),
                 };
                 let mentions = event.content.mentions.as_ref().map(|m| (m.room, m.user_ids.len()));
                 let _ = tx.send(Received {
@@ -173,6 +216,7 @@ impl Peer {
                     body,
                     html,
                     in_reply_to,
+                    thread_root,
                     mentions,
                     at: Instant::now(),
                     origin_ms: u64::from(event.origin_server_ts.get()),
@@ -289,6 +333,14 @@ impl Peer {
         room
     }
 
+    /// Opens a direct message with `user` as Element does (`m.direct`, encrypted), and
+    /// waits until they have joined.
+    pub async fn create_dm(&self, user: &UserId) -> Room {
+        let room = self.client.create_dm(user).await.expect("create the direct room");
+        self.wait_for_join(&room, user).await;
+        room
+    }
+
     /// Creates a public room with the alias `#name:server`, which anyone may join.
     pub async fn create_public_room(&self, alias: &str) -> Room {
         let mut request = create_room::v3::Request::new();
@@ -333,6 +385,11 @@ impl Peer {
             .await
             .expect("send");
         (response.response.event_id, sent)
+    }
+
+    /// Sends a message as built by the test (mentions, relations); its event id.
+    pub async fn send(&self, room: &Room, content: RoomMessageEventContent) -> OwnedEventId {
+        room.send(content).await.expect("send").response.event_id
     }
 
     /// The next message from `from` in `room` that replies to `to` (or any, with `None`).

@@ -1,11 +1,11 @@
 //! What the bot answers to each command: pure, from the schedule, the command, `now` and
 //! the schedule room the command was sent from.
 
-use crate::command::{AnnounceWhen, Command, Role, COMMANDS};
+use crate::command::{self, AnnounceWhen, Command, Role, UsageError};
 use crate::delay::{self, Delay};
 use crate::plan::personal;
 use crate::present::message::{isolate, Message};
-use crate::present::render;
+use crate::present::{self, render};
 use crate::questions::{Action, QuestionCommand};
 use crate::refusal::Refusal;
 use crate::rooms::Rooms;
@@ -68,7 +68,14 @@ pub fn decide(
         });
     }
     match command {
-        Command::Help => Decision::Reply(help(role)),
+        Command::Help(None) => Decision::Reply(present::help::list(role)),
+        Command::Help(Some(topic)) => match command::find(topic) {
+            Some(spec) => Decision::Reply(present::help::one(spec)),
+            None => Decision::Refuse(Refusal::Usage(UsageError::Unknown {
+                name: topic.clone(),
+                closest: command::find_closest(topic),
+            })),
+        },
         Command::Announce { when, room, text } => {
             let room = room.clone().unwrap_or_else(|| "announcements".to_string());
             if rooms.targets(&room).is_empty() {
@@ -251,24 +258,6 @@ fn search(schedule: &Schedule, words: &str, zone: Option<Tz>) -> Message {
 }
 
 /// `!help`: the commands `role` may use, generated from the command table.
-fn help(role: Role) -> Message {
-    let mut message = Message::new();
-    message.text("Commands:");
-    for spec in COMMANDS.iter().filter(|spec| spec.role <= role) {
-        let args = if spec.args.is_empty() {
-            String::new()
-        } else {
-            format!(" {}", spec.args)
-        };
-        message
-            .line_break()
-            .text("  ")
-            .code(&format!("!{}{args}", spec.name))
-            .text(&format!(" — {}", spec.summary));
-    }
-    message
-}
-
 /// Up to three speaker names close to `name`, for "did you mean".
 fn closest_speakers(schedule: &Schedule, name: &str) -> Vec<String> {
     if name.chars().nth(text::TYPO_MAX_CHARS).is_some() {
@@ -296,6 +285,7 @@ fn closest_speakers(schedule: &Schedule, name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::COMMANDS;
     use crate::testing::centos;
 
     fn ask(s: &Schedule, command: &str, at: &str, here: Option<&str>) -> Message {
@@ -439,9 +429,15 @@ mod tests {
         }
         let s = centos();
         let now = time::parse_instant("2023-02-03T07:00", s.timezone()).unwrap();
-        let Decision::Reply(organizer) =
-            decide(&s, &Rooms::default(), &Command::Help, Role::Organizer, now, None, None)
-        else {
+        let Decision::Reply(organizer) = decide(
+            &s,
+            &Rooms::default(),
+            &Command::Help(None),
+            Role::Organizer,
+            now,
+            None,
+            None,
+        ) else {
             panic!("help is a reply")
         };
         assert!(organizer.body().contains("!delay [ROOM] DURATION"));

@@ -44,9 +44,28 @@ pub(super) fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEv
     let MessageType::Text(text) = &event.content.msgtype else {
         return; // notices (other bots), emotes, media
     };
-    let command = match Command::parse(&text.body) {
+    let body = match &event.content.relates_to {
+        Some(Relation::Reply { .. }) => address::without_reply_fallback(&text.body),
+        _ => &text.body,
+    };
+    let names: Vec<&str> = bot.names.iter().map(String::as_str).collect();
+    let listener = Listener {
+        names: &names,
+        mentioned: event
+            .content
+            .mentions
+            .as_ref()
+            .is_some_and(|m| m.user_ids.contains(&bot.own_user)),
+        direct: room.direct_targets_length() > 0,
+    };
+    let Some(heard) = listener.hear(body) else {
+        return;
+    };
+    let command = match Command::read(heard.text) {
         Ok(None) => return,
         Ok(Some(command)) => Ok(command),
+        // Another bot's command, or "!!!": not ours to answer unless spoken to.
+        Err(UsageError::Unknown { closest: None, .. }) if !heard.called => return,
         Err(err) => Err(err),
     };
     if too_old(bot, &event) {
@@ -59,15 +78,31 @@ pub(super) fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEv
         )),
         Some(Admit::Drop) => return,
     };
+    let (receipt_room, read) = (room.clone(), event.event_id.clone());
     let queued = bot.commands.try_send(Incoming {
         room,
         event,
         command,
         received: Instant::now(),
     });
-    if let Err(mpsc::error::TrySendError::Full(dropped)) = queued {
-        warn!(event = %dropped.event.event_id, "the command queue is full ({QUEUE_LIMIT}); dropping a command");
-        bot.bot.metrics.command_dropped(false);
+    match queued {
+        Ok(()) if live => {
+            // The sender sees the command read before the answer comes.
+            tokio::spawn(async move {
+                let receipt = receipt_room
+                    .send_single_receipt(ReceiptType::Read, ReceiptThread::Unthreaded, read)
+                    .await;
+                if let Err(err) = receipt {
+                    debug!(error = %err, "could not send a read receipt");
+                }
+            });
+        }
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(dropped)) => {
+            warn!(event = %dropped.event.event_id, "the command queue is full ({QUEUE_LIMIT}); dropping a command");
+            bot.bot.metrics.command_dropped(false);
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => {}
     }
 }
 
@@ -101,11 +136,13 @@ pub(super) const CATCH_UP_PAGES: usize = 10;
 /// had taken them in (the sync token already past them) but before the answer went out,
 /// or been away long enough that the sync skipped part of a busy room. Each joined room's
 /// history back to `[matrix] command_max_age` goes through the queue again, oldest first;
-/// whatever was answered before is skipped there.
+/// whatever was answered before is skipped there, and so is a command the bot's history
+/// holds a reply to (answered on another machine, whose store this one does not have).
 pub(super) async fn catch_up_commands(client: &Client, matrix: &Matrix) {
     let max_age = command_max_age(&matrix.bot);
     for room in client.joined_rooms() {
         let mut events = Vec::new();
+        let mut replied = HashSet::new();
         let mut from: Option<String> = None;
         for _ in 0..CATCH_UP_PAGES {
             let mut options = MessagesOptions::backward().from(from.as_deref());
@@ -119,6 +156,15 @@ pub(super) async fn catch_up_commands(client: &Client, matrix: &Matrix) {
             };
             let mut reached_old = false;
             for event in &page.chunk {
+                // A reply's relation is readable even where its text is not (encrypted
+                // with a key this device never had).
+                if let Ok(reply) = event.raw().deserialize_as_unchecked::<Reply>() {
+                    if reply.sender == matrix.own_user {
+                        if let Some(to) = reply.content.relates_to.and_then(|r| r.in_reply_to) {
+                            replied.insert(to.event_id);
+                        }
+                    }
+                }
                 if let Ok(event) = event.raw().deserialize_as_unchecked::<OriginalSyncRoomMessageEvent>() {
                     if age(event.origin_server_ts).is_some_and(|age| age > max_age) {
                         reached_old = true;
@@ -133,9 +179,35 @@ pub(super) async fn catch_up_commands(client: &Client, matrix: &Matrix) {
             }
         }
         for event in events.into_iter().rev() {
-            enqueue(matrix, room.clone(), event, false);
+            if !replied.contains(&event.event_id) {
+                enqueue(matrix, room.clone(), event, false);
+            }
         }
     }
+}
+
+/// What [`catch_up_commands`] reads of every event: who sent it, and what it replies to.
+#[derive(serde::Deserialize)]
+struct Reply {
+    sender: OwnedUserId,
+    content: ReplyContent,
+}
+
+#[derive(serde::Deserialize)]
+struct ReplyContent {
+    #[serde(rename = "m.relates_to")]
+    relates_to: Option<RelatesTo>,
+}
+
+#[derive(serde::Deserialize)]
+struct RelatesTo {
+    #[serde(rename = "m.in_reply_to")]
+    in_reply_to: Option<InReplyTo>,
+}
+
+#[derive(serde::Deserialize)]
+struct InReplyTo {
+    event_id: matrix_sdk::ruma::OwnedEventId,
 }
 
 /// How long ago, by the real clock, the homeserver received an event.
@@ -270,7 +342,7 @@ pub(super) async fn decide_one(matrix: &Matrix, incoming: &Incoming) -> Option<a
     }
     let sender = &incoming.event.sender;
     let role = match &incoming.command {
-        Ok(command) if command.role() > Role::Attendee || matches!(command, Command::Help) => {
+        Ok(command) if command.role() > Role::Attendee || matches!(command, Command::Help(_)) => {
             role_of(matrix, sender).await
         }
         _ => Role::Attendee,
@@ -297,7 +369,8 @@ pub(super) async fn send_reply(matrix: &Matrix, incoming: Incoming, reply: app::
     let event_id = incoming.event.event_id.as_str();
     let content = RoomMessageEventContent::notice_html(reply.message.body(), reply.message.html())
         .add_mentions(Mentions::new())
-        .make_reply_to(&incoming.event, ForwardThread::No, AddMentions::No);
+        // In the thread the command was sent in, if any.
+        .make_reply_to(&incoming.event, ForwardThread::Yes, AddMentions::No);
     // A transaction id from the command: a reply retried after a crash is not a second one.
     let transaction = outbox::transaction_id(&format!("reply:{event_id}"));
     // Retried here, not in the SDK: under a rate limit, each try first lets the reminders

@@ -2,11 +2,13 @@
 //! command is answered as soon as the homeserver delivers it, joins rooms it is invited to
 //! by allowed users, and turns commands into core calls and the core's answers into replies.
 
+mod identity;
 mod login;
 mod outbox;
 
 use crate::access::{Access, PowerLevel};
 use crate::app::{self, Bot, SendError, Sender};
+use crate::command::address::{self, Listener};
 use crate::command::{Command, Role, UsageError};
 use crate::config::Config;
 use crate::flood::{Admit, Flood, Turns};
@@ -16,15 +18,18 @@ use crate::infra::state::{StateDir, StoreKind};
 use crate::infra::store::Store;
 use anyhow::Context;
 use matrix_sdk::config::{RequestConfig, SyncSettings};
+use matrix_sdk::encryption::VerificationState;
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
+use matrix_sdk::ruma::events::receipt::ReceiptThread;
 use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{
-    AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, RoomMessageEventContent,
+    AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
 };
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 use matrix_sdk::ruma::events::room::tombstone::OriginalSyncRoomTombstoneEvent;
@@ -55,6 +60,8 @@ struct Matrix {
     bot: Bot,
     out: MatrixOutbox,
     own_user: OwnedUserId,
+    /// What people call the bot: its localpart, display name and MXID.
+    names: Arc<Vec<String>>,
     commands: mpsc::Sender<Incoming>,
     /// `[commands] per_user`, when on.
     flood: Option<Arc<std::sync::Mutex<Flood>>>,
@@ -124,6 +131,9 @@ pub async fn run(
             .await
             .context("first sync")?;
     }
+    // After the first sync, which uploads a new device's keys: an identity can sign only
+    // a device the homeserver knows.
+    identity::ensure(&client, &matrix).await?;
 
     let mut metrics_listener = match config.metrics.listen {
         Some(address) => Some(
@@ -135,6 +145,7 @@ pub async fn run(
     };
     let (source, loaded) = refresher.into_parts();
     let bot = Bot::new(config, loaded, source, clock, store);
+    bot.metrics.device_cross_signed(true);
     // Kept across logins: who may command at what rate, and who holds which role.
     let flood = bot
         .config
@@ -201,12 +212,19 @@ async fn serve(
         via_servers(&bot.config.access, &login.own_user),
         login.dry_run,
     );
+    let mut names = vec![login.own_user.localpart().to_string(), login.own_user.to_string()];
+    match client.account().get_display_name().await {
+        Ok(Some(name)) if !name.trim().is_empty() => names.push(name),
+        Ok(_) => {}
+        Err(err) => warn!(error = %err, "reading the bot's display name: it answers to its user name only"),
+    }
     let matrix = Matrix {
         flood: login.flood,
         roles: login.roles,
         bot: bot.clone(),
         out: out.clone(),
         own_user: login.own_user,
+        names: Arc::new(names),
         commands,
     };
     client.add_event_handler_context(matrix.clone());
@@ -251,9 +269,11 @@ async fn serve(
         })
     };
     let answering = tokio::spawn(answer_commands(matrix.clone(), queue, stopping.clone()));
+    let verification = tokio::spawn(follow_verification(client.clone(), bot.metrics.clone()));
     let tasks = bot.spawn_tasks(out.clone(), login.first_start, stopping);
     let synced = sync_until(client, bot, settings, shutdown.clone()).await;
     forward.abort();
+    verification.abort();
     match synced {
         Ok(Ended::Shutdown) => {
             info!("shutting down: finishing the replies under way");
@@ -271,6 +291,22 @@ async fn serve(
             tasks.finish(Duration::ZERO).await;
             bot.stop_deliveries();
             ended
+        }
+    }
+}
+
+/// Keeps the cross-signing gauge and `/healthz` up to date: another device of the account
+/// could reset its identity, leaving this device unsigned.
+async fn follow_verification(client: Client, metrics: Arc<crate::infra::metrics::Metrics>) {
+    let mut state = client.encryption().verification_state();
+    while let Some(state) = state.next().await {
+        match state {
+            VerificationState::Verified => metrics.device_cross_signed(true),
+            VerificationState::Unverified => {
+                warn!("the bot's device is no longer cross-signed by its account: was the account's identity reset?");
+                metrics.device_cross_signed(false);
+            }
+            VerificationState::Unknown => {}
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub use crate::access::Role;
 
+pub mod address;
 mod table;
 use crate::duration;
 use chrono::TimeDelta;
@@ -12,7 +13,8 @@ pub use table::{usage, Spec, COMMANDS};
 /// A command an attendee (or, later, a moderator or organizer) sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Help,
+    /// The commands this user may use, or how to use one.
+    Help(Option<String>),
     Ping,
     /// What is on now, in a room or track, or where the command was sent.
     Now(Option<String>),
@@ -81,8 +83,12 @@ pub enum AnnounceWhen {
 /// A command that could not be understood (`present::refusal` words the reply).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UsageError {
-    /// `!NAME` that is no command (the name, cut to a line).
-    Unknown(String),
+    /// `!NAME` that is no command: the name, cut to a line, and the command it is a typo
+    /// of, if any.
+    Unknown {
+        name: String,
+        closest: Option<&'static str>,
+    },
     /// An argument missing or not readable: the reply is the command's usage.
     MissingArgument(&'static Spec),
     UnbalancedQuote(char),
@@ -107,6 +113,31 @@ pub const MAX_ANNOUNCEMENT_CHARS: usize = 4000;
 /// The most characters of an unknown command's name that its reply echoes back.
 const SHOWN_NAME_CHARS: usize = 40;
 
+/// The command called `name` (lower case), by its name or an alias.
+pub fn find(name: &str) -> Option<&'static Spec> {
+    COMMANDS.iter().find(|s| s.name == name || s.aliases.contains(&name))
+}
+
+/// The command `name` (lower case) is a typo of: one edit away from a name of four
+/// letters or less, two from a longer one, and the closest such.
+pub fn find_closest(name: &str) -> Option<&'static str> {
+    let length = name.chars().count();
+    if !(2..=20).contains(&length) {
+        return None;
+    }
+    COMMANDS
+        .iter()
+        .flat_map(|spec| {
+            std::iter::once(spec.name)
+                .chain(spec.aliases.iter().copied())
+                .map(move |n| (n, spec.name))
+        })
+        .map(|(written, command)| (crate::text::edit_distance(name, written), written, command))
+        .filter(|(distance, written, _)| *distance <= if written.len() <= 4 { 1 } else { 2 })
+        .min_by_key(|(distance, ..)| *distance)
+        .map(|(.., command)| command)
+}
+
 /// The name as "Unknown command" shows it: whole, or its first [`SHOWN_NAME_CHARS`]
 /// characters and "…", so that a 60,000-character name gets a one-line reply.
 fn shown_name(name: &str) -> String {
@@ -120,20 +151,26 @@ impl Command {
     /// Reads a chat message. Messages that do not start with `!` are not commands
     /// (`Ok(None)`); names are case-insensitive; arguments may be quoted.
     pub fn parse(message: &str) -> Result<Option<Command>, UsageError> {
-        let Some(rest) = message.trim_start().strip_prefix('!') else {
+        let Some(rest) = message.trim_start().strip_prefix(address::PREFIX) else {
             return Ok(None);
         };
-        let rest = rest.trim_start();
+        Command::read(rest)
+    }
+
+    /// Reads a command without its prefix, as [`address::Listener::hear`] gives it:
+    /// "next Pagoda room". Nothing at all is no command (`Ok(None)`).
+    pub fn read(text: &str) -> Result<Option<Command>, UsageError> {
+        let rest = text.trim_start();
         // The name as written: quotes in it make it no command's name ("!\"ask\"").
         let Some(written) = rest.split_whitespace().next() else {
             return Ok(None);
         };
         let name = written.to_lowercase();
-        let Some(spec) = COMMANDS
-            .iter()
-            .find(|s| s.name == name || s.aliases.contains(&name.as_str()))
-        else {
-            return Err(UsageError::Unknown(shown_name(&name)));
+        let Some(spec) = find(&name) else {
+            return Err(UsageError::Unknown {
+                closest: find_closest(&name),
+                name: shown_name(&name),
+            });
         };
         // Lower case may be longer or shorter than the name as written (U+212A KELVIN SIGN
         // is three bytes, its lower case k one), so the arguments start after the written name.
@@ -151,7 +188,7 @@ impl Command {
         let joined = (!args.is_empty()).then(|| args.join(" "));
         let required = || joined.clone().ok_or(UsageError::MissingArgument(spec));
         let command = match spec.name {
-            "help" => Command::Help,
+            "help" => Command::Help(joined.map(|topic| topic.trim_start_matches(address::PREFIX).to_lowercase())),
             "ping" => Command::Ping,
             "now" => Command::Now(joined),
             "next" => Command::Next(joined),
@@ -193,7 +230,7 @@ impl Command {
     /// The name of the command, for logs and metrics.
     pub fn name(&self) -> &'static str {
         match self {
-            Command::Help => "help",
+            Command::Help(_) => "help",
             Command::Ping => "ping",
             Command::Now(_) => "now",
             Command::Next(_) => "next",
@@ -472,7 +509,13 @@ mod tests {
             Command::parse("!ask #rocky"),
             Err(UsageError::MissingArgument(spec)) if spec.name == "ask"
         ));
-        assert_eq!(Command::parse("!asking"), Err(UsageError::Unknown("asking".into())));
+        assert_eq!(
+            Command::parse("!asking"),
+            Err(UsageError::Unknown {
+                name: "asking".into(),
+                closest: None
+            })
+        );
     }
 
     #[test]
@@ -484,7 +527,10 @@ mod tests {
         );
         assert_eq!(
             Command::parse("!\"\"q d").unwrap_err(),
-            UsageError::Unknown("\"\"q".into())
+            UsageError::Unknown {
+                name: "\"\"q".into(),
+                closest: None
+            }
         );
         // U+212A KELVIN SIGN (three bytes) lower-cases to k (one byte).
         assert_eq!(
@@ -494,7 +540,48 @@ mod tests {
                 text: "'Why?'".into()
             }))
         );
-        assert_eq!(Command::parse("!NE\u{212A}T"), Err(UsageError::Unknown("nekt".into())));
+        assert_eq!(
+            Command::parse("!NE\u{212A}T"),
+            Err(UsageError::Unknown {
+                name: "nekt".into(),
+                closest: Some("next")
+            })
+        );
+    }
+
+    #[test]
+    fn an_unknown_command_a_letter_or_two_from_a_real_one_names_it() {
+        let closest = |message: &str| match Command::parse(message) {
+            Err(UsageError::Unknown { closest, .. }) => closest,
+            other => panic!("{message}: {other:?}"),
+        };
+        assert_eq!(closest("!nxt"), Some("next"));
+        assert_eq!(closest("!speakr Adam"), Some("speaker"));
+        assert_eq!(closest("!anounce hello"), Some("announce"));
+        assert_eq!(closest("!tak rocky"), Some("session"), "an alias counts");
+        // Other bots' commands and shouting are nothing like ours.
+        assert_eq!(closest("!ban @spammer"), None);
+        assert_eq!(closest("!!! stream is down"), None);
+        assert_eq!(closest("!x"), None);
+        assert_eq!(
+            said(Command::parse("!nxt").unwrap_err()),
+            "Unknown command !nxt — did you mean !next?"
+        );
+    }
+
+    #[test]
+    fn help_takes_a_command_name_with_or_without_its_prefix() {
+        assert_eq!(Command::parse("!help"), Ok(Some(Command::Help(None))));
+        assert_eq!(Command::parse("!help ASK"), Ok(Some(Command::Help(Some("ask".into())))));
+        assert_eq!(
+            Command::parse("!help !next"),
+            Ok(Some(Command::Help(Some("next".into()))))
+        );
+        assert_eq!(
+            Command::read("next Pagoda"),
+            Ok(Some(Command::Next(Some("Pagoda".into()))))
+        );
+        assert_eq!(Command::read("   "), Ok(None));
     }
 
     #[test]
@@ -632,8 +719,8 @@ mod tests {
     #[test]
     fn mistakes_get_usage_help() {
         assert_eq!(
-            said(Command::parse("!nxt").unwrap_err()),
-            "Unknown command !nxt. Send !help for the list."
+            said(Command::parse("!lunch").unwrap_err()),
+            "Unknown command !lunch. Send !help for the list."
         );
         assert_eq!(
             said(Command::parse("!speaker").unwrap_err()),

@@ -11,6 +11,8 @@ pub struct Spec {
     /// The arguments, as `!help` shows them: "[ROOM]", "NAME".
     pub args: &'static str,
     pub summary: &'static str,
+    /// One use of it, as `!help NAME` shows it.
+    pub example: &'static str,
     pub role: Role,
 }
 
@@ -21,6 +23,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[ROOM]",
         summary: "what is on now (here, or in ROOM)",
+        example: "!now Pagoda room",
         role: Role::Attendee,
     },
     Spec {
@@ -28,6 +31,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[ROOM]",
         summary: "what comes next (here, or in ROOM)",
+        example: "!next",
         role: Role::Attendee,
     },
     Spec {
@@ -35,6 +39,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "today's agenda",
+        example: "!today",
         role: Role::Attendee,
     },
     Spec {
@@ -42,6 +47,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[DATE | day N]",
         summary: "a day's agenda",
+        example: "!schedule day 1",
         role: Role::Attendee,
     },
     Spec {
@@ -49,6 +55,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "NAME",
         summary: "a speaker's sessions and bio",
+        example: "!speaker Samalik",
         role: Role::Attendee,
     },
     Spec {
@@ -56,6 +63,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &["talk"],
         args: "ID | WORDS",
         summary: "one session in full",
+        example: "!session rocky",
         role: Role::Attendee,
     },
     Spec {
@@ -63,6 +71,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "WORDS",
         summary: "sessions whose title, speakers or abstract match",
+        example: "!search kernel modules",
         role: Role::Attendee,
     },
     Spec {
@@ -70,6 +79,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &["q"],
         args: "[#SESSION] QUESTION",
         summary: "a question for the speaker, through the moderators",
+        example: "!ask #3 How do I join the SIG?",
         role: Role::Attendee,
     },
     Spec {
@@ -77,6 +87,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &["vote"],
         args: "Q-NUMBER",
         summary: "one vote for a question (or react 👍 to its receipt)",
+        example: "!upvote Q3",
         role: Role::Attendee,
     },
     Spec {
@@ -84,6 +95,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "SESSION",
         summary: "a direct message to you before SESSION starts",
+        example: "!remind rocky",
         role: Role::Attendee,
     },
     Spec {
@@ -91,6 +103,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "your personal reminders",
+        example: "!reminders",
         role: Role::Attendee,
     },
     Spec {
@@ -98,6 +111,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "SESSION",
         summary: "cancel your reminder for SESSION",
+        example: "!forget rocky",
         role: Role::Attendee,
     },
     Spec {
@@ -105,6 +119,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &["timezone"],
         args: "[ZONE | off]",
         summary: "also show times in your zone (Europe/Paris, America/Chicago…)",
+        example: "!tz America/New_York",
         role: Role::Attendee,
     },
     Spec {
@@ -112,13 +127,15 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "check that the bot is listening",
+        example: "!ping",
         role: Role::Attendee,
     },
     Spec {
         name: "help",
         aliases: &[],
-        args: "",
+        args: "[COMMAND]",
         summary: "this list",
+        example: "!help ask",
         role: Role::Attendee,
     },
     Spec {
@@ -126,6 +143,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[SESSION]",
         summary: "the open questions of the current session, or SESSION, by votes (moderators)",
+        example: "!questions",
         role: Role::Moderator,
     },
     Spec {
@@ -133,6 +151,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "Q-NUMBER",
         summary: "pass a question on to the speakers, or react ✅ (moderators)",
+        example: "!approve Q3",
         role: Role::Moderator,
     },
     Spec {
@@ -140,6 +159,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "Q-NUMBER [REASON]",
         summary: "turn a question down, or react ❌ (moderators)",
+        example: "!reject Q3 answered in the talk",
         role: Role::Moderator,
     },
     Spec {
@@ -147,6 +167,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "Q-NUMBER",
         summary: "mark a question answered, or react 💬 (moderators)",
+        example: "!answered Q3",
         role: Role::Moderator,
     },
     Spec {
@@ -154,6 +175,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[in DURATION | at TIME] [to ROOM] TEXT",
         summary: "post TEXT now, later, or at a time (organizers)",
+        example: "!announce in 10m Lunch is served in the hall",
         role: Role::Organizer,
     },
     Spec {
@@ -161,6 +183,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "the pending announcements (organizers)",
+        example: "!announcements",
         role: Role::Organizer,
     },
     Spec {
@@ -168,6 +191,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "ID",
         summary: "cancel a pending announcement (organizers)",
+        example: "!cancel 2",
         role: Role::Organizer,
     },
     Spec {
@@ -175,6 +199,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[ROOM] DURATION",
         summary: "the current session and the rest of the day move by DURATION (organizers)",
+        example: "!delay Pagoda room 10m",
         role: Role::Organizer,
     },
     Spec {
@@ -182,6 +207,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "the next posts due (organizers)",
+        example: "!status",
         role: Role::Organizer,
     },
     Spec {
@@ -189,6 +215,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "read the schedule again and announce what changed (organizers)",
+        example: "!reload",
         role: Role::Organizer,
     },
 ];

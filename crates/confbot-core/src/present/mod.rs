@@ -4,6 +4,7 @@
 //! ([`posts`]), and the questions exported as Markdown, CSV or JSON ([`export`]).
 
 pub mod export;
+pub mod help;
 pub mod message;
 pub mod personal;
 pub mod posts;

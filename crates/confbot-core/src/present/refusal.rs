@@ -103,7 +103,13 @@ pub fn text(schedule: &Schedule, refusal: &Refusal) -> String {
 /// A command not understood, as its sender reads it.
 pub fn usage_words(usage: &UsageError) -> String {
     match usage {
-        UsageError::Unknown(name) => format!("Unknown command !{}. Send !help for the list.", isolate(name)),
+        UsageError::Unknown { name, closest: None } => {
+            format!("Unknown command !{}. Send !help for the list.", isolate(name))
+        }
+        UsageError::Unknown {
+            name,
+            closest: Some(command),
+        } => format!("Unknown command !{} — did you mean !{command}?", isolate(name)),
         UsageError::MissingArgument(spec) => format!("Usage: {}", command::usage(spec)),
         UsageError::UnbalancedQuote(quote) => {
             format!("Unbalanced quote in the command: close it with a matching {quote}.")
