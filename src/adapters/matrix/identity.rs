@@ -72,7 +72,19 @@ pub async fn ensure(client: &Client, matrix: &MatrixConfig) -> anyhow::Result<()
                 "the account's secret storage holds secrets this device does not have; give the bot its recovery key (CONFBOT_RECOVERY_KEY) to complete it"
             ),
         },
-        RecoveryState::Disabled | RecoveryState::Unknown => enable_recovery(client, matrix).await?,
+        RecoveryState::Disabled => enable_recovery(client, matrix).await?,
+        // Not worked out yet: ask the homeserver. A new recovery key where secret storage
+        // exists would replace a working one.
+        RecoveryState::Unknown => {
+            let enabled = encryption
+                .secret_storage()
+                .is_enabled()
+                .await
+                .context("asking the homeserver whether the bot's secret storage is on")?;
+            if !enabled {
+                enable_recovery(client, matrix).await?;
+            }
+        }
     }
     Ok(())
 }
