@@ -141,7 +141,9 @@ pub(super) fn hostile_files() -> bool {
     ok
 }
 
-/// 20 attendees flood the room the reminders go to with unknown and over-long commands,
+/// 20 attendees flood the room the reminders go to with mistyped and over-long commands
+/// (a typo of a real command is answered with a hint; an unknown one, from another bot,
+/// would be ignored and cost nothing),
 /// each at 4 a second, while a quiet attendee pings and the reminders of a rehearsed
 /// morning fall due. The command limit is the default (10 in 10 s for each sender).
 pub(super) async fn flood() -> bool {
@@ -195,7 +197,7 @@ pub(super) async fn flood() -> bool {
                 while !*stopped.borrow() {
                     tokio::time::sleep_until(tokio::time::Instant::from_std(next)).await;
                     let text = if sent.is_multiple_of(2) {
-                        format!("!nosuchcommand{sent}")
+                        "!nxt".to_string()
                     } else {
                         long.clone()
                     };
@@ -284,7 +286,7 @@ pub(super) async fn flood() -> bool {
     via_echo.sort_by(f64::total_cmp);
     let seconds = (anchor.wall_of(until) - anchor.wall_ms) / 1e3;
     println!(
-        "{FLOODERS} attendees × 4 commands a second for {seconds:.0} s: {flood_sent} unknown or {}-character commands \
+        "{FLOODERS} attendees × 4 commands a second for {seconds:.0} s: {flood_sent} mistyped (!nxt) or {}-character commands \
          sent, {replies} replies to them (of which {slow_downs} \"slow down\"); at most 11 a sender per 10 s would be {}",
         LONG + "!speaker ".len(),
         FLOODERS * 11 * (seconds / 10.0).ceil() as usize
