@@ -58,15 +58,8 @@ pub(super) fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEv
             .is_some_and(|m| m.user_ids.contains(&bot.own_user)),
         direct: room.direct_targets_length() > 0,
     };
-    let Some(heard) = listener.hear(body) else {
+    let Some(command) = listener.hear(body).and_then(|heard| heard.command()) else {
         return;
-    };
-    let command = match Command::read(heard.text) {
-        Ok(None) => return,
-        Ok(Some(command)) => Ok(command),
-        // Another bot's command, or "!!!": not ours to answer unless spoken to.
-        Err(UsageError::Unknown { closest: None, .. }) if !heard.called => return,
-        Err(err) => Err(err),
     };
     if too_old(bot, &event) {
         return;

@@ -29,10 +29,11 @@ pub async fn ensure(client: &Client, matrix: &MatrixConfig) -> anyhow::Result<()
     encryption.wait_for_e2ee_initialization_tasks().await;
     let own = client.user_id().context("logged in without a user id")?.to_owned();
     if !own_device_cross_signed(client).await? {
+        // The keys query just made brought the account's identity, if it has one.
         let identity = encryption
-            .request_user_identity(&own)
+            .get_user_identity(&own)
             .await
-            .context("asking the homeserver for the account's cross-signing identity")?;
+            .context("reading the account's cross-signing identity")?;
         if identity.is_some() {
             let Some((key, from)) = recovery_key(matrix)? else {
                 bail!(

@@ -69,6 +69,20 @@ impl Listener<'_> {
     }
 }
 
+impl Heard<'_> {
+    /// The command heard, or what was wrong with it: `None` when there is nothing to
+    /// answer. An unknown command is answered only when the bot was called or it is a
+    /// typo of one of its own; otherwise it is another bot's, or shouting ("!!!").
+    pub fn command(&self) -> Option<Result<super::Command, super::UsageError>> {
+        match super::Command::read(self.text) {
+            Ok(None) => None,
+            Ok(Some(command)) => Some(Ok(command)),
+            Err(super::UsageError::Unknown { closest: None, .. }) if !self.called => None,
+            Err(err) => Some(Err(err)),
+        }
+    }
+}
+
 /// The body of a reply without the quote of what it answers: the leading `> ` lines and
 /// the blank line after them (the legacy reply fallback). Only for events that are
 /// replies; a message that merely starts with a quote is left whole.
@@ -133,6 +147,22 @@ mod tests {
         let direct = Listener { direct: true, ..room() };
         assert_eq!(direct.hear("  next"), heard("next", true));
         assert_eq!(direct.hear("!next"), heard("next", true));
+    }
+
+    #[test]
+    fn an_unknown_command_is_answered_only_when_the_bot_was_called_or_it_is_a_typo() {
+        assert_eq!(room().hear("!ban @spammer").unwrap().command(), None);
+        assert_eq!(room().hear("!!! stream is down").unwrap().command(), None);
+        assert!(matches!(room().hear("!nxt").unwrap().command(), Some(Err(_))));
+        assert!(matches!(
+            room().hear("confbot: frobnicate").unwrap().command(),
+            Some(Err(_))
+        ));
+        assert_eq!(room().hear("!").unwrap().command(), None);
+        assert_eq!(
+            room().hear("!next").unwrap().command(),
+            Some(Ok(super::super::Command::Next(None)))
+        );
     }
 
     #[test]
