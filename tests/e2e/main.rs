@@ -10,7 +10,9 @@ mod attendees;
 mod operators;
 mod organizers;
 mod questions;
+mod rooms;
 mod trust;
+mod unreadable;
 
 use std::time::Duration;
 use support::{Bot, Peer};

@@ -142,6 +142,9 @@ pub enum Trust {
     /// cross-signed; it shares room keys only with devices their owner cross-signed
     /// (identity-based sharing) and reads messages only from such devices.
     CrossSignedOnly,
+    /// Shares room keys only with devices this user verified themselves: the bot, never
+    /// verified by them, cannot read what they send.
+    VerifiedOnly,
 }
 
 impl Peer {
@@ -170,6 +173,9 @@ impl Peer {
                 .with_decryption_settings(DecryptionSettings {
                     sender_device_trust_requirement: TrustRequirement::CrossSigned,
                 });
+        }
+        if trust == Trust::VerifiedOnly {
+            builder = builder.with_room_key_recipient_strategy(CollectStrategy::OnlyTrustedDevices);
         }
         let client = builder.build().await.unwrap();
         client

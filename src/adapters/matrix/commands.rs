@@ -56,7 +56,7 @@ pub(super) fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEv
             .mentions
             .as_ref()
             .is_some_and(|m| m.user_ids.contains(&bot.own_user)),
-        direct: room.direct_targets_length() > 0,
+        direct: room.direct_targets_length() > 0 && !is_configured(bot, &room),
     };
     let Some(command) = listener.hear(body).and_then(|heard| heard.command()) else {
         return;
@@ -345,7 +345,7 @@ pub(super) async fn decide_one(matrix: &Matrix, incoming: &Incoming) -> Option<a
         Ok(Some(member)) => member.display_name().unwrap_or(sender.localpart()).to_string(),
         _ => sender.localpart().to_string(),
     };
-    remember_direct_room(bot, &incoming.room, sender).await;
+    remember_direct_room(matrix, &incoming.room, sender).await;
     let from = Sender {
         user: sender.as_str(),
         name: &name,

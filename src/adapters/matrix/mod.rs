@@ -13,6 +13,7 @@ use crate::command::{Command, Role, UsageError};
 use crate::config::Config;
 use crate::flood::{Admit, Flood, Turns};
 use crate::infra::clock::Clock;
+use crate::infra::metrics::Removal;
 use crate::infra::source::Refresher;
 use crate::infra::state::{StateDir, StoreKind};
 use crate::infra::store::Store;
@@ -21,13 +22,15 @@ use matrix_sdk::config::{RequestConfig, SyncSettings};
 use matrix_sdk::encryption::VerificationState;
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::room::MessagesOptions;
-use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::filter::{
+    Filter as EventFilter, FilterDefinition, LazyLoadOptions, RoomEventFilter,
+};
 use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::receipt::ReceiptThread;
-use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
+use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
 };
@@ -45,14 +48,29 @@ use tracing::{debug, info, warn};
 
 mod commands;
 mod rooms;
+mod undecryptable;
 use commands::*;
 use rooms::*;
+use undecryptable::*;
 
 /// How long one sync request waits for news; the homeserver answers at once when there is some.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 /// Backoff after a failed sync: doubles from the first value to the last.
 const BACKOFF_START: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// A sync that returns nothing sooner than this after it was sent did not long-poll...
+const EMPTY_SYNC_TOO_FAST: Duration = Duration::from_millis(100);
+/// ...and the next one waits this long.
+const EMPTY_SYNC_PAUSE: Duration = Duration::from_secs(1);
+
+/// Whether a sync brought nothing at all.
+fn is_empty(response: &matrix_sdk::sync::SyncResponse) -> bool {
+    response.rooms.is_empty()
+        && response.to_device.is_empty()
+        && response.account_data.is_empty()
+        && response.presence.is_empty()
+}
 
 /// What the event handlers share.
 #[derive(Clone)]
@@ -67,6 +85,10 @@ struct Matrix {
     flood: Option<Arc<std::sync::Mutex<Flood>>>,
     /// The roles found from power levels, so that a moderator is never held to the rate.
     roles: Arc<std::sync::Mutex<HashMap<OwnedUserId, Role>>>,
+    /// Messages the bot could not decrypt yet.
+    unreadable: Arc<std::sync::Mutex<Unreadable>>,
+    /// Keys of events handled once per run, though a sync may deliver them twice.
+    seen: Arc<std::sync::Mutex<HashSet<String>>>,
 }
 
 /// Commands waiting to be answered, at most: a flood beyond this is dropped, not queued.
@@ -120,9 +142,14 @@ pub async fn run(
         );
     }
 
-    let settings = SyncSettings::default()
-        .filter(Filter::FilterDefinition(sync_filter()))
-        .timeout(SYNC_TIMEOUT);
+    let filter = match client.get_or_upload_filter(SYNC_FILTER_NAME, sync_filter()).await {
+        Ok(id) => Filter::FilterId(id),
+        Err(err) => {
+            warn!(error = %err, "could not upload the sync filter; sending it with every sync");
+            Filter::FilterDefinition(sync_filter())
+        }
+    };
+    let settings = SyncSettings::default().filter(filter).timeout(SYNC_TIMEOUT);
     if first_start {
         // Skip the backlog: commands sent before the bot ever ran are not for it.
         info!("first start: skipping the rooms' history");
@@ -226,13 +253,18 @@ async fn serve(
         own_user: login.own_user,
         names: Arc::new(names),
         commands,
+        seen: Arc::default(),
+        unreadable: Arc::default(),
     };
     client.add_event_handler_context(matrix.clone());
     client.add_event_handler(on_invite);
     client.add_event_handler(on_message);
     client.add_event_handler(on_reaction);
     client.add_event_handler(on_tombstone);
+    client.add_event_handler(on_membership);
+    client.add_event_handler(on_encrypted);
     join_configured_rooms(client, &bot.config, &out).await;
+    forget_wrong_direct_rooms(client, &matrix).await;
     answer_pending_invites(client, &matrix).await;
     if !login.first_start {
         catch_up_commands(client, &matrix).await;
@@ -270,10 +302,12 @@ async fn serve(
     };
     let answering = tokio::spawn(answer_commands(matrix.clone(), queue, stopping.clone()));
     let verification = tokio::spawn(follow_verification(client.clone(), bot.metrics.clone()));
+    let unreadable = tokio::spawn(retry_unreadable(client.clone(), matrix.clone(), stopping.clone()));
     let tasks = bot.spawn_tasks(out.clone(), login.first_start, stopping);
     let synced = sync_until(client, bot, settings, shutdown.clone()).await;
     forward.abort();
     verification.abort();
+    unreadable.abort();
     match synced {
         Ok(Ended::Shutdown) => {
             info!("shutting down: finishing the replies under way");
@@ -327,11 +361,21 @@ async fn sync_until(
     let mut timeout = Duration::ZERO;
     loop {
         let sync = client.sync_once(settings.clone().timeout(timeout));
+        let started = Instant::now();
         tokio::select! {
             _ = shutdown.changed() => return Ok(Ended::Shutdown),
             result = sync => match result {
-                Ok(_) => {
+                Ok(response) => {
                     bot.metrics.sync_ok(Instant::now());
+                    // A homeserver (or proxy) that answers a long poll at once with
+                    // nothing would have the bot spin: wait a moment before the next.
+                    if timeout > Duration::ZERO && started.elapsed() < EMPTY_SYNC_TOO_FAST && is_empty(&response) {
+                        debug!("an empty sync came back at once; waiting before the next");
+                        tokio::select! {
+                            _ = shutdown.changed() => return Ok(Ended::Shutdown),
+                            _ = tokio::time::sleep(EMPTY_SYNC_PAUSE) => {}
+                        }
+                    }
                     timeout = SYNC_TIMEOUT;
                     if failing {
                         info!("the homeserver is back; syncing again");
@@ -363,9 +407,24 @@ async fn sync_until(
     }
 }
 
+/// The name the sync filter is kept under in the client's store: a new definition needs
+/// a new name, or the stored id of the old one is used.
+const SYNC_FILTER_NAME: &str = "confbot-sync-2";
+
+/// What the bot syncs: room timelines and state with members loaded lazily (a room's
+/// thousands of members are not sent with every join), account data (for `m.direct`),
+/// to-device messages (room keys); no presence, typing or read receipts, which it never
+/// reads.
 fn sync_filter() -> FilterDefinition {
     let mut filter = FilterDefinition::default();
     // Enough that a burst of commands in one room between two syncs is never cut short.
     filter.room.timeline.limit = Some(UInt::from(500u32));
+    let lazy = LazyLoadOptions::Enabled {
+        include_redundant_members: false,
+    };
+    filter.room.state.lazy_load_options = lazy;
+    filter.room.timeline.lazy_load_options = lazy;
+    filter.room.ephemeral = RoomEventFilter::ignore_all();
+    filter.presence = EventFilter::ignore_all();
     filter
 }

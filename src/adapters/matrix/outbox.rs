@@ -201,6 +201,23 @@ impl MatrixOutbox {
         (next.room_id() != old.room_id()).then_some(next)
     }
 
+    /// Whether `id` is a room the config names, as resolved so far.
+    pub(super) fn serves(&self, id: &RoomId) -> bool {
+        !self.names_of(id).is_empty()
+    }
+
+    /// The names in the config that stand for the room `id`, as resolved so far.
+    pub(super) fn names_of(&self, id: &RoomId) -> Vec<String> {
+        let resolved = self.resolved.lock().unwrap_or_else(|p| p.into_inner());
+        let mut names: Vec<String> = resolved
+            .iter()
+            .filter(|(_, known)| known.as_str() == id.as_str())
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
     /// The joined room `name` stands for, if it can be told now.
     pub(super) async fn joined(&self, name: &str) -> Option<Room> {
         self.room(name).await.ok()
@@ -213,15 +230,21 @@ impl MatrixOutbox {
         if let Ok(Some(known)) = self.store.direct_room(user) {
             if let Some(room) = RoomId::parse(&known).ok().and_then(|id| self.client.get_room(&id)) {
                 let still_there = matches!(
-                    room.get_member_no_sync(&user_id).await,
+                    room.get_member(&user_id).await,
                     Ok(Some(member)) if matches!(member.membership(), MembershipState::Join | MembershipState::Invite)
                 );
-                if room.state() == RoomState::Joined && still_there {
+                let direct = room.is_direct().await.unwrap_or(false) && !self.serves(room.room_id());
+                if room.state() == RoomState::Joined && still_there && direct {
                     return Ok(room);
                 }
             }
         }
-        let room = match self.client.get_dm_room(&user_id) {
+        // A room the config names is never a direct room, even if marked so.
+        let room = match self
+            .client
+            .get_dm_room(&user_id)
+            .filter(|room| !self.serves(room.room_id()))
+        {
             Some(room) => room,
             None => self
                 .client

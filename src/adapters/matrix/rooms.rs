@@ -98,9 +98,12 @@ pub(super) async fn answer_invite(bot: &Matrix, room: Room, inviter: &UserId) {
     });
 }
 
-/// Remembers a room the bot shares with only `user`, for their direct messages.
-pub(super) async fn remember_direct_room(bot: &Bot, room: &Room, user: &UserId) {
-    if room.joined_members_count() != 2 || place_of(&bot.config, room).is_some() {
+/// Remembers the direct room the bot shares with only `user`, for their direct messages:
+/// a room marked direct (`m.direct`) for them, never one the config names, however few
+/// its members.
+pub(super) async fn remember_direct_room(matrix: &Matrix, room: &Room, user: &UserId) {
+    let bot = &matrix.bot;
+    if !is_direct_with(matrix, room, user).await {
         return;
     }
     if let Ok(Some(known)) = bot.store.direct_room(user.as_str()) {
@@ -111,6 +114,119 @@ pub(super) async fn remember_direct_room(bot: &Bot, room: &Room, user: &UserId) 
     if let Err(err) = bot.store.set_direct_room(user.as_str(), room.room_id().as_str()) {
         warn!(error = %err, "remembering a direct room");
     }
+}
+
+/// Whether `room` is the bot's direct room with `user`: marked direct for them, with no
+/// one else in it, and not a room the config names.
+pub(super) async fn is_direct_with(matrix: &Matrix, room: &Room, user: &UserId) -> bool {
+    room.is_direct().await.unwrap_or(false)
+        && room
+            .direct_targets()
+            .iter()
+            .any(|target| target.as_str() == user.as_str())
+        && room.joined_members_count() <= 2
+        && !is_configured(matrix, room)
+}
+
+/// Drops remembered direct rooms that are not direct rooms (a moderators room with two
+/// members, remembered by an older version) or that the bot has left: a personal reminder
+/// must never go to a shared room.
+pub(super) async fn forget_wrong_direct_rooms(client: &Client, matrix: &Matrix) {
+    let store = &matrix.bot.store;
+    let remembered = match store.direct_rooms() {
+        Ok(remembered) => remembered,
+        Err(err) => {
+            warn!(error = %err, "reading the remembered direct rooms");
+            return;
+        }
+    };
+    let mut dropped = 0;
+    for (user, room_id) in remembered {
+        let room = matrix_sdk::ruma::RoomId::parse(&room_id)
+            .ok()
+            .and_then(|id| client.get_room(&id))
+            .filter(|room| room.state() == RoomState::Joined);
+        let right = match (room, UserId::parse(&user)) {
+            (Some(room), Ok(user)) => is_direct_with(matrix, &room, &user).await,
+            _ => false,
+        };
+        if !right {
+            match store.forget_direct_room(&user) {
+                Ok(()) => dropped += 1,
+                Err(err) => warn!(error = %err, "forgetting a direct room"),
+            }
+        }
+    }
+    if dropped > 0 {
+        info!(
+            dropped,
+            "forgot remembered direct rooms that are not (or no longer) direct rooms"
+        );
+    }
+}
+
+/// Whether `room` is one the config names: by its id or an alias, or as joined at start.
+pub(super) fn is_configured(matrix: &Matrix, room: &Room) -> bool {
+    let id = room.room_id().as_str();
+    let alias = room.canonical_alias();
+    let alt = room.alt_aliases();
+    matrix.out.serves(room.room_id())
+        || configured_rooms(&matrix.bot.config).iter().any(|name| {
+            *name == id
+                || alias.as_ref().is_some_and(|a| a.as_str() == *name)
+                || alt.iter().any(|a| a.as_str() == *name)
+        })
+}
+
+/// How much of a kick's or ban's reason the moderators are shown, in characters.
+const REASON_SHOWN: usize = 200;
+
+/// The bot was kicked from or banned in a room: in a room the config names, the
+/// moderators room is told once (unless it is that room) and the metric counts it.
+pub(super) async fn on_membership(event: OriginalSyncRoomMemberEvent, room: Room, Ctx(matrix): Ctx<Matrix>) {
+    if event.state_key != matrix.own_user || event.sender == matrix.own_user {
+        return;
+    }
+    let how = match event.content.membership {
+        MembershipState::Ban => Removal::Banned,
+        MembershipState::Leave => Removal::Kicked,
+        _ => return,
+    };
+    if !is_configured(&matrix, &room) {
+        info!(room = %room.room_id(), by = %event.sender, ?how, "removed from a room the config does not name");
+        return;
+    }
+    let key = format!("removed:{}", event.event_id);
+    if !matrix
+        .seen
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key.clone())
+    {
+        return; // delivered again (in the state and the timeline of a sync)
+    }
+    let names = matrix.out.names_of(room.room_id());
+    let shown = names.first().cloned().unwrap_or_else(|| room.room_id().to_string());
+    warn!(room = %shown, by = %event.sender, ?how, "the bot was put out of a room the config names: it cannot post there");
+    matrix.bot.metrics.removed(how);
+    let Some(moderators) = matrix.bot.config.rooms.moderators.clone() else {
+        return;
+    };
+    if names.contains(&moderators) || moderators == room.room_id().as_str() {
+        return; // nowhere to tell: the log says it
+    }
+    let (done, undo) = match how {
+        Removal::Banned => ("banned me from", "Unban me and invite me back"),
+        Removal::Kicked => ("removed me from", "Invite me back"),
+    };
+    let mut message = crate::present::message::Message::new();
+    message.text(&format!("{} {done} {shown}", event.sender));
+    if let Some(reason) = event.content.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+        let reason: String = reason.chars().take(REASON_SHOWN).collect();
+        message.text(&format!(" (reason: {})", crate::present::message::isolate(&reason)));
+    }
+    message.text(&format!(": I can no longer post there. {undo} to carry on."));
+    matrix.bot.post_once(&matrix.out, &moderators, message, &key);
 }
 
 /// The user's role: organizer if listed in `[access] organizers` or with at least
@@ -130,9 +246,10 @@ pub(super) async fn role_of(matrix: &Matrix, user: &UserId) -> Role {
         return listed;
     };
     // A power level counts only for a member of the moderators room: one left over from
-    // someone who left, or set for a user never there, makes no moderator.
+    // someone who left, or set for a user never there, makes no moderator. The sync
+    // loads members lazily: this asks the homeserver for the room's members once.
     let member = matches!(
-        room.get_member_no_sync(user).await,
+        room.get_member(user).await,
         Ok(Some(member)) if *member.membership() == MembershipState::Join
     );
     if !member {

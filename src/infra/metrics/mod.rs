@@ -6,13 +6,10 @@
 //! Only [`http::serve`] reads the clock, once per request: [`Metrics`] takes the instants
 //! it records and the `now` it is asked about, so every rule is testable with fixed instants.
 
+mod exposition;
 pub mod http;
 
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{prometheus_text, DescriptorEncoder, EncodeLabelSet, EncodeMetric as _, NoLabelSet};
-use prometheus_client::metrics::counter::ConstCounter;
-use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::metrics::MetricType;
+use prometheus_client::encoding::prometheus_text;
 use prometheus_client::registry::Registry;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -83,6 +80,67 @@ struct State {
     store_failing: Option<String>,
     /// Whether the bot's device is cross-signed by its account; unknown until checked.
     cross_signed: Option<bool>,
+    /// Indexed by [`Undecryptable::index`].
+    undecryptable: [u64; Undecryptable::ALL.len()],
+    /// Indexed by [`Removal::index`].
+    removals: [u64; Removal::ALL.len()],
+}
+
+/// What became of a message the bot could not decrypt when it arrived: it is `Kept` for
+/// a retry, then `Decrypted` once its key came, or its sender `Notified`, or `Dropped`
+/// (too old, too many kept, or its sender told recently).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undecryptable {
+    Kept,
+    Decrypted,
+    Notified,
+    Dropped,
+}
+
+impl Undecryptable {
+    pub const ALL: [Undecryptable; 4] = [
+        Undecryptable::Kept,
+        Undecryptable::Decrypted,
+        Undecryptable::Notified,
+        Undecryptable::Dropped,
+    ];
+
+    /// The value of the `outcome` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Undecryptable::Kept => "kept",
+            Undecryptable::Decrypted => "decrypted",
+            Undecryptable::Notified => "notified",
+            Undecryptable::Dropped => "dropped",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How the bot was put out of a room the config names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Kicked,
+    Banned,
+}
+
+impl Removal {
+    pub const ALL: [Removal; 2] = [Removal::Kicked, Removal::Banned];
+
+    /// The value of the `how` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Removal::Kicked => "kicked",
+            Removal::Banned => "banned",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 #[derive(Debug)]
@@ -240,6 +298,16 @@ impl Metrics {
         self.state().cross_signed = Some(signed);
     }
 
+    /// What became of a message the bot could not decrypt (see [`Undecryptable`]).
+    pub fn undecryptable(&self, outcome: Undecryptable) {
+        self.state().undecryptable[outcome.index()] += 1;
+    }
+
+    /// The bot was kicked from or banned in a room the config names.
+    pub fn removed(&self, how: Removal) {
+        self.state().removals[how.index()] += 1;
+    }
+
     /// Whether the bot's device is cross-signed, once known.
     pub fn cross_signed(&self) -> Option<bool> {
         self.state().cross_signed
@@ -272,161 +340,7 @@ impl Metrics {
     }
 }
 
-/// The counters as they stood at one scrape, in the order they are exposed.
-#[derive(Debug)]
-struct Snapshot {
-    commands: BTreeMap<String, u64>,
-    /// `(upper bound, observations in this bucket and no lower one)`, then the count and
-    /// the sum in seconds.
-    latency: (Vec<(f64, u64)>, u64, f64),
-    replies: [(&'static str, u64); 2],
-    limited: [(&'static str, u64); 2],
-    /// `(kind, outcome, count)`, sorted.
-    posts: Vec<(&'static str, &'static str, u64)>,
-    questions: Vec<(String, u64)>,
-    sync_errors: u64,
-    last_sync_age: Option<f64>,
-    cross_signed: Option<bool>,
-    up: bool,
-}
-
-impl Collector for Snapshot {
-    fn encode(&self, mut out: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        // Counters are named without `_total`: the encoder adds it.
-        counter_family(
-            &mut out,
-            "confbot_commands",
-            "Chat commands handled, by command.",
-            self.commands
-                .iter()
-                .map(|(name, count)| ([("command", name.as_str())], *count)),
-        )?;
-
-        let (buckets, count, sum) = &self.latency;
-        out.encode_descriptor(
-            "confbot_command_latency_seconds",
-            "Time from receiving a command to having its reply ready.",
-            None,
-            MetricType::Histogram,
-        )?
-        .encode_histogram::<NoLabelSet>(*sum, *count, buckets, None)?;
-
-        counter_family(
-            &mut out,
-            "confbot_replies",
-            "Replies to commands, by whether the homeserver took them.",
-            self.replies.map(|(result, count)| ([("result", result)], count)),
-        )?;
-        counter_family(
-            &mut out,
-            "confbot_commands_limited",
-            "Commands over [commands] per_user or a full queue: the sender told to slow down, or the command dropped.",
-            self.limited.map(|(action, count)| ([("action", action)], count)),
-        )?;
-        counter_family(
-            &mut out,
-            "confbot_posts",
-            "Reminders and announcements by kind: due, then sent, late, skipped or failed.",
-            self.posts
-                .iter()
-                .map(|&(kind, outcome, count)| ([("kind", kind), ("outcome", outcome)], count)),
-        )?;
-
-        let mut family = out.encode_descriptor(
-            "confbot_questions",
-            "Attendees' questions, by status.",
-            None,
-            MetricType::Gauge,
-        )?;
-        for (status, count) in &self.questions {
-            let count = i64::try_from(*count).unwrap_or(i64::MAX);
-            ConstGauge::new(count).encode(family.encode_family(&[("status", status.as_str())])?)?;
-        }
-
-        let family = out.encode_descriptor(
-            "confbot_sync_errors",
-            "Failed syncs with the homeserver.",
-            None,
-            MetricType::Counter,
-        )?;
-        ConstCounter::new(self.sync_errors).encode(family)?;
-
-        let family = out.encode_descriptor(
-            "confbot_last_sync_age_seconds",
-            "Seconds since the last successful sync; absent before the first.",
-            None,
-            MetricType::Gauge,
-        )?;
-        if let Some(age) = self.last_sync_age {
-            ConstGauge::new(age).encode(family)?;
-        }
-
-        let family = out.encode_descriptor(
-            "confbot_device_cross_signed",
-            "1 when the bot's device is cross-signed by its account (clients that exclude unverified devices talk to it), else 0; absent before it is checked.",
-            None,
-            MetricType::Gauge,
-        )?;
-        if let Some(signed) = self.cross_signed {
-            ConstGauge::new(i64::from(signed)).encode(family)?;
-        }
-
-        let family = out.encode_descriptor(
-            "confbot_up",
-            "1 when the bot is healthy (as /healthz says), else 0.",
-            None,
-            MetricType::Gauge,
-        )?;
-        ConstGauge::new(i64::from(self.up)).encode(family)
-    }
-}
-
-/// Writes the counter family `name`, one series for each label set in `series`, in its order.
-fn counter_family<L: EncodeLabelSet>(
-    out: &mut DescriptorEncoder,
-    name: &str,
-    help: &str,
-    series: impl IntoIterator<Item = (L, u64)>,
-) -> Result<(), std::fmt::Error> {
-    let mut family = out.encode_descriptor(name, help, None, MetricType::Counter)?;
-    for (labels, count) in series {
-        ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
-    }
-    Ok(())
-}
-
 impl State {
-    fn snapshot(&self, now: Instant, questions_by_status: &[(String, u64)]) -> Snapshot {
-        let mut posts = Vec::new();
-        for kind in PostKind::ALL {
-            for outcome in PostOutcome::ALL {
-                posts.push((
-                    kind.as_str(),
-                    outcome.as_str(),
-                    self.posts[kind.index()][outcome.index()],
-                ));
-            }
-        }
-        posts.sort_unstable();
-        let mut questions = questions_by_status.to_vec();
-        questions.sort_unstable();
-        let buckets = LATENCY_BUCKETS.iter().copied().zip(self.latency.buckets).collect();
-        Snapshot {
-            commands: self.commands.clone(),
-            latency: (buckets, self.latency.count, self.latency.sum.as_secs_f64()),
-            replies: [("failed", self.replies_failed), ("sent", self.replies_sent)],
-            limited: [("dropped", self.limited_dropped), ("slow_down", self.limited_slow_down)],
-            posts,
-            questions,
-            sync_errors: self.sync_errors,
-            last_sync_age: self
-                .last_sync
-                .map(|last| now.saturating_duration_since(last).as_secs_f64()),
-            cross_signed: self.cross_signed,
-            up: self.health(now) == Health::Ok,
-        }
-    }
-
     fn health(&self, now: Instant) -> Health {
         if let Some(reason) = &self.store_failing {
             return Health::Unhealthy(format!(
@@ -575,6 +489,8 @@ mod tests {
                 "# TYPE confbot_sync_errors_total counter",
                 "# TYPE confbot_last_sync_age_seconds gauge",
                 "# TYPE confbot_device_cross_signed gauge",
+                "# TYPE confbot_undecryptable_total counter",
+                "# TYPE confbot_removed_from_rooms_total counter",
                 "# TYPE confbot_up gauge",
             ]
         );
@@ -681,5 +597,21 @@ mod tests {
         );
         has_line(&metrics.render(start, &[]), "confbot_device_cross_signed 0");
         has_line(&metrics.render(start, &[]), "confbot_up 0");
+    }
+
+    #[test]
+    fn undecryptable_messages_and_removals_count_by_outcome_zero_or_not() {
+        let metrics = Metrics::new();
+        metrics.undecryptable(Undecryptable::Kept);
+        metrics.undecryptable(Undecryptable::Kept);
+        metrics.undecryptable(Undecryptable::Notified);
+        metrics.removed(Removal::Banned);
+        let text = metrics.render(Instant::now(), &[]);
+        has_line(&text, "confbot_undecryptable_total{outcome=\"kept\"} 2");
+        has_line(&text, "confbot_undecryptable_total{outcome=\"notified\"} 1");
+        has_line(&text, "confbot_undecryptable_total{outcome=\"decrypted\"} 0");
+        has_line(&text, "confbot_undecryptable_total{outcome=\"dropped\"} 0");
+        has_line(&text, "confbot_removed_from_rooms_total{how=\"banned\"} 1");
+        has_line(&text, "confbot_removed_from_rooms_total{how=\"kicked\"} 0");
     }
 }

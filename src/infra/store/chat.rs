@@ -128,6 +128,21 @@ impl Store {
         Ok(())
     }
 
+    /// Every remembered direct room, as `(user, room id)`.
+    pub fn direct_rooms(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let connection = self.connection();
+        let mut statement = connection.prepare("SELECT user, room_id FROM direct_rooms ORDER BY user")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Forgets the direct room remembered for this user.
+    pub fn forget_direct_room(&self, user: &str) -> anyhow::Result<()> {
+        self.connection()
+            .execute("DELETE FROM direct_rooms WHERE user = ?1", params![user])?;
+        Ok(())
+    }
+
     /// The room the bot shares with only this attendee, if it knows one.
     pub fn direct_room(&self, user: &str) -> anyhow::Result<Option<String>> {
         Ok(self
@@ -288,5 +303,15 @@ mod tests {
         assert_eq!(store.zone("@bob:h").unwrap(), None);
         assert_eq!(store.direct_room("@ann:h").unwrap().as_deref(), Some("!dm:h"));
         assert_eq!(store.direct_room("@bob:h").unwrap(), None);
+        store.set_direct_room("@bob:h", "!other:h").unwrap();
+        assert_eq!(
+            store.direct_rooms().unwrap(),
+            [
+                ("@ann:h".to_string(), "!dm:h".to_string()),
+                ("@bob:h".to_string(), "!other:h".to_string())
+            ]
+        );
+        store.forget_direct_room("@ann:h").unwrap();
+        assert_eq!(store.direct_room("@ann:h").unwrap(), None);
     }
 }

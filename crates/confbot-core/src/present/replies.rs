@@ -94,6 +94,17 @@ pub fn zone_changed(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
     }
 }
 
+/// To the sender of a message the bot could not decrypt, even after waiting for its key:
+/// what happened and what to do.
+pub fn undecryptable() -> Message {
+    Message::plain(
+        "I could not decrypt this message: its key never reached my device, so if it was a \
+         command for me, I have not seen it. Please send it again. If this keeps happening, \
+         your client is not sharing keys with my device: check that your own session is \
+         verified, or send the command in a new direct message to me.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
