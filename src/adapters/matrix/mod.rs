@@ -44,6 +44,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
 mod commands;
+mod redactions;
 mod rooms;
 use commands::*;
 use rooms::*;
@@ -231,6 +232,7 @@ async fn serve(
     client.add_event_handler(on_invite);
     client.add_event_handler(on_message);
     client.add_event_handler(on_reaction);
+    client.add_event_handler(redactions::on_redaction);
     client.add_event_handler(on_tombstone);
     join_configured_rooms(client, &bot.config, &out).await;
     answer_pending_invites(client, &matrix).await;
