@@ -293,8 +293,8 @@ fn store_with_questions(dir: &Path) -> std::path::PathBuf {
         "What is Peridot?",
         "2023-02-03T14:45",
     );
-    store.add_vote(q1, "@bob:example.org").unwrap();
-    store.add_vote(q1, "@carol:example.org").unwrap();
+    store.add_vote(q1, "@bob:example.org", "$bob-vote").unwrap();
+    store.add_vote(q1, "@carol:example.org", "$carol-vote").unwrap();
     store.set_status(q1, &Status::Pending, &Status::Approved).unwrap();
     store
         .set_status(

@@ -50,6 +50,7 @@ fn stored(new: NewQuestion, status: Status) -> Question {
         receipt_event: None,
         relay_event: None,
         speakers_event: Some("$speakers".into()),
+        triage: None,
     }
 }
 

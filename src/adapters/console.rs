@@ -116,6 +116,20 @@ impl Outbox for Terminal {
         self.print(&format!("confbot in {room}"), &format!("(took back {event}: {reason})"));
         Ok(())
     }
+
+    async fn edit(
+        &self,
+        room: &str,
+        event: &str,
+        message: &Message,
+        _notice: bool,
+        key: &str,
+    ) -> Result<(), SendError> {
+        if self.first_time(key) {
+            self.print(&format!("confbot in {room}, editing {event}"), message.body());
+        }
+        Ok(())
+    }
 }
 
 /// Runs the console on `bot` over standard input until it ends (then until `until`).

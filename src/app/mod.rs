@@ -7,6 +7,7 @@
 mod commands;
 pub mod delivery;
 pub mod posting;
+pub mod redactions;
 pub mod relay;
 #[cfg(test)]
 mod testing;
@@ -51,6 +52,17 @@ pub trait Outbox: Clone + Send + Sync + 'static {
 
     /// Takes back an event the bot posted in `room`.
     fn withdraw(&self, room: &str, event: &str, reason: &str) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Replaces the content of `event`, which the bot posted in `room`, with `message`
+    /// (Matrix: an `m.replace` with `m.new_content`, pinging nobody); `key` as for `post`.
+    fn edit(
+        &self,
+        room: &str,
+        event: &str,
+        message: &Message,
+        notice: bool,
+        key: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use crate::infra::store::Outcome;
 use crate::present::message::Message;
 use crate::questions::{
     self, Action, NewQuestion, Question, QuestionCommand, QuestionEvent, ReactionMeaning, Status, TransitionRefusal,
-    VoteRefusal,
+    Triage, VoteRefusal,
 };
 use crate::refusal::Refusal;
 use chrono::TimeDelta;
@@ -86,12 +86,12 @@ async fn decide(
                 receipt_of: Some(number),
             }
         }
-        QuestionCommand::Upvote(number) => match vote(bot, *number, sender)? {
+        QuestionCommand::Upvote(number) => match vote(bot, *number, sender, from.event)? {
             Ok(message) => Reply::plain(message),
             Err(refusal) => return Ok(Err(refusal.into())),
         },
         QuestionCommand::Moderate(number, action) => {
-            match moderate(bot, out, *number, action.clone(), from.event).await? {
+            match moderate(bot, out, *number, action.clone(), from.event, sender).await? {
                 Ok(message) => Reply::plain(message),
                 Err(refusal) => return Ok(Err(refusal.into())),
             }
@@ -110,15 +110,16 @@ async fn decide(
     }))
 }
 
-/// One vote by `voter` for question `number`; the reply says how it stands.
-fn vote(bot: &Bot, number: u64, voter: &str) -> anyhow::Result<Result<Message, VoteRefusal>> {
+/// One vote by `voter` for question `number`, cast by `event` (redacting it takes the vote
+/// back); the reply says how it stands.
+fn vote(bot: &Bot, number: u64, voter: &str, event: &str) -> anyhow::Result<Result<Message, VoteRefusal>> {
     let Some(question) = bot.store.question(number, bot.zone())? else {
         return Ok(Err(VoteRefusal::NoSuchQuestion { number }));
     };
     if let Err(refusal) = questions::vote(&question, voter) {
         return Ok(Err(refusal));
     }
-    if !bot.store.add_vote(number, voter)? {
+    if !bot.store.add_vote(number, voter, event)? {
         return Ok(Err(VoteRefusal::AlreadyVoted { number }));
     }
     bot.questions_changed.notify_one();
@@ -127,14 +128,17 @@ fn vote(bot: &Bot, number: u64, voter: &str) -> anyhow::Result<Result<Message, V
 
 /// A moderator's action on question `number`: the new status is stored only if nobody
 /// changed it meanwhile (two moderators reacting at once relay it once); the speakers
-/// post of a rejected question is withdrawn; the asker is told if `notify_asker` is on.
-/// `event` is the command or reaction: the change is stored with it, once.
+/// post of a rejected question is withdrawn; the relay post is edited to show its status
+/// line; the asker is told if `notify_asker` is on. `event` is the command or reaction of
+/// moderator `by`: the change is stored with it, once, and redacting it reverts the change
+/// while nothing changed since.
 async fn moderate(
     bot: &Bot,
     out: &impl Outbox,
     number: u64,
     action: Action,
     event: &str,
+    by: &str,
 ) -> anyhow::Result<Result<Message, TransitionRefusal>> {
     let loaded = bot.loaded();
     let schedule = &loaded.schedule;
@@ -146,8 +150,14 @@ async fn moderate(
             Ok(transition) => transition,
             Err(refusal) => return Ok(Err(refusal)),
         };
+        let triage = Triage {
+            event: event.to_string(),
+            by: by.to_string(),
+            at: bot.clock.now(),
+            before: transition.from.clone(),
+        };
         let changed = bot.store.act(event, |acts| {
-            if acts.set_status(number, &transition.from, &transition.to)? {
+            if acts.moderate(number, &transition.from, &transition.to, &triage)? {
                 Ok(())
             } else {
                 Err(ChangedMeanwhile.into()) // undone with the record of the event
@@ -161,12 +171,13 @@ async fn moderate(
         }
         info!(question = number, status = transition.to.as_str(), "question moderated");
         if let Some(withdrawn) = &transition.withdraw {
-            withdraw(bot, out, withdrawn).await;
+            withdraw(bot, out, withdrawn, "the question was rejected").await;
             bot.store.set_speakers_event(number, None)?;
         }
         if transition.to == Status::Approved {
             bot.questions_changed.notify_one();
         }
+        show_status(bot, out, number).await;
         if bot.config.questions.notify_asker {
             // Approved, rejected, approved again: the asker hears of each.
             let key = format!(
@@ -188,15 +199,44 @@ async fn moderate(
 /// Another moderator changed the question between the decision and the change.
 #[derive(Debug, thiserror::Error)]
 #[error("the question changed meanwhile")]
-struct ChangedMeanwhile;
+pub(super) struct ChangedMeanwhile;
 
 /// Takes a question's post back from the speakers room.
-async fn withdraw(bot: &Bot, out: &impl Outbox, event: &str) {
+pub(super) async fn withdraw(bot: &Bot, out: &impl Outbox, event: &str, reason: &str) {
     let Some(speakers) = &bot.config.rooms.speakers else {
         return;
     };
-    if let Err(err) = out.withdraw(speakers, event, "the question was rejected").await {
+    if let Err(err) = out.withdraw(speakers, event, reason).await {
         warn!(error = %err, "could not withdraw a question from the speakers room");
+    }
+}
+
+/// Edits question `number`'s post in the moderators room to show it as it stands now
+/// (its status line, its text): one post per question, whatever is done to it.
+pub(super) async fn show_status(bot: &Bot, out: &impl Outbox, number: u64) {
+    let Some(moderators) = &bot.config.rooms.moderators else {
+        return;
+    };
+    let question = match bot.store.question(number, bot.zone()) {
+        Ok(Some(question)) => question,
+        Ok(None) => return,
+        Err(err) => {
+            warn!(question = number, error = %format!("{err:#}"), "reading a question to show its status");
+            return;
+        }
+    };
+    let Some(relay_event) = &question.relay_event else {
+        return; // the relay posts it as it is now
+    };
+    if question.status == Status::Withdrawn {
+        return;
+    }
+    let message = questions::relay(&bot.loaded().schedule, &question);
+    let moderations = bot.store.moderations(number).unwrap_or_default();
+    // A new key for each state the post shows: the same state twice is one edit.
+    let key = format!("question-relay-edit:{number}:{moderations}:{}", message.body());
+    if let Err(err) = out.edit(moderators, relay_event, &message, true, &key).await {
+        warn!(question = number, error = %err, "could not edit a question's post in the moderators room");
     }
 }
 
@@ -213,7 +253,9 @@ pub fn reacted_to(bot: &Bot, event: &str) -> Option<(Question, QuestionEvent)> {
 }
 
 /// A reaction `key` by `user` (with `role`) on `question`'s event `on`: ✅ ❌ 💬 from a
-/// moderator on the relay, 👍 on the receipt. The acknowledgement to post, if any.
+/// moderator on the relay, 👍 on the receipt. Nothing is posted in answer: the relay post
+/// shows the new status (edited in place), and a reaction that changes nothing (a second
+/// ✅) leaves it as it is.
 #[allow(clippy::too_many_arguments)]
 pub async fn react(
     bot: &Bot,
@@ -224,26 +266,25 @@ pub async fn react(
     user: &str,
     role: Role,
     event: &str,
-) -> Option<Message> {
-    let meaning = questions::reaction(key, on, role)?;
-    let result = match meaning {
-        ReactionMeaning::Vote => vote(bot, question.number, user).map(|_| None),
-        ReactionMeaning::Moderate(action) => {
-            moderate(bot, out, question.number, action, event)
-                .await
-                .map(|done| match done {
-                    Ok(reply) => Some(reply),
-                    Err(refusal) => Some(crate::present::refusal::message(
-                        &bot.loaded().schedule,
-                        &refusal.into(),
-                    )),
-                })
-        }
+) {
+    let Some(meaning) = questions::reaction(key, on, role) else {
+        return;
     };
-    result.unwrap_or_else(|err| {
-        warn!(error = %format!("{err:#}"), "acting on a reaction");
-        None
-    })
+    let number = question.number;
+    let result = match meaning {
+        ReactionMeaning::Vote => vote(bot, number, user, event).map(|done| done.err().map(Refusal::from)),
+        ReactionMeaning::Moderate(action) => moderate(bot, out, number, action, event, user)
+            .await
+            .map(|done| done.err().map(Refusal::from)),
+    };
+    match result {
+        Ok(None) => {}
+        Ok(Some(refusal)) => {
+            let said = crate::present::refusal::text(&bot.loaded().schedule, &refusal);
+            info!(question = number, refusal = %said, "a reaction changed nothing");
+        }
+        Err(err) => warn!(error = %format!("{err:#}"), "acting on a reaction"),
+    }
 }
 
 /// Posts each stored question once to the moderators room (in number order, so each
@@ -308,6 +349,8 @@ async fn to_moderators(bot: &Bot, out: &impl Outbox) -> bool {
         if !post_question(out, &moderators, true, number, &message, &key, record).await {
             return false;
         }
+        // Withdrawn or moderated while it was on its way: the post follows.
+        super::redactions::after_relay(bot, out, number).await;
     }
     true
 }

@@ -4,7 +4,8 @@
 //! true)]`) lives through a rehearsed morning in milliseconds, and each instant it checks
 //! is the bot's own.
 
-use super::{Bot, Outbox, SendError, Tasks};
+use super::{Bot, Outbox, SendError, Sender, Tasks};
+use crate::command::{Command, Role};
 use crate::config::Config;
 use crate::infra::clock::Clock;
 use crate::infra::source::{Location, Source};
@@ -79,8 +80,25 @@ impl Outbox for Recording {
         self.take(user, message, key).await.map(|_| ())
     }
 
-    async fn withdraw(&self, _room: &str, _event: &str, _reason: &str) -> Result<(), SendError> {
-        Ok(())
+    /// Recorded as "(took back EVENT: REASON)" in `room`.
+    async fn withdraw(&self, room: &str, event: &str, reason: &str) -> Result<(), SendError> {
+        let key = format!("withdraw:{room}:{event}");
+        self.take(room, &Message::plain(&format!("(took back {event}: {reason})")), &key)
+            .await
+            .map(drop)
+    }
+
+    /// Recorded as "(edited EVENT) BODY" in `room`.
+    async fn edit(
+        &self,
+        room: &str,
+        event: &str,
+        message: &Message,
+        _notice: bool,
+        key: &str,
+    ) -> Result<(), SendError> {
+        let shown = Message::plain(&format!("(edited {event}) {}", message.body()));
+        self.take(room, &shown, key).await.map(drop)
     }
 }
 
@@ -135,4 +153,17 @@ pub fn start(bot: &Bot, rooms: &[(&str, Room)], first_start: bool) -> Running {
         _stop: stop,
         _tasks: tasks,
     }
+}
+
+/// Sends `text` as `user` (with `role`) in the Pagoda room, as event `event`; the reply.
+pub async fn say(bot: &Bot, out: &impl Outbox, user: &str, role: Role, event: &str, text: &str) -> String {
+    let from = Sender {
+        user,
+        name: "someone",
+        role,
+        place: Some("Pagoda room"),
+        event,
+    };
+    let command = Command::parse(text).unwrap().unwrap();
+    bot.answer(out, &from, &Ok(command)).await.message.body().to_string()
 }

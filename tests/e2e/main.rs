@@ -10,6 +10,7 @@ mod attendees;
 mod operators;
 mod organizers;
 mod questions;
+mod redactions;
 mod rooms;
 mod trust;
 mod unreadable;

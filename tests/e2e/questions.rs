@@ -4,14 +4,14 @@
 use super::*;
 
 /// A moderator's three rooms for the question flow, with the bot and the given people invited.
-struct QuestionRooms {
-    main: matrix_sdk::Room,
-    mods: matrix_sdk::Room,
-    speakers: matrix_sdk::Room,
-    tail: String,
+pub(super) struct QuestionRooms {
+    pub(super) main: matrix_sdk::Room,
+    pub(super) mods: matrix_sdk::Room,
+    pub(super) speakers: matrix_sdk::Room,
+    pub(super) tail: String,
 }
 
-async fn question_rooms(
+pub(super) async fn question_rooms(
     moderator: &Peer,
     bot: &matrix_sdk::ruma::UserId,
     attendees: &[&Peer],
@@ -54,7 +54,13 @@ async fn question_rooms(
     }
 }
 
-async fn react(peer: &Peer, room: &matrix_sdk::Room, event: &matrix_sdk::ruma::OwnedEventId, key: &str) {
+/// Reacts with `key` to `event`; the reaction's event id.
+pub(super) async fn react(
+    peer: &Peer,
+    room: &matrix_sdk::Room,
+    event: &matrix_sdk::ruma::OwnedEventId,
+    key: &str,
+) -> matrix_sdk::ruma::OwnedEventId {
     use matrix_sdk::ruma::events::reaction::ReactionEventContent;
     use matrix_sdk::ruma::events::relation::Annotation;
     let room = peer.client.get_room(room.room_id()).expect("in the room");
@@ -63,7 +69,9 @@ async fn react(peer: &Peer, room: &matrix_sdk::Room, event: &matrix_sdk::ruma::O
         key.to_string(),
     )))
     .await
-    .expect("reaction sent");
+    .expect("reaction sent")
+    .response
+    .event_id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,13 +187,21 @@ async fn e2e_a_question_travels_from_attendee_to_moderators_to_speakers() {
     );
     assert!(passed.body.contains(question), "{}", passed.body);
     assert_eq!(passed.mentions, Some((false, 0)));
-    let ack = tokio::time::timeout(
+    // The ✅ is acknowledged by an edit of the relay post, not by a new notice.
+    let edited = tokio::time::timeout(
         Duration::from_secs(25),
         moderator.reply_from(&rooms.mods, &bot.user, None),
     )
     .await
-    .unwrap_or_else(|_| panic!("no ack post in time:\n{}", bot.log()));
-    assert_eq!(ack.body, "Q1 approved and passed on to the speakers.");
+    .unwrap_or_else(|_| panic!("no edit of the relay post in time:\n{}", bot.log()));
+    assert!(edited.body.starts_with("* Q1 for "), "{}", edited.body);
+    let status = edited.body.lines().last().unwrap_or_default();
+    assert!(
+        status.starts_with(&format!("✅ passed on by {} at ", moderator.user)),
+        "{}",
+        edited.body
+    );
+    assert_eq!(edited.mentions, Some((false, 0)));
     let told = loop {
         let received = attendee.reply_from_anywhere(&bot.user).await;
         if received.room != rooms.main.room_id() {

@@ -4,6 +4,10 @@
 use super::*;
 
 pub(super) async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): Ctx<Matrix>) {
+    // An edit is never a new command, whatever its fallback body says.
+    if redactions::is_edit(&event) {
+        return redactions::on_edit(event, room, &bot).await;
+    }
     enqueue(&bot, room, event, true);
 }
 
@@ -149,6 +153,10 @@ pub(super) async fn catch_up_commands(client: &Client, matrix: &Matrix) {
             };
             let mut reached_old = false;
             for event in &page.chunk {
+                // A command taken back (redacted) is not answered; an edit is no command.
+                if redactions::was_redacted(event.raw()) {
+                    continue;
+                }
                 // A reply's relation is readable even where its text is not (encrypted
                 // with a key this device never had).
                 if let Ok(reply) = event.raw().deserialize_as_unchecked::<Reply>() {
@@ -172,7 +180,7 @@ pub(super) async fn catch_up_commands(client: &Client, matrix: &Matrix) {
             }
         }
         for event in events.into_iter().rev() {
-            if !replied.contains(&event.event_id) {
+            if !replied.contains(&event.event_id) && !redactions::is_edit(&event) {
                 enqueue(matrix, room.clone(), event, false);
             }
         }
@@ -417,7 +425,7 @@ pub(super) async fn send_reply(matrix: &Matrix, incoming: Incoming, reply: app::
 }
 
 /// ✅ ❌ 💬 on a question in the moderators room (from a moderator), 👍 on a receipt.
-pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, room: Room, Ctx(matrix): Ctx<Matrix>) {
+pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, Ctx(matrix): Ctx<Matrix>) {
     if event.sender == matrix.own_user {
         return;
     }
@@ -431,7 +439,8 @@ pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, room: Room, Ct
         Role::Attendee
     };
     let key = &event.content.relates_to.key;
-    let ack = app::relay::react(
+    // No answer in the room: the relay post is edited to show the new status.
+    app::relay::react(
         bot,
         &matrix.out,
         &question,
@@ -442,11 +451,4 @@ pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, room: Room, Ct
         event.event_id.as_str(),
     )
     .await;
-    if let Some(ack) = ack {
-        let content = RoomMessageEventContent::notice_html(ack.body(), ack.html()).add_mentions(Mentions::new());
-        let transaction = outbox::transaction_id(&format!("question-ack:{}", event.event_id));
-        if let Err(err) = room.send(content).with_transaction_id(transaction).await {
-            warn!(error = %err, "could not confirm a moderator's reaction");
-        }
-    }
 }

@@ -47,6 +47,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
 mod commands;
+mod redactions;
 mod rooms;
 mod undecryptable;
 use commands::*;
@@ -260,6 +261,7 @@ async fn serve(
     client.add_event_handler(on_invite);
     client.add_event_handler(on_message);
     client.add_event_handler(on_reaction);
+    client.add_event_handler(redactions::on_redaction);
     client.add_event_handler(on_tombstone);
     client.add_event_handler(on_membership);
     client.add_event_handler(on_encrypted);

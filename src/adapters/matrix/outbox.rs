@@ -9,7 +9,7 @@ use anyhow::Context;
 use matrix_sdk::config::RequestConfig;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::room::member::MembershipState;
-use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::{
     EventId, OwnedEventId, OwnedRoomAliasId, OwnedRoomId, OwnedServerName, OwnedTransactionId, RoomId, RoomOrAliasId,
@@ -294,6 +294,27 @@ impl Outbox for MatrixOutbox {
             .map_err(|err| classify(err, "redacting"))?;
         Ok(())
     }
+
+    async fn edit(&self, room: &str, event: &str, message: &Message, notice: bool, key: &str) -> Result<(), SendError> {
+        if self.dry_run {
+            self.print(&format!("{room}, editing {event}"), message);
+            return Ok(());
+        }
+        let joined = self.room(room).await?;
+        let event = EventId::parse(event).with_context(|| format!("{event} is not an event id"))?;
+        let content = if notice {
+            RoomMessageEventContent::notice_html(message.body(), message.html())
+        } else {
+            RoomMessageEventContent::text_html(message.body(), message.html())
+        }
+        // On the new content and on the edit itself: the edit pings nobody either.
+        .add_mentions(Mentions::new())
+        .make_replacement(ReplacementMetadata::new(event, Some(Mentions::new())))
+        .add_mentions(Mentions::new());
+        let sent = room_send(&joined, content, self.store.instance(), key).await;
+        self.note_post(&sent);
+        sent.map(drop)
+    }
 }
 
 /// Sends `message` (pinging nobody) with a transaction id derived from `key`; its event id.
@@ -313,6 +334,16 @@ async fn send_event(
         RoomMessageEventContent::text_html(message.body(), message.html())
     }
     .add_mentions(Mentions::new());
+    room_send(room, content, instance, key).await
+}
+
+/// Sends `content` with a transaction id derived from `key`, as [`send_event`] does.
+async fn room_send(
+    room: &Room,
+    content: RoomMessageEventContent,
+    instance: &str,
+    key: &str,
+) -> Result<OwnedEventId, SendError> {
     let sent = room
         .send(content)
         .with_transaction_id(transaction_id(&format!("{instance}|{key}")))

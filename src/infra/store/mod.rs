@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 mod chat;
 mod questions;
+mod upgrade;
 
 pub struct Store {
     connection: Mutex<Connection>,
@@ -51,26 +52,6 @@ impl Store {
                      outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'late', 'skipped')),
                      at_ms INTEGER NOT NULL
                  );
-                 CREATE TABLE IF NOT EXISTS questions (
-                     number INTEGER PRIMARY KEY AUTOINCREMENT,
-                     ask_event TEXT UNIQUE NOT NULL,
-                     session_id TEXT NOT NULL,
-                     asker TEXT NOT NULL,
-                     asker_name TEXT NOT NULL,
-                     text TEXT NOT NULL,
-                     asked_at TEXT NOT NULL,
-                     status TEXT NOT NULL DEFAULT 'pending'
-                         CHECK (status IN ('pending', 'approved', 'rejected', 'answered')),
-                     reason TEXT,
-                     receipt_event TEXT,
-                     relay_event TEXT,
-                     speakers_event TEXT
-                 );
-                 CREATE INDEX IF NOT EXISTS questions_by_session ON questions (session_id);
-                 CREATE INDEX IF NOT EXISTS questions_by_asker ON questions (asker);
-                 CREATE INDEX IF NOT EXISTS questions_by_receipt ON questions (receipt_event);
-                 CREATE INDEX IF NOT EXISTS questions_by_relay ON questions (relay_event);
-                 CREATE INDEX IF NOT EXISTS questions_by_speakers_event ON questions (speakers_event);
                  CREATE TABLE IF NOT EXISTS votes (
                      number INTEGER NOT NULL,
                      voter TEXT NOT NULL,
@@ -110,15 +91,7 @@ impl Store {
                  );",
             )
             .with_context(|| format!("preparing the attendees' tables in {}", path.display()))?;
-        // Added after the first release: stores made before get the column.
-        let has_moderations: bool = connection
-            .prepare("SELECT 1 FROM pragma_table_info('questions') WHERE name = 'moderations'")?
-            .exists([])?;
-        if !has_moderations {
-            connection
-                .execute_batch("ALTER TABLE questions ADD COLUMN moderations INTEGER NOT NULL DEFAULT 0;")
-                .with_context(|| format!("upgrading the questions table in {}", path.display()))?;
-        }
+        upgrade::questions(&connection).with_context(|| format!("preparing the questions in {}", path.display()))?;
         connection
             .execute(
                 "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",

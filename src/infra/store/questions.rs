@@ -2,7 +2,7 @@
 //! that link them to chat.
 
 use super::{Acts, Store};
-use crate::questions::{NewQuestion, Question, QuestionEvent, Status};
+use crate::questions::{NewQuestion, Question, QuestionEvent, Status, Triage};
 use anyhow::Context;
 use chrono::DateTime;
 use chrono_tz::Tz;
@@ -12,6 +12,7 @@ use rusqlite::{params, OptionalExtension};
 /// of [`QuestionRow`] it goes to.
 const QUESTION_COLUMNS: &str = "q.number, q.ask_event, q.session_id, q.asker, q.asker_name, q.text, q.asked_at,
      q.status, q.reason, q.receipt_event, q.relay_event, q.speakers_event,
+     q.triage_event, q.triage_by, q.triage_at, q.triage_before, q.triage_before_reason,
      (SELECT COUNT(*) FROM votes v WHERE v.number = q.number) AS votes";
 
 /// Builds a `$row_type` from a query's row, each field read from the column of the same
@@ -37,6 +38,11 @@ struct QuestionRow {
     receipt_event: Option<String>,
     relay_event: Option<String>,
     speakers_event: Option<String>,
+    triage_event: Option<String>,
+    triage_by: Option<String>,
+    triage_at: Option<String>,
+    triage_before: Option<String>,
+    triage_before_reason: Option<String>,
     votes: i64,
 }
 
@@ -45,7 +51,8 @@ impl QuestionRow {
     fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<QuestionRow> {
         Ok(from_row!(row => QuestionRow {
             number, ask_event, session_id, asker, asker_name, text, asked_at,
-            status, reason, receipt_event, relay_event, speakers_event, votes,
+            status, reason, receipt_event, relay_event, speakers_event,
+            triage_event, triage_by, triage_at, triage_before, triage_before_reason, votes,
         }))
     }
 
@@ -56,6 +63,18 @@ impl QuestionRow {
             .with_timezone(&zone);
         let status = Status::from_stored(&self.status, self.reason)
             .with_context(|| format!("question Q{number} has an unknown status {}", self.status))?;
+        let triage = match (self.triage_event, self.triage_by, self.triage_at, self.triage_before) {
+            (Some(event), Some(by), Some(at), Some(before)) => Some(Triage {
+                event,
+                by,
+                at: DateTime::parse_from_rfc3339(&at)
+                    .with_context(|| format!("question Q{number} has a damaged moderation time {at}"))?
+                    .with_timezone(&zone),
+                before: Status::from_stored(&before, self.triage_before_reason)
+                    .with_context(|| format!("question Q{number} has an unknown earlier status {before}"))?,
+            }),
+            _ => None,
+        };
         Ok(Question {
             number: u64::try_from(number).with_context(|| format!("question number {number} is negative"))?,
             ask_event: self.ask_event,
@@ -69,6 +88,7 @@ impl QuestionRow {
             receipt_event: self.receipt_event,
             relay_event: self.relay_event,
             speakers_event: self.speakers_event,
+            triage,
         })
     }
 }
@@ -197,9 +217,45 @@ impl Store {
         Ok(count.unwrap_or(0) as u64)
     }
 
-    /// Records `voter`'s vote for question `number`; false if they had voted already.
-    pub fn add_vote(&self, number: u64, voter: &str) -> anyhow::Result<bool> {
-        Acts(&self.connection()).add_vote(number, voter)
+    /// Records `voter`'s vote for question `number`, cast by `event` (a 👍 or an
+    /// `!upvote`); false if they had voted already.
+    pub fn add_vote(&self, number: u64, voter: &str, event: &str) -> anyhow::Result<bool> {
+        Acts(&self.connection()).add_vote(number, voter, event)
+    }
+
+    /// The question whose `!ask` was `event`.
+    pub fn question_by_ask(&self, event: &str, zone: Tz) -> anyhow::Result<Option<Question>> {
+        Ok(self
+            .select_questions("WHERE q.ask_event = ?1", params![event], zone)?
+            .pop())
+    }
+
+    /// The question whose current status the moderator's `event` set.
+    pub fn question_by_triage(&self, event: &str, zone: Tz) -> anyhow::Result<Option<Question>> {
+        Ok(self
+            .select_questions("WHERE q.triage_event = ?1", params![event], zone)?
+            .pop())
+    }
+
+    /// The question the vote cast by `event` is for, if that vote counts.
+    pub fn vote_by_event(&self, event: &str) -> anyhow::Result<Option<u64>> {
+        let number: Option<i64> = self
+            .connection()
+            .query_row("SELECT number FROM votes WHERE event_id = ?1", params![event], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        Ok(number.map(|n| n as u64))
+    }
+
+    /// Notes that the asker of question `number` was told their edit came too late; false
+    /// if they were told before.
+    pub fn note_edit_refused(&self, number: u64) -> anyhow::Result<bool> {
+        let changed = self.connection().execute(
+            "UPDATE questions SET edit_notified = 1 WHERE number = ?1 AND edit_notified = 0",
+            params![sql_number(number)],
+        )?;
+        Ok(changed == 1)
     }
 
     /// The questions for a session, in the order asked.
@@ -219,9 +275,13 @@ impl Store {
     }
 
     /// The questions not yet posted in the moderators room (the bot stopped in between), in
-    /// number order.
+    /// number order; a question withdrawn before it was relayed never is.
     pub fn unrelayed_questions(&self, zone: Tz) -> anyhow::Result<Vec<Question>> {
-        self.select_questions("WHERE q.relay_event IS NULL ORDER BY q.number", [], zone)
+        self.select_questions(
+            "WHERE q.relay_event IS NULL AND q.status != 'withdrawn' ORDER BY q.number",
+            [],
+            zone,
+        )
     }
 
     /// The approved questions not yet posted in the speakers room, in number order.
@@ -238,7 +298,8 @@ impl Store {
         self.select(
             "SELECT s.status, COUNT(q.number) AS count FROM
                  (SELECT 'pending' AS status UNION ALL SELECT 'approved'
-                  UNION ALL SELECT 'rejected' UNION ALL SELECT 'answered') s
+                  UNION ALL SELECT 'rejected' UNION ALL SELECT 'answered'
+                  UNION ALL SELECT 'withdrawn') s
              LEFT JOIN questions q ON q.status = s.status
              GROUP BY s.status ORDER BY s.status",
             [],
@@ -269,13 +330,72 @@ impl Acts<'_> {
         Ok(changed == 1)
     }
 
-    /// Records `voter`'s vote for question `number`; false if they had voted already.
-    pub fn add_vote(&self, number: u64, voter: &str) -> anyhow::Result<bool> {
+    /// A moderator's action: question `number` goes from `from` to `to` (if it is still
+    /// `from`, as [`Acts::set_status`]), and `triage` is kept as what set it.
+    pub fn moderate(&self, number: u64, from: &Status, to: &Status, triage: &Triage) -> anyhow::Result<bool> {
+        let changed = self.0.execute(
+            "UPDATE questions SET status = ?3, reason = ?4, moderations = moderations + 1,
+                 triage_event = ?5, triage_by = ?6, triage_at = ?7, triage_before = ?8,
+                 triage_before_reason = ?9
+             WHERE number = ?1 AND status = ?2",
+            params![
+                sql_number(number),
+                from.as_str(),
+                to.as_str(),
+                to.reason(),
+                triage.event,
+                triage.by,
+                crate::time::rfc3339(&triage.at),
+                triage.before.as_str(),
+                triage.before.reason(),
+            ],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Puts question `number` back from `from` to `to` (a redacted moderation, or a
+    /// withdrawal): no moderator's action stands for the status then.
+    pub fn set_status_untriaged(&self, number: u64, from: &Status, to: &Status) -> anyhow::Result<bool> {
+        let changed = self.0.execute(
+            "UPDATE questions SET status = ?3, reason = ?4, moderations = moderations + 1,
+                 triage_event = NULL, triage_by = NULL, triage_at = NULL, triage_before = NULL,
+                 triage_before_reason = NULL
+             WHERE number = ?1 AND status = ?2",
+            params![sql_number(number), from.as_str(), to.as_str(), to.reason()],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Records `voter`'s vote for question `number`, cast by `event`; false if they had
+    /// voted already.
+    pub fn add_vote(&self, number: u64, voter: &str, event: &str) -> anyhow::Result<bool> {
         let inserted = self.0.execute(
-            "INSERT OR IGNORE INTO votes (number, voter) VALUES (?1, ?2)",
-            params![sql_number(number), voter],
+            "INSERT OR IGNORE INTO votes (number, voter, event_id) VALUES (?1, ?2, ?3)",
+            params![sql_number(number), voter, event],
         )?;
         Ok(inserted == 1)
+    }
+
+    /// Takes back the vote cast by `event` (its 👍 was redacted); the question it was for.
+    pub fn remove_vote(&self, event: &str) -> anyhow::Result<Option<u64>> {
+        let number: Option<i64> = self
+            .0
+            .query_row(
+                "DELETE FROM votes WHERE event_id = ?1 RETURNING number",
+                params![event],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(number.map(|n| n as u64))
+    }
+
+    /// Replaces the text of question `number` with an edit's, if it is still pending.
+    pub fn edit_text(&self, number: u64, text: &str, event: &str) -> anyhow::Result<bool> {
+        let changed = self.0.execute(
+            "UPDATE questions SET text = ?2, edit_event = ?3 WHERE number = ?1 AND status = 'pending'",
+            params![sql_number(number), text, event],
+        )?;
+        Ok(changed == 1)
     }
 }
 
@@ -333,7 +453,7 @@ mod tests {
         assert!(store.set_relay_event(1, "$relay1").unwrap());
         assert!(store.set_status(1, &Status::Pending, &Status::Approved).unwrap());
         assert!(store.set_speakers_event(1, Some("$speakers1")).unwrap());
-        assert!(store.add_vote(1, "@bob:h").unwrap());
+        assert!(store.add_vote(1, "@bob:h", "$up1").unwrap());
         assert!(!store.set_relay_event(99, "$nothing").unwrap(), "no question 99");
         drop(store);
 
@@ -354,6 +474,7 @@ mod tests {
                 receipt_event: Some("$receipt1".into()),
                 relay_event: Some("$relay1".into()),
                 speakers_event: Some("$speakers1".into()),
+                triage: None,
             }
         );
         for (event, which) in [
@@ -378,10 +499,64 @@ mod tests {
     #[test]
     fn one_vote_per_user_per_question() {
         let (store, n) = store_with_a_question();
-        assert!(store.add_vote(n, "@bob:h").unwrap());
-        assert!(!store.add_vote(n, "@bob:h").unwrap(), "a second vote is refused");
-        assert!(store.add_vote(n, "@carol:h").unwrap());
+        assert!(store.add_vote(n, "@bob:h", "$b1").unwrap());
+        assert!(!store.add_vote(n, "@bob:h", "$b2").unwrap(), "a second vote is refused");
+        assert!(store.add_vote(n, "@carol:h", "$c1").unwrap());
         assert_eq!(store.question(n, ZONE).unwrap().unwrap().votes, 2);
+    }
+
+    #[test]
+    fn a_vote_is_taken_back_by_the_event_that_cast_it_once() {
+        let (store, n) = store_with_a_question();
+        store.add_vote(n, "@bob:h", "$b1").unwrap();
+        store.add_vote(n, "@carol:h", "$c1").unwrap();
+        assert_eq!(store.vote_by_event("$b1").unwrap(), Some(n));
+        let removed = store.act("$redaction", |acts| acts.remove_vote("$b1")).unwrap();
+        assert_eq!(removed, Some(n));
+        assert!(store
+            .act("$redaction", |acts| acts.remove_vote("$c1"))
+            .unwrap_err()
+            .is::<crate::infra::store::ActedBefore>());
+        assert_eq!(
+            store.question(n, ZONE).unwrap().unwrap().votes,
+            1,
+            "only Bob's vote went"
+        );
+        assert!(store.add_vote(n, "@bob:h", "$b2").unwrap(), "Bob may vote again");
+    }
+
+    #[test]
+    fn a_moderation_keeps_what_set_it_until_the_status_changes_otherwise() {
+        let (store, n) = store_with_a_question();
+        let triage = Triage {
+            event: "$tick".into(),
+            by: "@mod:h".into(),
+            at: crate::time::parse_instant("2023-02-03T14:37", ZONE).unwrap(),
+            before: Status::Pending,
+        };
+        store
+            .act("$tick", |acts| {
+                acts.moderate(n, &Status::Pending, &Status::Approved, &triage)
+            })
+            .unwrap();
+        let q = store.question_by_triage("$tick", ZONE).unwrap().unwrap();
+        assert_eq!((q.status, q.triage), (Status::Approved, Some(triage)));
+        store
+            .act("$undo", |acts| {
+                acts.set_status_untriaged(n, &Status::Approved, &Status::Pending)
+            })
+            .unwrap();
+        let q = store.question(n, ZONE).unwrap().unwrap();
+        assert_eq!((q.status, q.triage), (Status::Pending, None));
+        assert_eq!(store.question_by_triage("$tick", ZONE).unwrap(), None);
+        assert!(store
+            .act("$edit", |acts| acts.edit_text(n, "Why not?", "$edit"))
+            .unwrap());
+        assert_eq!(store.question_by_ask("$a", ZONE).unwrap().unwrap().text, "Why not?");
+        store.set_status(n, &Status::Pending, &Status::Approved).unwrap();
+        assert!(!store.act("$edit2", |acts| acts.edit_text(n, "Late", "$edit2")).unwrap());
+        assert!(store.note_edit_refused(n).unwrap());
+        assert!(!store.note_edit_refused(n).unwrap(), "told once");
     }
 
     #[test]

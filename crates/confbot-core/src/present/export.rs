@@ -167,6 +167,7 @@ mod tests {
             receipt_event: None,
             relay_event: None,
             speakers_event: None,
+            triage: None,
         };
         let plain = Question {
             number: 13,

@@ -199,6 +199,7 @@ fn moderation_words(refusal: &TransitionRefusal) -> String {
         TransitionRefusal::NoSuchQuestion { number } => format!("There is no question Q{number}."),
         TransitionRefusal::Already { number, status } => format!("Q{number} is already {status}."),
         TransitionRefusal::Final { number } => format!("Q{number} was answered already; that is final."),
+        TransitionRefusal::Withdrawn { number } => format!("Q{number} was withdrawn by its asker."),
         TransitionRefusal::RejectedNotAnswered { number } => {
             format!("Q{number} was rejected; approve it first if it should count as answered.")
         }

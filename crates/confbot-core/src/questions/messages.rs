@@ -79,7 +79,9 @@ pub fn receipt(number: u64, target: &Target<'_>, now: DateTime<Tz>) -> Message {
 
 /// The question in the moderators room: number, session and room, who asked (display name
 /// and Matrix ID, since names can be spoofed), when, and the text as typed, line breaks
-/// kept, never shortened. The adapter sets `m.mentions` so that nobody is pinged.
+/// kept, never shortened; last, how to react while it is pending, or its
+/// [`status_line`] once moderated (the post is edited in place). The adapter sets
+/// `m.mentions` so that nobody is pinged.
 pub fn relay(schedule: &Schedule, question: &Question) -> Message {
     let about = About::of(schedule, &question.session_id);
     let mut message = Message::new();
@@ -96,7 +98,12 @@ pub fn relay(schedule: &Schedule, question: &Question) -> Message {
     }
     message.line_break();
     as_typed(&mut message, &question.text);
-    message.line_break().text("React ✅ approve · ❌ reject · 💬 answered");
+    let status = status_line(question);
+    message.line_break().text(
+        status
+            .as_deref()
+            .unwrap_or("React ✅ approve · ❌ reject · 💬 answered"),
+    );
     message
 }
 
@@ -146,7 +153,7 @@ pub fn list(entries: &[(&Session, Vec<Question>)]) -> Message {
             asker(&mut message, question);
             message.text(&format!(": {}", isolate(&shorten(&question.text, LIST_TEXT_LIMIT))));
         }
-        let closed: Vec<String> = ["answered", "rejected"]
+        let closed: Vec<String> = ["answered", "rejected", "withdrawn"]
             .iter()
             .map(|status| {
                 (
@@ -224,6 +231,7 @@ pub(super) fn notify(about: &About<'_>, number: u64, status: &Status) -> Message
             format!("Your question Q{number} for {about} was not passed on by the moderators.")
         }
         Status::Pending => format!("Your question Q{number} for {about} is waiting for the moderators."),
+        Status::Withdrawn => format!("Your question Q{number} for {about} is withdrawn."),
     })
 }
 
@@ -424,6 +432,37 @@ mod tests {
     }
 
     #[test]
+    fn a_moderated_relay_ends_with_its_status_line_instead_of_how_to_react() {
+        let s = schedule();
+        let mut q = question(12, "network", "Why?", "2023-02-03T09:35");
+        assert!(relay(&s, &q)
+            .body()
+            .ends_with("\nWhy?\nReact ✅ approve · ❌ reject · 💬 answered"));
+        q.status = Status::Rejected {
+            reason: Some("<i>dup</i> @room".into()),
+        };
+        q.triage = Some(Triage {
+            event: "$x".into(),
+            by: "@mod:example.org".into(),
+            at: at("2023-02-03T09:37"),
+            before: Status::Pending,
+        });
+        let m = relay(&s, &q);
+        assert!(
+            m.body()
+                .ends_with("\nWhy?\n❌ not passed on by @mod:example.org at 09:37 CET (<i>dup</i> @room)"),
+            "{}",
+            m.body()
+        );
+        assert!(
+            m.html()
+                .ends_with("<br>\n❌ not passed on by @mod:example.org at 09:37 CET (&lt;i&gt;dup&lt;/i&gt; @room)"),
+            "{}",
+            m.html()
+        );
+    }
+
+    #[test]
     fn no_line_of_a_question_can_pass_for_one_of_the_bot() {
         let s = schedule();
         let mut q = question(
@@ -491,7 +530,9 @@ mod tests {
             ),
             question(3, "network", "Done", "2023-02-03T09:33"),
             question(4, "network", "No", "2023-02-03T09:34"),
+            question(5, "network", "Taken back", "2023-02-03T09:35"),
         ];
+        qs[4].status = Status::Withdrawn;
         qs[1].votes = 3;
         qs[1].status = Status::Approved;
         qs[1].asker_name = "@alice:example.org".into();
@@ -515,7 +556,7 @@ mod tests {
             lines[2],
             "  Q1 · 0 votes · pending · Alice (@alice:example.org): First?"
         );
-        assert_eq!(lines[3], "  Not shown: 1 answered, 1 rejected.");
+        assert_eq!(lines[3], "  Not shown: 1 answered, 1 rejected, 1 withdrawn.");
         assert_eq!(lines.len(), 4);
         let rust = s.session("rust").unwrap();
         assert_eq!(

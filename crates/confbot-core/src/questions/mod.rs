@@ -14,6 +14,9 @@
 //!   what to post ([`Transition`]); a [`TransitionRefusal`] is the reply otherwise.
 //! - `!upvote` or 👍: [`vote`], then the store's one vote per user.
 //! - `!questions [SESSION]`: [`listing_sessions`], then [`list`] with the stored questions.
+//! - A redaction: of an `!ask`, [`withdrawal`] (redact its posts, store it withdrawn); of
+//!   the reaction that set the status, [`revert`]; of a 👍, remove that vote.
+//! - An edit (`m.replace`) of an `!ask`: [`edit`] says whether the new text applies.
 //! - When sessions end: [`sessions_ended`], then [`leftovers`] in the speakers room, once
 //!   each (keyed by [`leftovers_key`]).
 
@@ -31,6 +34,7 @@ use std::str::FromStr;
 mod limits;
 mod messages;
 mod moderation;
+mod redactions;
 mod target;
 #[cfg(test)]
 mod testing;
@@ -38,6 +42,7 @@ mod testing;
 pub use limits::*;
 pub use messages::*;
 pub use moderation::*;
+pub use redactions::*;
 pub use target::*;
 
 use crate::present::render::{plural, short_instant};
@@ -64,6 +69,8 @@ pub enum Status {
     Rejected { reason: Option<String> },
     /// The speaker answered it (final).
     Answered,
+    /// The asker took it back by redacting their `!ask` (final): its posts are redacted.
+    Withdrawn,
 }
 
 impl Status {
@@ -74,6 +81,7 @@ impl Status {
             Status::Approved => "approved",
             Status::Rejected { .. } => "rejected",
             Status::Answered => "answered",
+            Status::Withdrawn => "withdrawn",
         }
     }
 
@@ -84,6 +92,7 @@ impl Status {
             "approved" => Status::Approved,
             "rejected" => Status::Rejected { reason },
             "answered" => Status::Answered,
+            "withdrawn" => Status::Withdrawn,
             _ => return None,
         })
     }
@@ -103,7 +112,8 @@ impl Status {
 
     /// The status after a moderator's `action`, or why the action does not apply.
     /// Pending → approved, rejected or answered; approved → answered or rejected;
-    /// rejected → approved (a moderator may change their mind); answered is final.
+    /// rejected → approved (a moderator may change their mind); answered and withdrawn are
+    /// final.
     pub fn after(&self, number: u64, action: &Action) -> Result<Status, TransitionRefusal> {
         let refuse = |status: &Status| TransitionRefusal::Already {
             number,
@@ -111,6 +121,7 @@ impl Status {
         };
         match (self, action) {
             (Status::Answered, _) => Err(TransitionRefusal::Final { number }),
+            (Status::Withdrawn, _) => Err(TransitionRefusal::Withdrawn { number }),
             (Status::Approved, Action::Approve) => Err(refuse(self)),
             (Status::Rejected { .. }, Action::Reject(_)) => Err(refuse(self)),
             (Status::Rejected { .. }, Action::Answered) => Err(TransitionRefusal::RejectedNotAnswered { number }),
@@ -151,6 +162,20 @@ pub struct Question {
     pub relay_event: Option<String>,
     /// The post in the speakers room, once approved.
     pub speakers_event: Option<String>,
+    /// The moderator's action that set the current status, while it stands.
+    pub triage: Option<Triage>,
+}
+
+/// The moderator's action that set a question's status: who, when, with which event (a
+/// reaction or a command), and the status before, to go back to if that reaction is
+/// redacted while the status it set still stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Triage {
+    pub event: String,
+    /// The moderator's Matrix ID.
+    pub by: String,
+    pub at: DateTime<Tz>,
+    pub before: Status,
 }
 
 /// A question command, as the question flow carries it out.
@@ -201,6 +226,7 @@ mod tests {
                 reason: Some("dup".into()),
             },
             Status::Answered,
+            Status::Withdrawn,
         ] {
             let reason = status.reason().map(str::to_string);
             assert_eq!(Status::from_stored(status.as_str(), reason), Some(status));

@@ -64,6 +64,10 @@ pub enum TransitionRefusal {
     Final {
         number: u64,
     },
+    /// The asker withdrew it (redacted their `!ask`).
+    Withdrawn {
+        number: u64,
+    },
     RejectedNotAnswered {
         number: u64,
     },
@@ -98,7 +102,7 @@ pub fn transition(schedule: &Schedule, question: &Question, action: Action) -> R
         Status::Rejected { reason: Some(reason) } => format!("Q{n} rejected ({}).", isolate(reason)),
         Status::Rejected { reason: None } => format!("Q{n} rejected."),
         Status::Answered => format!("Q{n} marked answered."),
-        Status::Pending => unreachable!("no action makes a question pending"),
+        Status::Pending | Status::Withdrawn => unreachable!("no action makes a question pending or withdrawn"),
     };
     Ok(Transition {
         number: n,

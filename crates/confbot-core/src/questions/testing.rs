@@ -83,6 +83,7 @@ pub fn question(number: u64, session: &str, text: &str, asked_at: &str) -> Quest
         receipt_event: None,
         relay_event: None,
         speakers_event: None,
+        triage: None,
     }
 }
 
