@@ -4,11 +4,17 @@
 use super::*;
 
 pub(super) async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, Ctx(bot): Ctx<Matrix>) {
+    heard(&bot, room, event).await;
+}
+
+/// A live message, from the sync or decrypted later: an edit goes to the question it may
+/// change, anything else to the command queue.
+pub(super) async fn heard(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEvent) {
     // An edit is never a new command, whatever its fallback body says.
     if redactions::is_edit(&event) {
-        return redactions::on_edit(event, room, &bot).await;
+        return redactions::on_edit(event, room, bot).await;
     }
-    enqueue(&bot, room, event, true);
+    enqueue(bot, room, event, true);
 }
 
 /// Whether a command from `user` is answered under `[commands] per_user`; a sender over

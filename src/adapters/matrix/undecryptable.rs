@@ -187,7 +187,7 @@ async fn retry(matrix: &Matrix, sessions: Option<&HashSet<String>>) {
             .raw()
             .deserialize_as_unchecked::<OriginalSyncRoomMessageEvent>()
         {
-            enqueue(matrix, room, message, true);
+            heard(matrix, room, message).await;
         }
     }
 }
