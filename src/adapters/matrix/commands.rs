@@ -66,7 +66,7 @@ pub(super) fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEv
             .mentions
             .as_ref()
             .is_some_and(|m| m.user_ids.contains(&bot.own_user)),
-        direct: room.direct_targets_length() > 0 && !is_configured(bot, &room),
+        direct: is_dm(bot, &room),
     };
     let Some(command) = listener.hear(body).and_then(|heard| heard.command()) else {
         return;

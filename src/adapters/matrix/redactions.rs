@@ -59,7 +59,7 @@ pub(super) async fn on_edit(event: OriginalSyncRoomMessageEvent, room: Room, mat
             .mentions
             .as_ref()
             .is_some_and(|m| m.user_ids.contains(&matrix.own_user)),
-        direct: room.direct_targets_length() > 0,
+        direct: is_dm(matrix, &room),
     };
     let Some(Ok(Command::Ask { text, .. })) = listener.hear(&text.body).and_then(|heard| heard.command()) else {
         return; // no longer a question: the question stays as asked

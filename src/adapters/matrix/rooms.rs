@@ -165,6 +165,12 @@ pub(super) async fn forget_wrong_direct_rooms(client: &Client, matrix: &Matrix) 
     }
 }
 
+/// Whether `room` is a direct room, where a bare command is one: marked direct, and not
+/// a room the config names.
+pub(super) fn is_dm(matrix: &Matrix, room: &Room) -> bool {
+    room.direct_targets_length() > 0 && !is_configured(matrix, room)
+}
+
 /// Whether `room` is one the config names: by its id or an alias, or as joined at start.
 pub(super) fn is_configured(matrix: &Matrix, room: &Room) -> bool {
     let id = room.room_id().as_str();
