@@ -102,6 +102,9 @@ struct Incoming {
     command: Result<Command, crate::command::UsageError>,
     /// When the sync delivered it: command latency counts from here.
     received: Instant,
+    /// Signalled (or dropped) once the command is handled, its reply sent or none due:
+    /// then its read receipt goes.
+    handled: oneshot::Sender<()>,
 }
 
 /// How `confbot run` runs: on the real day's records or a rehearsal's, sending or printing.
