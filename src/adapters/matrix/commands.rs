@@ -58,17 +58,7 @@ pub(super) fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEv
         Some(Relation::Reply { .. }) => address::without_reply_fallback(&text.body),
         _ => &text.body,
     };
-    let names: Vec<&str> = bot.names.iter().map(String::as_str).collect();
-    let listener = Listener {
-        names: &names,
-        mentioned: event
-            .content
-            .mentions
-            .as_ref()
-            .is_some_and(|m| m.user_ids.contains(&bot.own_user)),
-        direct: is_dm(bot, &room),
-    };
-    let Some(command) = listener.hear(body).and_then(|heard| heard.command()) else {
+    let Some(command) = hear(bot, &room, body, event.content.mentions.as_ref()) else {
         return;
     };
     if too_old(bot, &event) {
@@ -112,6 +102,23 @@ pub(super) fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEv
         }
         Err(mpsc::error::TrySendError::Closed(_)) => {}
     }
+}
+
+/// The command `body` gives the bot, if it is addressed to it: by the prefix, its name,
+/// a mention (`mentions`) or, in a direct room, bare.
+pub(super) fn hear(
+    matrix: &Matrix,
+    room: &Room,
+    body: &str,
+    mentions: Option<&Mentions>,
+) -> Option<Result<Command, UsageError>> {
+    let names: Vec<&str> = matrix.names.iter().map(String::as_str).collect();
+    let listener = Listener {
+        names: &names,
+        mentioned: mentions.is_some_and(|m| m.user_ids.contains(&matrix.own_user)),
+        direct: is_dm(matrix, room),
+    };
+    listener.hear(body).and_then(|heard| heard.command())
 }
 
 /// A command whose reply takes longer than this gets its read receipt before the reply.

@@ -203,7 +203,11 @@ impl MatrixOutbox {
 
     /// Whether `id` is a room the config names, as resolved so far.
     pub(super) fn serves(&self, id: &RoomId) -> bool {
-        !self.names_of(id).is_empty()
+        self.resolved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|known| known.as_str() == id.as_str())
     }
 
     /// The names in the config that stand for the room `id`, as resolved so far.

@@ -51,17 +51,9 @@ pub(super) async fn on_edit(event: OriginalSyncRoomMessageEvent, room: Room, mat
     let MessageType::Text(text) = &replacement.new_content.msgtype else {
         return;
     };
-    let names: Vec<&str> = matrix.names.iter().map(String::as_str).collect();
-    let listener = Listener {
-        names: &names,
-        mentioned: replacement
-            .new_content
-            .mentions
-            .as_ref()
-            .is_some_and(|m| m.user_ids.contains(&matrix.own_user)),
-        direct: is_dm(matrix, &room),
-    };
-    let Some(Ok(Command::Ask { text, .. })) = listener.hear(&text.body).and_then(|heard| heard.command()) else {
+    let Some(Ok(Command::Ask { text, .. })) =
+        hear(matrix, &room, &text.body, replacement.new_content.mentions.as_ref())
+    else {
         return; // no longer a question: the question stays as asked
     };
     app::redactions::edited(

@@ -184,9 +184,6 @@ pub(super) fn is_configured(matrix: &Matrix, room: &Room) -> bool {
         })
 }
 
-/// How much of a kick's or ban's reason the moderators are shown, in characters.
-const REASON_SHOWN: usize = 200;
-
 /// The bot was kicked from or banned in a room: in a room the config names, the
 /// moderators room is told once (unless it is that room) and the metric counts it.
 pub(super) async fn on_membership(event: OriginalSyncRoomMemberEvent, room: Room, Ctx(matrix): Ctx<Matrix>) {
@@ -221,17 +218,12 @@ pub(super) async fn on_membership(event: OriginalSyncRoomMemberEvent, room: Room
     if names.contains(&moderators) || moderators == room.room_id().as_str() {
         return; // nowhere to tell: the log says it
     }
-    let (done, undo) = match how {
-        Removal::Banned => ("banned me from", "Unban me and invite me back"),
-        Removal::Kicked => ("removed me from", "Invite me back"),
-    };
-    let mut message = crate::present::message::Message::new();
-    message.text(&format!("{} {done} {shown}", event.sender));
-    if let Some(reason) = event.content.reason.as_deref().filter(|r| !r.trim().is_empty()) {
-        let reason: String = reason.chars().take(REASON_SHOWN).collect();
-        message.text(&format!(" (reason: {})", crate::present::message::isolate(&reason)));
-    }
-    message.text(&format!(": I can no longer post there. {undo} to carry on."));
+    let message = crate::present::replies::removed_from_room(
+        event.sender.as_str(),
+        &shown,
+        event.content.reason.as_deref(),
+        how == Removal::Banned,
+    );
     matrix.bot.post_once(&matrix.out, &moderators, message, &key);
 }
 

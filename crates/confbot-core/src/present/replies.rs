@@ -105,6 +105,27 @@ pub fn undecryptable() -> Message {
     )
 }
 
+/// How much of a kick's or ban's reason the moderators are shown, in characters.
+pub const REMOVAL_REASON_SHOWN: usize = 200;
+
+/// To the moderators room: `by` kicked the bot from `room` (banned it, if `banned`),
+/// with `reason` if given.
+pub fn removed_from_room(by: &str, room: &str, reason: Option<&str>, banned: bool) -> Message {
+    let (done, undo) = if banned {
+        ("banned me from", "Unban me and invite me back")
+    } else {
+        ("removed me from", "Invite me back")
+    };
+    let mut message = Message::new();
+    message.text(&format!("{by} {done} {room}"));
+    if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
+        let reason: String = reason.chars().take(REMOVAL_REASON_SHOWN).collect();
+        message.text(&format!(" (reason: {})", isolate(&reason)));
+    }
+    message.text(&format!(": I can no longer post there. {undo} to carry on."));
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +165,25 @@ mod tests {
         assert_eq!(
             status.body(),
             "It is Friday 3 February 2023 at 09:10 CET on the bot's clock. Next posts:\n  09:15 (in 5 minutes): reminder 10m before Alma"
+        );
+    }
+
+    #[test]
+    fn a_removal_names_who_and_why_with_the_reason_cut_and_escaped() {
+        let kicked = removed_from_room("@ann:h", "#pagoda:h", Some("<b>spam</b>"), false);
+        assert_eq!(
+            kicked.body(),
+            "@ann:h removed me from #pagoda:h (reason: <b>spam</b>): I can no longer post there. Invite me back to carry on."
+        );
+        assert!(kicked.html().contains("&lt;b&gt;spam&lt;/b&gt;"), "{}", kicked.html());
+        let banned = removed_from_room("@ann:h", "#pagoda:h", Some(&"x".repeat(500)), true);
+        assert!(banned
+            .body()
+            .contains(&format!("(reason: {})", "x".repeat(REMOVAL_REASON_SHOWN))));
+        assert!(banned.body().ends_with("Unban me and invite me back to carry on."));
+        assert_eq!(
+            removed_from_room("@ann:h", "#p:h", Some("  "), false).body(),
+            "@ann:h removed me from #p:h: I can no longer post there. Invite me back to carry on."
         );
     }
 }
