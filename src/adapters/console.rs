@@ -4,7 +4,8 @@
 //! room they would go to. Lines starting with `/` steer the console itself.
 
 use crate::app::{Bot, Outbox, SendError, Sender};
-use crate::command::{Command, Role};
+use crate::command::address::Listener;
+use crate::command::Role;
 use crate::infra::clock::Clock;
 use crate::present::message::Message;
 use crate::questions::Status;
@@ -149,11 +150,12 @@ pub async fn run(bot: Bot, first_start: bool, mut options: Options) -> anyhow::R
     if std::io::stdin().is_terminal() {
         eprintln!(
             "confbot console: you are {} ({}){}; the bot's clock reads {}. \
-             Type commands such as !help or !next; /help for the console's own; Ctrl-D to quit.",
+             Type commands such as {prefix}help or {prefix}next; /help for the console's own; Ctrl-D to quit.",
             options.user,
             role_name(role_of(&bot, &options)),
             options.place.as_deref().map(|p| format!(" in {p}")).unwrap_or_default(),
-            crate::present::render::instant(&bot.clock.now())
+            crate::present::render::instant(&bot.clock.now()),
+            prefix = bot.config.commands.prefix,
         );
     }
     settle(&bot, &out).await;
@@ -191,10 +193,15 @@ async fn console_line(bot: &Bot, out: &Terminal, options: &mut Options, line: &s
     if options.echo {
         out.print(&options.user, line);
     }
-    let command = match Command::parse(line) {
-        Ok(None) => return Ok(Flow::Go), // chat, not for the bot
-        Ok(Some(command)) => Ok(command),
-        Err(usage) => Err(usage),
+    // The console is a room with the bot in it: a command starts with the prefix.
+    let listener = Listener {
+        prefix: &bot.config.commands.prefix,
+        names: &[],
+        mentioned: false,
+        direct: false,
+    };
+    let Some(command) = listener.hear(line).and_then(|heard| heard.command()) else {
+        return Ok(Flow::Go); // chat, not for the bot
     };
     let event = out.event_id();
     let name = options

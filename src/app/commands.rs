@@ -27,7 +27,10 @@ impl Bot {
             Err(err) => warn!(error = %format!("{err:#}"), "reading the commands carried out"),
         }
         let mut reply = self.reply(out, from, command).await;
-        reply.message = reply.message.fit(crate::present::message::MAX_BYTES);
+        // What is stored is what was sent: the configured prefix, and cut to fit.
+        reply.message = (reply.message)
+            .with_prefix(&self.config.commands.prefix)
+            .fit(crate::present::message::MAX_BYTES);
         self.stored(
             self.store
                 .keep_reply(from.event, reply.message.body(), reply.message.html()),

@@ -280,7 +280,7 @@ mod tests {
         );
         let mut taken = got(&mut run).await;
         taken.sort();
-        let reason = "the question was withdrawn: its !ask was redacted";
+        let reason = "the question was withdrawn: the message that asked it was redacted";
         assert_eq!(
             taken,
             [

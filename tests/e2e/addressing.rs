@@ -72,6 +72,76 @@ async fn e2e_the_bot_answers_to_its_name_a_mention_and_a_bare_command_in_a_dm_an
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_a_bot_configured_with_another_prefix_answers_it_ignores_the_exclamation_mark_and_writes_its_own() {
+    let mut bot = Bot::register_with("", "[commands]\nprefix = \"?\"\n").await;
+    bot.start(TEN_PAST_NINE);
+    let attendee = Peer::new("attendee").await;
+    let room = attendee.create_room(&[&bot.user], false).await;
+    bot.joined(&attendee, &room).await;
+
+    let other_bots = attendee.say(&room, "!next").await.0;
+    let next = attendee.say(&room, "?next").await.0;
+    let reply = attendee.reply_from(&room, &bot.user, Some(&next)).await;
+    assert!(
+        reply
+            .body
+            .starts_with("Next, in 15 minutes:\n  09:25–09:50 CET  AlmaLinux Build System and Project Updates"),
+        "{}\n{}",
+        reply.body,
+        bot.log()
+    );
+    let typo = attendee.say(&room, "?nxt").await.0;
+    let reply = attendee.reply_from(&room, &bot.user, Some(&typo)).await;
+    assert_eq!(reply.body, "Unknown command ?nxt — did you mean ?next?");
+    // By name, the prefix may be left out or written.
+    let named = attendee
+        .say(&room, &format!("{}: ?frobnicate", bot.user.localpart()))
+        .await
+        .0;
+    let reply = attendee.reply_from(&room, &bot.user, Some(&named)).await;
+    assert_eq!(reply.body, "Unknown command ?frobnicate. Send ?help for the list.");
+
+    let help = attendee.say(&room, "?help").await.0;
+    let reply = attendee.reply_from(&room, &bot.user, Some(&help)).await;
+    assert!(reply.body.contains("\n  ?next [ROOM] — "), "{}", reply.body);
+    assert!(
+        reply.body.ends_with("\nSend ?help COMMAND for one in full."),
+        "{}",
+        reply.body
+    );
+    assert!(
+        !reply.body.contains("!"),
+        "a command named with the default prefix: {}",
+        reply.body
+    );
+    let html = reply.html.expect("the help has an HTML body");
+    assert!(html.contains("<code>?help COMMAND</code>"), "{html}");
+    let one = attendee.say(&room, "?help ?session").await.0;
+    let reply = attendee.reply_from(&room, &bot.user, Some(&one)).await;
+    assert_eq!(
+        reply.body,
+        "?session ID | WORDS — one session in full\nExample: ?session rocky\nAlso: ?talk"
+    );
+    // Text someone typed is shown as typed, `!` and all.
+    let search = attendee.say(&room, "?session !nothing-like-this").await.0;
+    let reply = attendee.reply_from(&room, &bot.user, Some(&search)).await;
+    assert_eq!(
+        reply.body,
+        "No session matches \"!nothing-like-this\". Try ?search !nothing-like-this"
+    );
+    assert_eq!(bot.stop(), Some(0));
+
+    let unwanted: Vec<_> = (attendee.drain().await.into_iter())
+        .filter(|r| r.sender == bot.user && r.in_reply_to.as_ref() == Some(&other_bots))
+        .collect();
+    assert!(
+        unwanted.is_empty(),
+        "answered a command with the default prefix: {unwanted:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
 async fn e2e_a_command_in_a_thread_is_answered_there_a_reply_is_read_without_its_quote_and_help_explains_one_command() {
     let mut bot = Bot::register("").await;
     bot.start(TEN_PAST_NINE);

@@ -133,7 +133,7 @@ impl Scene {
     }
 }
 
-const WITHDRAWN: &str = "the question was withdrawn: its !ask was redacted";
+const WITHDRAWN: &str = "the question was withdrawn: the message that asked it was redacted";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test homeserver: run scripts/test"]

@@ -63,7 +63,7 @@ pub fn decide(
 ) -> Decision {
     if command.role() > role {
         return Decision::Refuse(Refusal::NotYours {
-            command: command.to_string(),
+            command: command.name().to_string(),
             needs: command.role(),
         });
     }
@@ -210,10 +210,10 @@ fn session(schedule: &Schedule, words: &str, now: DateTime<Tz>, zone: Option<Tz>
         [one] => Ok(render::session_detail(schedule, one, now, zone)),
         many => Ok(render::session_list(
             schedule,
-            &format!(
-                "{} sessions match \"{}\"; send !session ID for one:",
-                many.len(),
-                isolate(words)
+            Message::naming(
+                &format!("{} sessions match \"{}\"; send ", many.len(), isolate(words)),
+                "session ID",
+                " for one:",
             ),
             many,
             LIST_LIMIT,
@@ -246,11 +246,11 @@ fn search(schedule: &Schedule, words: &str, zone: Option<Tz>) -> Message {
     }
     render::session_list(
         schedule,
-        &format!(
+        Message::plain(&format!(
             "{} session{} match \"{words}\":",
             found.len(),
             if found.len() == 1 { "" } else { "s" }
-        ),
+        )),
         &found,
         LIST_LIMIT,
         zone,

@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 pub enum Refusal {
     /// The message is no command, or not one written right.
     Usage(UsageError),
-    /// The command (its name) is for `needs` and up.
+    /// The command (its name, "approve") is for `needs` and up.
     NotYours {
         command: String,
         needs: Role,

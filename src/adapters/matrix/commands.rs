@@ -114,6 +114,7 @@ pub(super) fn hear(
 ) -> Option<Result<Command, UsageError>> {
     let names: Vec<&str> = matrix.names.iter().map(String::as_str).collect();
     let listener = Listener {
+        prefix: &matrix.bot.config.commands.prefix,
         names: &names,
         mentioned: mentions.is_some_and(|m| m.user_ids.contains(&matrix.own_user)),
         direct: is_dm(matrix, room),

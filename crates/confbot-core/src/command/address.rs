@@ -4,12 +4,11 @@
 //! direct message. A reply carries a quote of what it answers (the legacy reply
 //! fallback); the command is what follows it.
 
-/// The command prefix: `!next`.
-pub const PREFIX: char = '!';
-
 /// Who the bot is to the people in one room.
 #[derive(Debug, Clone, Copy)]
 pub struct Listener<'a> {
+    /// What a command starts with where it does not name the bot (`[commands] prefix`).
+    pub prefix: &'a str,
     /// The names people call the bot by: its localpart, display name and MXID.
     pub names: &'a [&'a str],
     /// The message mentions the bot (`m.mentions.user_ids`).
@@ -32,7 +31,7 @@ impl Listener<'_> {
     /// The command `body` holds for the bot, if any.
     pub fn hear<'b>(&self, body: &'b str) -> Option<Heard<'b>> {
         let body = body.trim_start();
-        if let Some(rest) = body.strip_prefix(PREFIX) {
+        if let Some(rest) = body.strip_prefix(self.prefix) {
             return Some(Heard {
                 text: rest.trim_start(),
                 called: self.mentioned || self.direct,
@@ -41,7 +40,7 @@ impl Listener<'_> {
         if let Some(rest) = self.after_name(body) {
             let rest = rest.trim_start();
             return Some(Heard {
-                text: rest.strip_prefix(PREFIX).unwrap_or(rest).trim_start(),
+                text: rest.strip_prefix(self.prefix).unwrap_or(rest).trim_start(),
                 called: true,
             });
         }
@@ -107,6 +106,7 @@ mod tests {
 
     fn room() -> Listener<'static> {
         Listener {
+            prefix: "!",
             names: NAMES,
             mentioned: false,
             direct: false,
@@ -123,6 +123,17 @@ mod tests {
         assert_eq!(room().hear("  ! next Pagoda"), heard("next Pagoda", false));
         assert_eq!(room().hear("see you at lunch"), None);
         assert_eq!(room().hear("next"), None);
+    }
+
+    #[test]
+    fn another_prefix_replaces_the_exclamation_mark() {
+        let question = Listener { prefix: "?", ..room() };
+        assert_eq!(question.hear("?next"), heard("next", false));
+        assert_eq!(question.hear("!next"), None);
+        assert_eq!(question.hear("confbot: ?now"), heard("now", true));
+        let double = Listener { prefix: "!!", ..room() };
+        assert_eq!(double.hear("!!next"), heard("next", false));
+        assert_eq!(double.hear("!next"), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub use args::question_number;
 use args::{parse_announce, parse_ask, parse_delay, split_words};
 use chrono::TimeDelta;
 use std::fmt;
-pub use table::{usage, Spec, COMMANDS};
+pub use table::{written, Spec, COMMANDS};
 
 /// A command an attendee (or, later, a moderator or organizer) sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,10 +150,11 @@ fn shown_name(name: &str) -> String {
 }
 
 impl Command {
-    /// Reads a chat message. Messages that do not start with `!` are not commands
+    /// Reads a chat message written with the default prefix, as the command line and
+    /// tests write them. Messages that do not start with `!` are not commands
     /// (`Ok(None)`); names are case-insensitive; arguments may be quoted.
     pub fn parse(message: &str) -> Result<Option<Command>, UsageError> {
-        let Some(rest) = message.trim_start().strip_prefix(address::PREFIX) else {
+        let Some(rest) = message.trim_start().strip_prefix(crate::config::DEFAULT_PREFIX) else {
             return Ok(None);
         };
         Command::read(rest)
@@ -190,7 +191,10 @@ impl Command {
         let joined = (!args.is_empty()).then(|| args.join(" "));
         let required = || joined.clone().ok_or(UsageError::MissingArgument(spec));
         let command = match spec.name {
-            "help" => Command::Help(joined.map(|topic| topic.trim_start_matches(address::PREFIX).to_lowercase())),
+            // "!help !ask" names the command as it is written, with whatever prefix.
+            "help" => Command::Help(
+                joined.map(|topic| topic.trim_start_matches(|c: char| !c.is_alphanumeric()).to_lowercase()),
+            ),
             "ping" => Command::Ping,
             "now" => Command::Now(joined),
             "next" => Command::Next(joined),
@@ -282,7 +286,7 @@ mod tests {
     use super::*;
 
     fn said(usage: UsageError) -> String {
-        crate::present::refusal::usage_words(&usage)
+        crate::present::refusal::usage_message(&usage).body().to_string()
     }
 
     #[test]

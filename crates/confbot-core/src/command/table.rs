@@ -11,7 +11,7 @@ pub struct Spec {
     /// The arguments, as `!help` shows them: "[ROOM]", "NAME".
     pub args: &'static str,
     pub summary: &'static str,
-    /// One use of it, as `!help NAME` shows it.
+    /// One use of it, without the prefix, as `!help NAME` shows it: "next".
     pub example: &'static str,
     pub role: Role,
 }
@@ -23,7 +23,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[ROOM]",
         summary: "what is on now (here, or in ROOM)",
-        example: "!now Pagoda room",
+        example: "now Pagoda room",
         role: Role::Attendee,
     },
     Spec {
@@ -31,7 +31,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[ROOM]",
         summary: "what comes next (here, or in ROOM)",
-        example: "!next",
+        example: "next",
         role: Role::Attendee,
     },
     Spec {
@@ -39,7 +39,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "today's agenda",
-        example: "!today",
+        example: "today",
         role: Role::Attendee,
     },
     Spec {
@@ -47,7 +47,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[DATE | day N]",
         summary: "a day's agenda",
-        example: "!schedule day 1",
+        example: "schedule day 1",
         role: Role::Attendee,
     },
     Spec {
@@ -55,7 +55,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "NAME",
         summary: "a speaker's sessions and bio",
-        example: "!speaker Samalik",
+        example: "speaker Samalik",
         role: Role::Attendee,
     },
     Spec {
@@ -63,7 +63,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &["talk"],
         args: "ID | WORDS",
         summary: "one session in full",
-        example: "!session rocky",
+        example: "session rocky",
         role: Role::Attendee,
     },
     Spec {
@@ -71,7 +71,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "WORDS",
         summary: "sessions whose title, speakers or abstract match",
-        example: "!search kernel modules",
+        example: "search kernel modules",
         role: Role::Attendee,
     },
     Spec {
@@ -79,7 +79,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &["q"],
         args: "[#SESSION] QUESTION",
         summary: "a question for the speaker, through the moderators",
-        example: "!ask #3 How do I join the SIG?",
+        example: "ask #3 How do I join the SIG?",
         role: Role::Attendee,
     },
     Spec {
@@ -87,7 +87,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &["vote"],
         args: "Q-NUMBER",
         summary: "one vote for a question (or react 👍 to its receipt)",
-        example: "!upvote Q3",
+        example: "upvote Q3",
         role: Role::Attendee,
     },
     Spec {
@@ -95,7 +95,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "SESSION",
         summary: "a direct message to you before SESSION starts",
-        example: "!remind rocky",
+        example: "remind rocky",
         role: Role::Attendee,
     },
     Spec {
@@ -103,7 +103,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "your personal reminders",
-        example: "!reminders",
+        example: "reminders",
         role: Role::Attendee,
     },
     Spec {
@@ -111,7 +111,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "SESSION",
         summary: "cancel your reminder for SESSION",
-        example: "!forget rocky",
+        example: "forget rocky",
         role: Role::Attendee,
     },
     Spec {
@@ -119,7 +119,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &["timezone"],
         args: "[ZONE | off]",
         summary: "also show times in your zone (Europe/Paris, America/Chicago…)",
-        example: "!tz America/New_York",
+        example: "tz America/New_York",
         role: Role::Attendee,
     },
     Spec {
@@ -127,7 +127,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "check that the bot is listening",
-        example: "!ping",
+        example: "ping",
         role: Role::Attendee,
     },
     Spec {
@@ -135,7 +135,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[COMMAND]",
         summary: "this list",
-        example: "!help ask",
+        example: "help ask",
         role: Role::Attendee,
     },
     Spec {
@@ -143,7 +143,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[SESSION]",
         summary: "the open questions of the current session, or SESSION, by votes (moderators)",
-        example: "!questions",
+        example: "questions",
         role: Role::Moderator,
     },
     Spec {
@@ -151,7 +151,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "Q-NUMBER",
         summary: "pass a question on to the speakers, or react ✅ (moderators)",
-        example: "!approve Q3",
+        example: "approve Q3",
         role: Role::Moderator,
     },
     Spec {
@@ -159,7 +159,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "Q-NUMBER [REASON]",
         summary: "turn a question down, or react ❌ (moderators)",
-        example: "!reject Q3 answered in the talk",
+        example: "reject Q3 answered in the talk",
         role: Role::Moderator,
     },
     Spec {
@@ -167,7 +167,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "Q-NUMBER",
         summary: "mark a question answered, or react 💬 (moderators)",
-        example: "!answered Q3",
+        example: "answered Q3",
         role: Role::Moderator,
     },
     Spec {
@@ -175,7 +175,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[in DURATION | at TIME] [to ROOM] TEXT",
         summary: "post TEXT now, later, or at a time (organizers)",
-        example: "!announce in 10m Lunch is served in the hall",
+        example: "announce in 10m Lunch is served in the hall",
         role: Role::Organizer,
     },
     Spec {
@@ -183,7 +183,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "the pending announcements (organizers)",
-        example: "!announcements",
+        example: "announcements",
         role: Role::Organizer,
     },
     Spec {
@@ -191,7 +191,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "ID",
         summary: "cancel a pending announcement (organizers)",
-        example: "!cancel 2",
+        example: "cancel 2",
         role: Role::Organizer,
     },
     Spec {
@@ -199,7 +199,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "[ROOM] DURATION",
         summary: "the current session and the rest of the day move by DURATION (organizers)",
-        example: "!delay Pagoda room 10m",
+        example: "delay Pagoda room 10m",
         role: Role::Organizer,
     },
     Spec {
@@ -207,7 +207,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "the next posts due (organizers)",
-        example: "!status",
+        example: "status",
         role: Role::Organizer,
     },
     Spec {
@@ -215,17 +215,16 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         args: "",
         summary: "read the schedule again and announce what changed (organizers)",
-        example: "!reload",
+        example: "reload",
         role: Role::Organizer,
     },
 ];
 
-/// "!speaker NAME — a speaker's sessions and bio".
-pub fn usage(spec: &Spec) -> String {
-    let args = if spec.args.is_empty() {
-        String::new()
+/// How to write it: "speaker NAME", without the prefix.
+pub fn written(spec: &Spec) -> String {
+    if spec.args.is_empty() {
+        spec.name.to_string()
     } else {
-        format!(" {}", spec.args)
-    };
-    format!("!{}{args} — {}", spec.name, spec.summary)
+        format!("{} {}", spec.name, spec.args)
+    }
 }

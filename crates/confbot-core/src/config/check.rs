@@ -57,6 +57,7 @@ impl Checker {
                 raw.commands.per_user.as_deref(),
                 DEFAULT_COMMANDS_PER_USER,
             ),
+            prefix: self.prefix(raw.commands.prefix),
         };
         let metrics = self.metrics(raw.metrics);
         let announcements = raw
@@ -91,6 +92,35 @@ impl Checker {
             metrics,
             announcements,
         }
+    }
+
+    /// `[commands] prefix`: one to three marks, no letter, digit or space, and not a sign
+    /// that starts something else in a message (`#` a room or a session, `@` a user, `>`
+    /// a quote, `/` a client's own command).
+    fn prefix(&mut self, raw: Option<String>) -> String {
+        let Some(prefix) = raw else {
+            return DEFAULT_PREFIX.to_string();
+        };
+        let wrong = || {
+            let count = prefix.chars().count();
+            if count == 0 || count > MAX_PREFIX_CHARS {
+                return Some(format!("write 1 to {MAX_PREFIX_CHARS} characters"));
+            }
+            let odd = |c: &char| c.is_alphanumeric() || c.is_whitespace() || c.is_control();
+            if let Some(c) = prefix.chars().find(odd) {
+                return Some(format!("{c:?} is not allowed: use marks such as \"!\", \"?\" or \".\""));
+            }
+            let first = prefix.chars().next().filter(|c| matches!(c, '#' | '@' | '>' | '/'));
+            first.map(|c| format!("it cannot start with \"{c}\", which starts something else in a message"))
+        };
+        if let Some(why) = wrong() {
+            self.problems.push(format!(
+                "[commands] prefix: \"{}\" will not do: {why}",
+                prefix.escape_debug()
+            ));
+            return DEFAULT_PREFIX.to_string();
+        }
+        prefix
     }
 
     fn matrix(&mut self, raw: RawMatrix) -> MatrixConfig {
@@ -403,6 +433,29 @@ mod tests {
             problems(&format!("{base}[commands]\nper_user = \"lots\"\n")),
             ["[commands] per_user: \"lots\" is not a rate: write it as COUNT/DURATION, like \"3/1m\" (3 questions a minute), \"10/1h\" or \"5/30s\", or \"off\""]
         );
+    }
+
+    #[test]
+    fn the_command_prefix_is_one_to_three_marks_that_start_nothing_else() {
+        let base = "[schedule]\nsource = \"s\"\n";
+        assert_eq!(Config::from_toml(base, "bot.toml").unwrap().commands.prefix, "!");
+        for good in ["?", ".", "!!", "¡", "~>"] {
+            let config = Config::from_toml(&format!("{base}[commands]\nprefix = \"{good}\"\n"), "bot.toml").unwrap();
+            assert_eq!(config.commands.prefix, good);
+        }
+        assert_eq!(
+            problems(&format!("{base}[commands]\nprefix = \"\"\n")),
+            ["[commands] prefix: \"\" will not do: write 1 to 3 characters"]
+        );
+        assert_eq!(
+            problems(&format!("{base}[commands]\nprefix = \"cb \"\n")),
+            ["[commands] prefix: \"cb \" will not do: 'c' is not allowed: use marks such as \"!\", \"?\" or \".\""]
+        );
+        assert_eq!(
+            problems(&format!("{base}[commands]\nprefix = \"#\"\n")),
+            ["[commands] prefix: \"#\" will not do: it cannot start with \"#\", which starts something else in a message"]
+        );
+        assert_eq!(problems(&format!("{base}[commands]\nprefix = \"!!!!\"\n")).len(), 1);
     }
 
     #[test]

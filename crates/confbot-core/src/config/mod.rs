@@ -60,13 +60,22 @@ pub struct Config {
     pub announcements: Vec<Announcement>,
 }
 
-/// `[commands]`: how often one attendee may command the bot.
+/// `[commands]`: how commands are written, and how often one attendee may send them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandsConfig {
     /// At most this many commands a window from one sender (organizers and moderators
     /// are not limited); `None` when "off".
     pub per_user: Option<Rate>,
+    /// What a command starts with where it does not name the bot: `!` in `!next`. The
+    /// bot's own texts name commands with it too.
+    pub prefix: String,
 }
+
+/// The default `[commands] prefix`.
+pub const DEFAULT_PREFIX: &str = "!";
+
+/// The longest `[commands] prefix`, in characters.
+pub const MAX_PREFIX_CHARS: usize = 3;
 
 /// The default `[commands] per_user`: 10 commands in 10 seconds.
 pub const DEFAULT_COMMANDS_PER_USER: Rate = Rate {

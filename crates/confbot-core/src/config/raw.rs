@@ -97,6 +97,7 @@ pub(super) struct RawQuestions {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCommands {
     pub(super) per_user: Option<String>,
+    pub(super) prefix: Option<String>,
 }
 
 #[derive(Deserialize, Default)]

@@ -1,6 +1,6 @@
 //! `!help`: the commands a user may use, and how to use one of them.
 
-use crate::command::{Role, Spec, COMMANDS};
+use crate::command::{written, Role, Spec, COMMANDS};
 use crate::present::message::Message;
 
 /// The commands open to `role`, one line each, in the table's order.
@@ -11,13 +11,13 @@ pub fn list(role: Role) -> Message {
         message
             .line_break()
             .text("  ")
-            .code(&written(spec))
+            .command_code(&written(spec))
             .text(&format!(" — {}", spec.summary));
     }
     message
         .line_break()
         .text("Send ")
-        .code("!help COMMAND")
+        .command_code("help COMMAND")
         .text(" for one in full.");
     message
 }
@@ -26,22 +26,19 @@ pub fn list(role: Role) -> Message {
 /// other names.
 pub fn one(spec: &Spec) -> Message {
     let mut message = Message::new();
-    message.code(&written(spec)).text(&format!(" — {}", spec.summary));
-    message.line_break().text("Example: ").code(spec.example);
-    if !spec.aliases.is_empty() {
-        let aliases: Vec<String> = spec.aliases.iter().map(|a| format!("!{a}")).collect();
-        message.line_break().text(&format!("Also: {}", aliases.join(", ")));
+    message
+        .command_code(&written(spec))
+        .text(&format!(" — {}", spec.summary));
+    message.line_break().text("Example: ").command_code(spec.example);
+    for (i, alias) in spec.aliases.iter().enumerate() {
+        if i == 0 {
+            message.line_break().text("Also: ");
+        } else {
+            message.text(", ");
+        }
+        message.command(alias);
     }
     message
-}
-
-/// `!name ARGS`.
-fn written(spec: &Spec) -> String {
-    if spec.args.is_empty() {
-        format!("!{}", spec.name)
-    } else {
-        format!("!{} {}", spec.name, spec.args)
-    }
 }
 
 #[cfg(test)]
@@ -64,7 +61,7 @@ mod tests {
     #[test]
     fn every_example_is_a_command_the_parser_reads_as_itself() {
         for spec in COMMANDS {
-            let parsed = crate::command::Command::parse(spec.example);
+            let parsed = crate::command::Command::read(spec.example);
             assert!(
                 matches!(&parsed, Ok(Some(command)) if command.name() == spec.name),
                 "{}: {parsed:?}",

@@ -2,6 +2,10 @@
 //! which every piece of schedule or user text is escaped. Text people typed (a question, a
 //! display name, a search) passes through [`isolate`] first, so that its direction
 //! controls stay inside it.
+//!
+//! The bot's own words name commands with [`Message::command`]: written with `!` here,
+//! and given the configured `[commands] prefix` by [`Message::with_prefix`] on the way
+//! out. Only those places change; a `!` someone typed stays as typed.
 
 use std::borrow::Cow;
 
@@ -10,7 +14,13 @@ use std::borrow::Cow;
 pub struct Message {
     plain: String,
     html: String,
+    /// Where a command is named: the byte offsets of its `!` in `plain` and in `html`.
+    commands: Vec<(usize, usize)>,
 }
+
+/// How a message names a command until [`Message::with_prefix`] gives it the prefix
+/// the bot was configured with.
+const WRITTEN_PREFIX: &str = "!";
 
 impl Message {
     pub fn new() -> Message {
@@ -19,13 +29,25 @@ impl Message {
 
     /// A message as it was built before, from its two renderings (kept in the store).
     pub fn stored(plain: String, html: String) -> Message {
-        Message { plain, html }
+        Message {
+            plain,
+            html,
+            commands: Vec::new(),
+        }
     }
 
     /// A message of one plain sentence.
     pub fn plain(text: &str) -> Message {
         let mut message = Message::new();
         message.text(text);
+        message
+    }
+
+    /// A sentence that names one command: "Send " + "help" + " for the list." gives
+    /// "Send !help for the list.".
+    pub fn naming(before: &str, command: &str, after: &str) -> Message {
+        let mut message = Message::plain(before);
+        message.command(command).text(after);
         message
     }
 
@@ -51,6 +73,46 @@ impl Message {
         self.plain.push_str(text);
         self.html.push_str(&format!("<code>{}</code>", escape(text)));
         self
+    }
+
+    /// A command and its arguments, named in the bot's words: "!help ask" from "help ask".
+    pub fn command(&mut self, text: &str) -> &mut Message {
+        self.commands.push((self.plain.len(), self.html.len()));
+        self.text(WRITTEN_PREFIX).text(text)
+    }
+
+    /// A command set apart as code (`<code>` in HTML), as `!help` lists them.
+    pub fn command_code(&mut self, text: &str) -> &mut Message {
+        self.html.push_str("<code>");
+        self.command(text);
+        self.html.push_str("</code>");
+        self
+    }
+
+    /// The message with `prefix` wherever it names a command: what the bot sends once its
+    /// `[commands] prefix` is known.
+    pub fn with_prefix(self, prefix: &str) -> Message {
+        if prefix == WRITTEN_PREFIX || self.commands.is_empty() {
+            return Message {
+                commands: Vec::new(),
+                ..self
+            };
+        }
+        let mut plain = String::with_capacity(self.plain.len() + self.commands.len() * prefix.len());
+        let mut html = String::with_capacity(self.html.len() + self.commands.len() * prefix.len() * 6);
+        let (mut from_plain, mut from_html) = (0, 0);
+        let escaped = escape(prefix);
+        for &(at_plain, at_html) in &self.commands {
+            plain.push_str(&self.plain[from_plain..at_plain]);
+            plain.push_str(prefix);
+            html.push_str(&self.html[from_html..at_html]);
+            html.push_str(&escaped);
+            from_plain = at_plain + WRITTEN_PREFIX.len();
+            from_html = at_html + WRITTEN_PREFIX.len();
+        }
+        plain.push_str(&self.plain[from_plain..]);
+        html.push_str(&self.html[from_html..]);
+        Message::stored(plain, html)
     }
 
     /// A link: the URL in parentheses in plain text, an anchor in HTML. Only http(s) URLs
@@ -113,10 +175,12 @@ impl Message {
             }
         }
         let mut fitted = if kept > 0 {
-            let mut fitted = Message {
-                plain: plain[..kept].join("\n"),
-                html: html[..kept].join("\n"),
-            };
+            let mut fitted = Message::stored(plain[..kept].join("\n"), html[..kept].join("\n"));
+            let (plain_len, html_len) = (fitted.plain.len(), fitted.html.len());
+            fitted.commands = (self.commands.iter())
+                .filter(|&&(p, h)| p < plain_len && h < html_len)
+                .copied()
+                .collect();
             if !fitted.html.ends_with("<br>") {
                 fitted.html.push_str("<br>");
             }
@@ -242,6 +306,50 @@ fn is_direction_control(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_prefix_changes_where_the_bot_names_a_command_and_nowhere_else() {
+        let mut message = Message::new();
+        message
+            .text("Q3 \"!important <b>\": send ")
+            .command("upvote Q3")
+            .text(" or ")
+            .command_code("help ask")
+            .text(".");
+        assert_eq!(message.body(), "Q3 \"!important <b>\": send !upvote Q3 or !help ask.");
+        let question = message.clone().with_prefix("?");
+        assert_eq!(question.body(), "Q3 \"!important <b>\": send ?upvote Q3 or ?help ask.");
+        assert_eq!(
+            question.html(),
+            "Q3 &quot;!important &lt;b&gt;&quot;: send ?upvote Q3 or <code>?help ask</code>."
+        );
+        // A prefix is escaped in HTML like any text, and may be longer than one byte.
+        let marks = message.clone().with_prefix("<¡");
+        assert_eq!(marks.body(), "Q3 \"!important <b>\": send <¡upvote Q3 or <¡help ask.");
+        assert!(marks
+            .html()
+            .ends_with("send &lt;¡upvote Q3 or <code>&lt;¡help ask</code>."));
+        assert_eq!(message.clone().with_prefix("!").body(), message.body());
+    }
+
+    #[test]
+    fn a_cut_message_keeps_the_commands_it_still_names() {
+        let mut message = Message::naming("Send ", "help", " for the list.");
+        for _ in 0..50 {
+            message.line_break().text(&"x".repeat(100)).command("next");
+        }
+        let fitted = message.fit(2_000).with_prefix("?");
+        assert!(
+            fitted.body().starts_with("Send ?help for the list.\n"),
+            "{}",
+            fitted.body()
+        );
+        assert!(fitted.body().contains("x?next\n"));
+        assert!(!fitted.body().contains('!'));
+        assert!(fitted
+            .body()
+            .ends_with("left out: that is all one message can hold. Narrow it down (a room, a day, other words)."));
+    }
 
     #[test]
     fn a_message_too_long_for_one_event_keeps_its_first_lines_and_says_how_many_it_left_out() {

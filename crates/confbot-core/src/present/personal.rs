@@ -26,7 +26,9 @@ pub fn set(session: &Session, due: DateTime<Tz>, added: bool, zone: Option<Tz>) 
     ));
     message
         .strong(&session.title)
-        .text(&format!(". !forget {} cancels it.", session.id));
+        .text(". ")
+        .command(&format!("forget {}", session.id))
+        .text(" cancels it.");
     message
 }
 
@@ -69,8 +71,11 @@ pub fn list(schedule: &Schedule, mine: &[PersonalReminder], lead: TimeDelta, zon
     upcoming.sort_by_key(|(session, _)| session.start);
     let mut message = Message::new();
     if upcoming.is_empty() {
-        message.text("You have no reminders. Send !remind SESSION for a direct message before it starts.");
-        return message;
+        return Message::naming(
+            "You have no reminders. Send ",
+            "remind SESSION",
+            " for a direct message before it starts.",
+        );
     }
     message.text("Your reminders:");
     for (session, due) in upcoming {

@@ -18,33 +18,40 @@ pub fn message(schedule: &Schedule, refusal: &Refusal) -> Message {
             let many: Vec<_> = ids.iter().filter_map(|id| schedule.session(id)).collect();
             render::session_list(
                 schedule,
-                &format!(
+                Message::plain(&format!(
                     "{} sessions match \"{}\"; name one by its ID:",
                     ids.len(),
                     isolate(words)
-                ),
+                )),
                 &many,
                 LIST_LIMIT,
                 None,
             )
         }
-        refusal => Message::plain(&words(schedule, refusal)),
+        refusal => words(schedule, refusal),
     }
 }
 
-/// The reply as one line of plain text.
-fn words(schedule: &Schedule, refusal: &Refusal) -> String {
-    match refusal {
-        Refusal::Usage(usage) => usage_words(usage),
+/// The reply as one line.
+fn words(schedule: &Schedule, refusal: &Refusal) -> Message {
+    let said = match refusal {
+        Refusal::Usage(usage) => return usage_message(usage),
         Refusal::NotYours { command, needs } => {
             let who = match needs {
                 Role::Moderator => "moderators",
                 _ => "the conference organizers",
             };
-            format!("Sorry, {command} is for {who}. Send !help for what you can use.")
+            let mut message = Message::new();
+            message
+                .text("Sorry, ")
+                .command(command)
+                .text(&format!(" is for {who}. Send "))
+                .command("help")
+                .text(" for what you can use.");
+            return message;
         }
         // Worded with the rooms or the sessions to choose from, by `message`.
-        Refusal::NoSuchPlace(_) | Refusal::SeveralSessions { .. } => message(schedule, refusal).body().to_string(),
+        Refusal::NoSuchPlace(_) | Refusal::SeveralSessions { .. } => return message(schedule, refusal),
         Refusal::NoSuchTarget(target) => format!(
             "There is no room \"{}\" in the bot's [rooms]: use announcements, moderators, speakers or a room of [rooms.map].",
             isolate(target)
@@ -53,7 +60,9 @@ fn words(schedule: &Schedule, refusal: &Refusal) -> String {
         Refusal::NothingToDelay => "Nothing is running or left today there, so there is nothing to delay.".to_string(),
         Refusal::NoSuchSession(words) => {
             let words = isolate(words);
-            format!("No session matches \"{words}\". Try !search {words}")
+            let mut message = Message::plain(&format!("No session matches \"{words}\". Try "));
+            message.command(&format!("search {words}"));
+            return message;
         }
         Refusal::Started { session, now } => match schedule.session(session) {
             Some(session) => format!(
@@ -76,23 +85,28 @@ fn words(schedule: &Schedule, refusal: &Refusal) -> String {
         ),
         Refusal::EmptySchedule => "The schedule has no sessions.".to_string(),
         Refusal::NoSuchAnnouncement(id) => {
-            format!("There is no pending announcement {id}. Send !announcements for the list.")
+            return Message::naming(&format!("There is no pending announcement {id}. Send "), "announcements", " for the list.");
         }
         Refusal::NoSuchReminder(session) => {
-            format!("You have no reminder for {session}. Send !reminders for yours.")
+            return Message::naming(&format!("You have no reminder for {session}. Send "), "reminders", " for yours.");
         }
         Refusal::QuestionsOff => "This conference takes no questions through the bot.".to_string(),
         Refusal::NoModeratorsRoom => {
             "Questions cannot be relayed: the bot has no moderators room ([rooms] moderators).".to_string()
         }
         Refusal::NothingToList => {
-            "No session is running or coming up. Send !questions SESSION for the questions of one.".to_string()
+            return Message::naming(
+                "No session is running or coming up. Send ",
+                "questions SESSION",
+                " for the questions of one.",
+            );
         }
         Refusal::Ask(refusal) => ask_words(refusal),
-        Refusal::Target(refusal) => target_words(refusal),
+        Refusal::Target(refusal) => return target_words(refusal),
         Refusal::Moderation(refusal) => moderation_words(refusal),
         Refusal::Vote(refusal) => vote_words(refusal),
-    }
+    };
+    Message::plain(&said)
 }
 
 /// A refusal as plain text, for the command line: the same words as in chat.
@@ -101,34 +115,47 @@ pub fn text(schedule: &Schedule, refusal: &Refusal) -> String {
 }
 
 /// A command not understood, as its sender reads it.
-pub fn usage_words(usage: &UsageError) -> String {
+pub fn usage_message(usage: &UsageError) -> Message {
+    let mut message = Message::new();
     match usage {
-        UsageError::Unknown { name, closest: None } => {
-            format!("Unknown command !{}. Send !help for the list.", isolate(name))
+        UsageError::Unknown { name, closest } => {
+            message.text("Unknown command ").command(&isolate(name));
+            match closest {
+                None => message.text(". Send ").command("help").text(" for the list."),
+                Some(command) => message.text(" — did you mean ").command(command).text("?"),
+            };
         }
-        UsageError::Unknown {
-            name,
-            closest: Some(command),
-        } => format!("Unknown command !{} — did you mean !{command}?", isolate(name)),
-        UsageError::MissingArgument(spec) => format!("Usage: {}", command::usage(spec)),
-        UsageError::UnbalancedQuote(quote) => {
-            format!("Unbalanced quote in the command: close it with a matching {quote}.")
+        UsageError::MissingArgument(spec) => {
+            message
+                .text("Usage: ")
+                .command(&command::written(spec))
+                .text(&format!(" — {}", spec.summary));
         }
         UsageError::TooLong(spec) => {
-            format!(
-                "That is too long for !{}: at most {MAX_ARGUMENT_CHARS} characters.",
-                spec.name
-            )
+            message
+                .text("That is too long for ")
+                .command(spec.name)
+                .text(&format!(": at most {MAX_ARGUMENT_CHARS} characters."));
+        }
+        UsageError::UnbalancedQuote(quote) => {
+            message.text(&format!(
+                "Unbalanced quote in the command: close it with a matching {quote}."
+            ));
         }
         UsageError::AnnouncementTooLong => {
-            format!("That announcement is too long: at most {MAX_ANNOUNCEMENT_CHARS} characters.")
+            message.text(&format!(
+                "That announcement is too long: at most {MAX_ANNOUNCEMENT_CHARS} characters."
+            ));
         }
-        UsageError::SlowDown(rate) => format!(
-            "You are sending commands faster than I answer them (at most {} in {}); I will answer again in a moment.",
-            rate.count,
-            duration::Compact(rate.window)
-        ),
+        UsageError::SlowDown(rate) => {
+            message.text(&format!(
+                "You are sending commands faster than I answer them (at most {} in {}); I will answer again in a moment.",
+                rate.count,
+                duration::Compact(rate.window)
+            ));
+        }
     }
+    message
 }
 
 fn ask_words(refusal: &AskRefusal) -> String {
@@ -152,16 +179,23 @@ fn ask_words(refusal: &AskRefusal) -> String {
     }
 }
 
-fn target_words(refusal: &TargetRefusal) -> String {
-    match refusal {
+fn target_words(refusal: &TargetRefusal) -> Message {
+    let said = match refusal {
         TargetRefusal::UnknownSession { id, suggestion } => {
-            let hint = match suggestion {
-                Some((id, title)) => {
-                    format!(" Did you mean #{id} ('{title}')? Send !search WORDS to find a session's ID.")
-                }
-                None => " Send !search WORDS to find a session's ID, then !ask #ID QUESTION.".to_string(),
+            let mut message = Message::plain(&format!("There is no session #{}.", isolate(id)));
+            match suggestion {
+                Some((id, title)) => message
+                    .text(&format!(" Did you mean #{id} ('{title}')? Send "))
+                    .command("search WORDS")
+                    .text(" to find a session's ID."),
+                None => message
+                    .text(" Send ")
+                    .command("search WORDS")
+                    .text(" to find a session's ID, then ")
+                    .command("ask #ID QUESTION")
+                    .text("."),
             };
-            format!("There is no session #{}.{hint}", isolate(id))
+            return message;
         }
         TargetRefusal::Ended { title, ended } => {
             format!("'{title}' ended at {}; it takes no more questions.", clock_zone(ended))
@@ -169,22 +203,33 @@ fn target_words(refusal: &TargetRefusal) -> String {
         TargetRefusal::NoQuestions { title, kind } => {
             format!("'{title}' is a {}; it takes no questions.", kind.as_str())
         }
-        TargetRefusal::Several { running, choices } => format!(
-            "{}; say which one with !ask #ID QUESTION: {}.",
-            if *running {
+        TargetRefusal::Several { running, choices } => {
+            let mut message = Message::plain(if *running {
                 "Several sessions are running now"
             } else {
                 "Nothing is running now and several sessions come next"
-            },
-            choices.iter().map(choice).collect::<Vec<_>>().join(", ")
-        ),
+            });
+            message
+                .text("; say which one with ")
+                .command("ask #ID QUESTION")
+                .text(&format!(
+                    ": {}.",
+                    choices.iter().map(choice).collect::<Vec<_>>().join(", ")
+                ));
+            return message;
+        }
         TargetRefusal::NothingLeft { place: Some(place) } => {
-            format!("Nothing more is scheduled in {place} to take questions. Name a session with !ask #ID QUESTION.")
+            return Message::naming(
+                &format!("Nothing more is scheduled in {place} to take questions. Name a session with "),
+                "ask #ID QUESTION",
+                ".",
+            );
         }
         TargetRefusal::NothingLeft { place: None } => {
             "No session is left to take questions: the conference is over.".to_string()
         }
-    }
+    };
+    Message::plain(&said)
 }
 
 fn choice(choice: &Choice) -> String {
@@ -241,7 +286,7 @@ mod tests {
         );
         assert_eq!(
             said(Refusal::NotYours {
-                command: "!approve".into(),
+                command: "approve".into(),
                 needs: Role::Moderator
             }),
             "Sorry, !approve is for moderators. Send !help for what you can use."

@@ -295,13 +295,12 @@ pub fn session_detail(schedule: &Schedule, session: &Session, now: DateTime<Tz>,
 /// A list of sessions, at most `limit`, with a count of the rest.
 pub fn session_list(
     schedule: &Schedule,
-    heading: &str,
+    heading: Message,
     sessions: &[&Session],
     limit: usize,
     zone: Option<Tz>,
 ) -> Message {
-    let mut message = Message::new();
-    message.text(heading);
+    let mut message = heading;
     for session in sessions.iter().take(limit) {
         message
             .line_break()

@@ -16,9 +16,11 @@ pub fn announcement_scheduled(id: i64, target: &str, due: DateTime<Tz>, now: Dat
     } else {
         format!("at {}", render::instant(&due))
     };
-    Message::plain(&format!(
-        "Announcement {id} will go to {target} {when}. Cancel it with !cancel {id}."
-    ))
+    Message::naming(
+        &format!("Announcement {id} will go to {target} {when}. Cancel it with "),
+        &format!("cancel {id}"),
+        ".",
+    )
 }
 
 /// The reply to `!cancel ID`, once cancelled.
@@ -65,17 +67,29 @@ pub fn status(now: DateTime<Tz>, next: &[(DateTime<Tz>, String)]) -> Message {
 /// `!tz` without a zone: the sender's setting.
 pub fn zone_setting(now: DateTime<Tz>, zone: Option<Tz>) -> Message {
     match zone {
-        Some(zone) => Message::plain(&format!(
-            "Times are shown in {} and in your zone, {zone} (it is {} {} there now). Send !tz off to stop.",
-            time::zone_abbreviation(&now),
-            time::clock(&now.with_timezone(&zone)),
-            time::zone_abbreviation(&now.with_timezone(&zone)),
-        )),
-        None => Message::plain(&format!(
-            "Times are shown in the conference's zone, {} ({}). Send !tz ZONE, like !tz America/Chicago, to see yours as well.",
-            now.timezone().name(),
-            time::zone_abbreviation(&now)
-        )),
+        Some(zone) => Message::naming(
+            &format!(
+                "Times are shown in {} and in your zone, {zone} (it is {} {} there now). Send ",
+                time::zone_abbreviation(&now),
+                time::clock(&now.with_timezone(&zone)),
+                time::zone_abbreviation(&now.with_timezone(&zone)),
+            ),
+            "tz off",
+            " to stop.",
+        ),
+        None => {
+            let mut message = Message::plain(&format!(
+                "Times are shown in the conference's zone, {} ({}). Send ",
+                now.timezone().name(),
+                time::zone_abbreviation(&now)
+            ));
+            message
+                .command("tz ZONE")
+                .text(", like ")
+                .command("tz America/Chicago")
+                .text(", to see yours as well.");
+            message
+        }
     }
 }
 

@@ -71,9 +71,12 @@ pub fn receipt(number: u64, target: &Target<'_>, now: DateTime<Tz>) -> Message {
         ),
     };
     let mut message = Message::new();
-    message.text(&first).line_break().text(&format!(
-        "Others can support it: react 👍 to this message or send !upvote Q{number}."
-    ));
+    message
+        .text(&first)
+        .line_break()
+        .text("Others can support it: react 👍 to this message or send ")
+        .command(&format!("upvote Q{number}"))
+        .text(".");
     message
 }
 

@@ -4,7 +4,7 @@
 use super::*;
 
 /// The reason given with the redaction of a withdrawn question's posts.
-pub const WITHDRAWN_REASON: &str = "the question was withdrawn: its !ask was redacted";
+pub const WITHDRAWN_REASON: &str = "the question was withdrawn: the message that asked it was redacted";
 
 /// What the asker's redaction of their `!ask` does: the question becomes withdrawn and
 /// its posts are taken back.
