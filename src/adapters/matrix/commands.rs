@@ -72,29 +72,14 @@ pub(super) fn enqueue(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEv
         Some(Admit::Drop) => return,
     };
     let (receipt_room, read) = (room.clone(), event.event_id.clone());
-    let (handled, handled_or_slow) = oneshot::channel();
     let queued = bot.commands.try_send(Incoming {
         room,
         event,
         command,
         received: Instant::now(),
-        handled,
     });
     match queued {
-        Ok(()) if live => {
-            // The read receipt goes once the reply is out, or sooner if the reply is slow
-            // (so the sender sees the command was read): sent at once, it would race the
-            // reply to the sender's client and delay it by a sync round trip.
-            tokio::spawn(async move {
-                let _ = tokio::time::timeout(RECEIPT_IF_SLOWER, handled_or_slow).await;
-                let receipt = receipt_room
-                    .send_single_receipt(ReceiptType::Read, ReceiptThread::Unthreaded, read)
-                    .await;
-                if let Err(err) = receipt {
-                    debug!(error = %err, "could not send a read receipt");
-                }
-            });
-        }
+        Ok(()) if live => bot.receipts.read(receipt_room, read),
         Ok(()) => {}
         Err(mpsc::error::TrySendError::Full(dropped)) => {
             warn!(event = %dropped.event.event_id, "the command queue is full ({QUEUE_LIMIT}); dropping a command");
@@ -121,9 +106,6 @@ pub(super) fn hear(
     };
     listener.hear(body).and_then(|heard| heard.command())
 }
-
-/// A command whose reply takes longer than this gets its read receipt before the reply.
-pub(super) const RECEIPT_IF_SLOWER: Duration = Duration::from_millis(500);
 
 /// Whether a command is older than `[matrix] command_max_age` (sent while the bot was
 /// down, or waiting too long in the queue); such a command is not answered.
@@ -444,7 +426,6 @@ pub(super) async fn send_reply(matrix: &Matrix, incoming: Incoming, reply: app::
             warn!(room = %incoming.room.room_id(), error = %err, "could not send the answer")
         }
     }
-    let _ = incoming.handled.send(());
 }
 
 /// ✅ ❌ 💬 on a question in the moderators room (from a moderator), 👍 on a receipt.

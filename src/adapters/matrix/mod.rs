@@ -25,11 +25,9 @@ use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::filter::{
     Filter as EventFilter, FilterDefinition, LazyLoadOptions, RoomEventFilter,
 };
-use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
-use matrix_sdk::ruma::events::receipt::ReceiptThread;
 use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
@@ -47,6 +45,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
 mod commands;
+mod receipts;
 mod redactions;
 mod rooms;
 mod undecryptable;
@@ -90,6 +89,8 @@ struct Matrix {
     unreadable: Arc<std::sync::Mutex<Unreadable>>,
     /// Keys of events handled once per run, though a sync may deliver them twice.
     seen: Arc<std::sync::Mutex<HashSet<String>>>,
+    /// Read receipts due on commands.
+    receipts: Arc<receipts::Receipts>,
 }
 
 /// Commands waiting to be answered, at most: a flood beyond this is dropped, not queued.
@@ -102,9 +103,6 @@ struct Incoming {
     command: Result<Command, crate::command::UsageError>,
     /// When the sync delivered it: command latency counts from here.
     received: Instant,
-    /// Signalled (or dropped) once the command is handled, its reply sent or none due:
-    /// then its read receipt goes.
-    handled: oneshot::Sender<()>,
 }
 
 /// How `confbot run` runs: on the real day's records or a rehearsal's, sending or printing.
@@ -259,6 +257,7 @@ async fn serve(
         commands,
         seen: Arc::default(),
         unreadable: Arc::default(),
+        receipts: Arc::default(),
     };
     client.add_event_handler_context(matrix.clone());
     client.add_event_handler(on_invite);
