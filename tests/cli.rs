@@ -156,6 +156,38 @@ fn check_accepts_the_example_config_and_prints_the_plan() {
         "{text}"
     );
     assert_eq!(text.matches("to announcements: The live stream").count(), 9, "{text}");
+    assert!(
+        text.contains("where each room's posts go:\n  Pagoda room: reminders to #centos-connect:example.org, #centos-connect-pagoda:example.org; questions to #centos-connect-moderators:example.org, approved ones to #centos-connect-speakers:example.org\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_shows_where_each_tracks_questions_go_and_warns_of_a_room_mapped_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("confbot.toml");
+    let schedule = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/two-tracks.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[schedule]\nsource = \"{}\"\n[rooms]\nannouncements = [\"#all:ex.org\"]\nmoderators = \"#mods:ex.org\"\n\
+             [rooms.map]\n\"Kernel\" = {{ room = \"#kernel:ex.org\", moderators = \"#kernel-mods:ex.org\", backstage = \"#kernel-backstage:ex.org\" }}\n",
+            schedule.display()
+        ),
+    )
+    .unwrap();
+    let out = confbot(&["check", "--config", config.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}\n{}", text, stderr(&out));
+    assert!(
+        text.contains(
+            "where each room's posts go:\n\
+             \x20 Hall A (track Kernel): reminders to #all:ex.org, #kernel:ex.org; questions to #kernel-mods:ex.org, approved ones to #kernel-backstage:ex.org\n\
+             \x20 Hall B: reminders to #all:ex.org; questions to #mods:ex.org, approved ones to no speakers room\n\
+             warning: room \"Hall B\" of the schedule maps nowhere in [rooms.map] (nor do its tracks): its reminders go only to the announcements rooms\n"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

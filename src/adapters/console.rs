@@ -215,6 +215,7 @@ async fn console_line(bot: &Bot, out: &Terminal, options: &mut Options, line: &s
         user: &options.user,
         name: &name,
         role: role_of(bot, options),
+        scope: None,
         place: options.place.as_deref(),
         event: &event,
     };
@@ -323,18 +324,16 @@ fn settled(bot: &Bot) -> bool {
     if !bot.config.questions.enabled {
         return posts_done;
     }
-    let relayed = bot.config.rooms.moderators.is_none()
-        || bot
-            .store
-            .unrelayed_questions(zone)
-            .map(|q| q.is_empty())
-            .unwrap_or(true);
-    let delivered = bot.config.rooms.speakers.is_none()
-        || bot
-            .store
-            .approved_not_delivered(zone)
-            .map(|q| q.iter().all(|q| q.status != Status::Approved))
-            .unwrap_or(true);
+    // Questions whose session has no moderators (or speakers) room wait for none.
+    let relayed = (bot.store.unrelayed_questions(zone))
+        .map(|q| q.iter().all(|q| bot.question_rooms(&q.session_id).moderators.is_none()))
+        .unwrap_or(true);
+    let delivered = (bot.store.approved_not_delivered(zone))
+        .map(|q| {
+            q.iter()
+                .all(|q| q.status != Status::Approved || bot.question_rooms(&q.session_id).speakers.is_none())
+        })
+        .unwrap_or(true);
     posts_done && relayed && delivered
 }
 

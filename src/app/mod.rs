@@ -101,6 +101,10 @@ pub struct Sender<'a> {
     /// The name to show for them (their display name).
     pub name: &'a str,
     pub role: Role,
+    /// For a moderator only of one place's questions (by power in its own moderators
+    /// room): that room, as the config names it. Their moderation covers only the
+    /// questions triaged there.
+    pub scope: Option<&'a str>,
     /// The schedule room or track the chat room is mapped to.
     pub place: Option<&'a str>,
     /// The id of the event that carried the command; a question keeps it.

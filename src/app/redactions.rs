@@ -74,13 +74,14 @@ async fn withdraw_question(
             Err(err) => return Err(err),
         }
         info!(question = number, "question withdrawn: its !ask was redacted");
-        if let (Some(moderators), Some(relay)) = (&bot.config.rooms.moderators, &withdrawal.relay_event) {
+        let rooms = bot.question_rooms(&question.session_id);
+        if let (Some(moderators), Some(relay)) = (rooms.moderators, &withdrawal.relay_event) {
             if let Err(err) = out.withdraw(moderators, relay, WITHDRAWN_REASON).await {
                 warn!(question = number, error = %err, "could not redact a withdrawn question in the moderators room");
             }
         }
         if let Some(speakers) = &withdrawal.speakers_event {
-            withdraw(bot, out, speakers, WITHDRAWN_REASON).await;
+            withdraw(bot, out, &question.session_id, speakers, WITHDRAWN_REASON).await;
             bot.store.set_speakers_event(number, None)?;
         }
         return Ok(Some(number));
@@ -134,7 +135,14 @@ async fn revert(bot: &Bot, out: &impl Outbox, redacted: &str, redaction: &str) -
         "a moderation was taken back"
     );
     if let Some(speakers) = &revert.withdraw {
-        withdraw(bot, out, speakers, "the moderator took back the approval").await;
+        withdraw(
+            bot,
+            out,
+            &question.session_id,
+            speakers,
+            "the moderator took back the approval",
+        )
+        .await;
         bot.store.set_speakers_event(number, None)?;
     }
     if revert.to == Status::Approved {
@@ -210,8 +218,9 @@ pub(super) async fn after_relay(bot: &Bot, out: &impl Outbox, number: u64) {
     let Ok(Some(question)) = bot.store.question(number, bot.zone()) else {
         return;
     };
+    let rooms = bot.question_rooms(&question.session_id);
     if let (Status::Withdrawn, Some(relay), Some(moderators)) =
-        (&question.status, &question.relay_event, &bot.config.rooms.moderators)
+        (&question.status, &question.relay_event, rooms.moderators)
     {
         if let Err(err) = out.withdraw(moderators, relay, WITHDRAWN_REASON).await {
             warn!(question = number, error = %err, "could not redact a withdrawn question in the moderators room");
@@ -332,7 +341,7 @@ mod tests {
             QuestionEvent::Receipt,
             "👍",
             "@carol:x",
-            Role::Attendee,
+            (Role::Attendee, None),
             "$thumb",
         )
         .await;
@@ -359,7 +368,7 @@ mod tests {
             QuestionEvent::Relay,
             "✅",
             "@mod:x",
-            Role::Moderator,
+            (Role::Moderator, None),
             "$tick",
         )
         .await;
@@ -386,7 +395,7 @@ mod tests {
             QuestionEvent::Relay,
             "✅",
             "@mod2:x",
-            Role::Moderator,
+            (Role::Moderator, None),
             "$tick-2",
         )
         .await;
@@ -425,7 +434,7 @@ mod tests {
             QuestionEvent::Relay,
             "✅",
             "@mod:x",
-            Role::Moderator,
+            (Role::Moderator, None),
             "$tick-3",
         )
         .await;
@@ -436,7 +445,7 @@ mod tests {
             QuestionEvent::Relay,
             "❌",
             "@mod:x",
-            Role::Moderator,
+            (Role::Moderator, None),
             "$cross",
         )
         .await;

@@ -13,6 +13,7 @@ use crate::questions::{
     Triage, VoteRefusal,
 };
 use crate::refusal::Refusal;
+use crate::rooms::QuestionRooms;
 use chrono::TimeDelta;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -56,13 +57,13 @@ async fn decide(
     let sender = from.user;
     Ok(Ok(match command {
         QuestionCommand::Ask { session, text } => {
-            if bot.config.rooms.moderators.is_none() {
-                return Ok(Err(Refusal::NoModeratorsRoom));
-            }
             let target = match questions::session_for(schedule, from.place, session.as_deref(), now) {
                 Ok(target) => target,
                 Err(refusal) => return Ok(Err(refusal.into())),
             };
+            if bot.question_rooms(&target.session.id).moderators.is_none() {
+                return Ok(Err(Refusal::NoModeratorsRoom));
+            }
             let history = bot.store.questions_by(sender, None, zone)?;
             if let Err(refusal) =
                 questions::check_ask(&bot.config.questions.rules(), text, &target.session.id, &history, now)
@@ -91,7 +92,7 @@ async fn decide(
             Err(refusal) => return Ok(Err(refusal.into())),
         },
         QuestionCommand::Moderate(number, action) => {
-            match moderate(bot, out, *number, action.clone(), from.event, sender).await? {
+            match moderate(bot, out, *number, action.clone(), from.event, sender, from.scope).await? {
                 Ok(message) => Reply::plain(message),
                 Err(refusal) => return Ok(Err(refusal.into())),
             }
@@ -131,7 +132,8 @@ fn vote(bot: &Bot, number: u64, voter: &str, event: &str) -> anyhow::Result<Resu
 /// post of a rejected question is withdrawn; the relay post is edited to show its status
 /// line; the asker is told if `notify_asker` is on. `event` is the command or reaction of
 /// moderator `by`: the change is stored with it, once, and redacting it reverts the change
-/// while nothing changed since.
+/// while nothing changed since. A moderator of one place only (`scope`) acts only on its
+/// questions.
 async fn moderate(
     bot: &Bot,
     out: &impl Outbox,
@@ -139,6 +141,7 @@ async fn moderate(
     action: Action,
     event: &str,
     by: &str,
+    scope: Option<&str>,
 ) -> anyhow::Result<Result<Message, TransitionRefusal>> {
     let loaded = bot.loaded();
     let schedule = &loaded.schedule;
@@ -146,6 +149,10 @@ async fn moderate(
         let Some(question) = bot.store.question(number, schedule.timezone())? else {
             return Ok(Err(TransitionRefusal::NoSuchQuestion { number }));
         };
+        let triaged_in = bot.question_rooms(&question.session_id).moderators;
+        if let Err(refusal) = questions::check_scope(number, scope, triaged_in) {
+            return Ok(Err(refusal));
+        }
         let transition = match questions::transition(schedule, &question, action.clone()) {
             Ok(transition) => transition,
             Err(refusal) => return Ok(Err(refusal)),
@@ -171,7 +178,7 @@ async fn moderate(
         }
         info!(question = number, status = transition.to.as_str(), "question moderated");
         if let Some(withdrawn) = &transition.withdraw {
-            withdraw(bot, out, withdrawn, "the question was rejected").await;
+            withdraw(bot, out, &question.session_id, withdrawn, "the question was rejected").await;
             bot.store.set_speakers_event(number, None)?;
         }
         if transition.to == Status::Approved {
@@ -201,9 +208,9 @@ async fn moderate(
 #[error("the question changed meanwhile")]
 pub(super) struct ChangedMeanwhile;
 
-/// Takes a question's post back from the speakers room.
-pub(super) async fn withdraw(bot: &Bot, out: &impl Outbox, event: &str, reason: &str) {
-    let Some(speakers) = &bot.config.rooms.speakers else {
+/// Takes a question's post back from the speakers room of its session `session_id`.
+pub(super) async fn withdraw(bot: &Bot, out: &impl Outbox, session_id: &str, event: &str, reason: &str) {
+    let Some(speakers) = bot.question_rooms(session_id).speakers else {
         return;
     };
     if let Err(err) = out.withdraw(speakers, event, reason).await {
@@ -214,9 +221,6 @@ pub(super) async fn withdraw(bot: &Bot, out: &impl Outbox, event: &str, reason: 
 /// Edits question `number`'s post in the moderators room to show it as it stands now
 /// (its status line, its text): one post per question, whatever is done to it.
 pub(super) async fn show_status(bot: &Bot, out: &impl Outbox, number: u64) {
-    let Some(moderators) = &bot.config.rooms.moderators else {
-        return;
-    };
     let question = match bot.store.question(number, bot.zone()) {
         Ok(Some(question)) => question,
         Ok(None) => return,
@@ -231,6 +235,9 @@ pub(super) async fn show_status(bot: &Bot, out: &impl Outbox, number: u64) {
     if question.status == Status::Withdrawn {
         return;
     }
+    let Some(moderators) = bot.question_rooms(&question.session_id).moderators else {
+        return;
+    };
     let message = questions::relay(&bot.loaded().schedule, &question);
     let moderations = bot.store.moderations(number).unwrap_or_default();
     // A new key for each state the post shows: the same state twice is one edit.
@@ -252,8 +259,9 @@ pub fn reacted_to(bot: &Bot, event: &str) -> Option<(Question, QuestionEvent)> {
     })
 }
 
-/// A reaction `key` by `user` (with `role`) on `question`'s event `on`: ✅ ❌ 💬 from a
-/// moderator on the relay, 👍 on the receipt. Nothing is posted in answer: the relay post
+/// A reaction `key` by `user` (with `role`, within `scope` for a moderator of one place
+/// only) on `question`'s event `on`: ✅ ❌ 💬 from a moderator on the relay, 👍 on the
+/// receipt. Nothing is posted in answer: the relay post
 /// shows the new status (edited in place), and a reaction that changes nothing (a second
 /// ✅) leaves it as it is.
 #[allow(clippy::too_many_arguments)]
@@ -264,7 +272,7 @@ pub async fn react(
     on: QuestionEvent,
     key: &str,
     user: &str,
-    role: Role,
+    (role, scope): (Role, Option<&str>),
     event: &str,
 ) {
     let Some(meaning) = questions::reaction(key, on, role) else {
@@ -273,7 +281,7 @@ pub async fn react(
     let number = question.number;
     let result = match meaning {
         ReactionMeaning::Vote => vote(bot, number, user, event).map(|done| done.err().map(Refusal::from)),
-        ReactionMeaning::Moderate(action) => moderate(bot, out, number, action, event, user)
+        ReactionMeaning::Moderate(action) => moderate(bot, out, number, action, event, user, scope)
             .await
             .map(|done| done.err().map(Refusal::from)),
     };
@@ -329,11 +337,9 @@ fn next_session_end(bot: &Bot) -> Option<chrono::DateTime<chrono_tz::Tz>> {
         .min()
 }
 
-/// Relays the questions not yet in the moderators room; false if one must be retried.
+/// Relays the questions not yet in their moderators rooms; false if one must be retried.
+/// A room that fails holds back only its own questions (which keep their order).
 async fn to_moderators(bot: &Bot, out: &impl Outbox) -> bool {
-    let Some(moderators) = bot.config.rooms.moderators.clone() else {
-        return true;
-    };
     let Some(waiting) = to_post(
         bot.store.unrelayed_questions(bot.zone()),
         "reading the questions to relay",
@@ -341,25 +347,31 @@ async fn to_moderators(bot: &Bot, out: &impl Outbox) -> bool {
         return false;
     };
     let loaded = bot.loaded();
+    let mut failed: Vec<&str> = Vec::new();
     for question in waiting {
         let number = question.number;
+        let Some(moderators) = bot.question_rooms(&question.session_id).moderators else {
+            continue;
+        };
+        if failed.contains(&moderators) {
+            continue;
+        }
         let message = questions::relay(&loaded.schedule, &question);
         let key = format!("question-relay:{number}");
         let record = |event: &str| bot.store.set_relay_event(number, event);
-        if !post_question(out, &moderators, true, number, &message, &key, record).await {
-            return false;
+        if !post_question(out, moderators, true, number, &message, &key, record).await {
+            failed.push(moderators);
+            continue;
         }
         // Withdrawn or moderated while it was on its way: the post follows.
         super::redactions::after_relay(bot, out, number).await;
     }
-    true
+    failed.is_empty()
 }
 
-/// Posts the approved questions not yet in the speakers room, by votes.
+/// Posts the approved questions not yet in their speakers rooms, by votes; a room that
+/// fails holds back only its own.
 async fn to_speakers(bot: &Bot, out: &impl Outbox) -> bool {
-    let Some(speakers) = bot.config.rooms.speakers.clone() else {
-        return true;
-    };
     let Some(mut approved) = to_post(
         bot.store.approved_not_delivered(bot.zone()),
         "reading the approved questions",
@@ -368,8 +380,15 @@ async fn to_speakers(bot: &Bot, out: &impl Outbox) -> bool {
     };
     questions::by_votes(&mut approved);
     let loaded = bot.loaded();
+    let mut failed: Vec<&str> = Vec::new();
     for question in approved {
         let number = question.number;
+        let Some(speakers) = bot.question_rooms(&question.session_id).speakers else {
+            continue;
+        };
+        if failed.contains(&speakers) {
+            continue;
+        }
         let message = questions::to_speakers(&loaded.schedule, &question);
         // A question approved again after a rejection is a new post: the first one was
         // withdrawn, and its transaction id would bring back only that. Without the count
@@ -383,11 +402,11 @@ async fn to_speakers(bot: &Bot, out: &impl Outbox) -> bool {
         };
         let key = format!("question-speakers:{number}:{moderations}");
         let record = |event: &str| bot.store.set_speakers_event(number, Some(event));
-        if !post_question(out, &speakers, false, number, &message, &key, record).await {
-            return false;
+        if !post_question(out, speakers, false, number, &message, &key, record).await {
+            failed.push(speakers);
         }
     }
-    true
+    failed.is_empty()
 }
 
 /// The questions a store read found, or `None` (logged) if it failed: the relay retries.
@@ -424,9 +443,6 @@ async fn post_question(
 
 /// Lists, once per session, the approved questions left unanswered when it ended.
 async fn leftovers(bot: &Bot, out: &impl Outbox) -> bool {
-    let Some(speakers) = bot.config.rooms.speakers.clone() else {
-        return true;
-    };
     let now = bot.clock.now();
     let loaded = bot.loaded();
     let schedule = &loaded.schedule;
@@ -435,6 +451,9 @@ async fn leftovers(bot: &Bot, out: &impl Outbox) -> bool {
         if bot.post_done(&key) != Some(false) {
             continue;
         }
+        let Some(speakers) = bot.question_rooms(&session.id).speakers else {
+            continue;
+        };
         let asked = match bot.store.questions_of(&session.id, schedule.timezone()) {
             Ok(asked) => asked,
             Err(err) => {
@@ -443,7 +462,7 @@ async fn leftovers(bot: &Bot, out: &impl Outbox) -> bool {
             }
         };
         if let Some(message) = questions::leftovers(session, &asked) {
-            if let Err(err) = out.post(&speakers, &message, true, &key).await {
+            if let Err(err) = out.post(speakers, &message, true, &key).await {
                 warn!(session = %session.id, error = %err, "listing leftover questions failed; will retry");
                 return false;
             }
@@ -457,6 +476,19 @@ async fn leftovers(bot: &Bot, out: &impl Outbox) -> bool {
         }
     }
     true
+}
+
+impl Bot {
+    /// Where the questions about session `session_id` go: its place's moderators room and
+    /// backstage, or the conference's.
+    pub fn question_rooms(&self, session_id: &str) -> QuestionRooms<'_> {
+        let loaded = self.loaded();
+        let places: Vec<String> = match loaded.schedule.session(session_id) {
+            Some(session) => [&session.room, &session.track].into_iter().flatten().cloned().collect(),
+            None => Vec::new(),
+        };
+        self.config.rooms.for_questions(places.iter().map(String::as_str))
+    }
 }
 
 /// Links a sent receipt to its question, so 👍 on it counts as a vote.

@@ -161,6 +161,7 @@ pub async fn say(bot: &Bot, out: &impl Outbox, user: &str, role: Role, event: &s
         user,
         name: "someone",
         role,
+        scope: None,
         place: Some("Pagoda room"),
         event,
     };

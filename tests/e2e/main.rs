@@ -12,6 +12,7 @@ mod organizers;
 mod questions;
 mod redactions;
 mod rooms;
+mod tracks;
 mod trust;
 mod unreadable;
 

@@ -1,9 +1,13 @@
 //! Where posts go: the `[rooms]` targets ("announcements", "moderators", "speakers"), and
-//! the Matrix room `[rooms.map]` gives a place (a schedule room or track).
+//! the Matrix rooms `[rooms.map]` gives a place (a schedule room or track): its own room,
+//! and, for a track run by its own team, its moderators room and backstage. Questions
+//! about a session go to the moderators room and backstage of its place, or to the
+//! conference's (`[rooms] moderators`, `speakers`) where its place has none.
 //!
 //! The names: a *place* is a room or track of the schedule ("Pagoda room"); a *room* is a
 //! Matrix room, by id or alias; a *target* is a name from `[rooms]` that stands for rooms.
 
+use crate::schedule::Schedule;
 use std::collections::BTreeMap;
 
 /// `[rooms]`: the Matrix rooms the bot posts in.
@@ -12,8 +16,55 @@ pub struct Rooms {
     pub announcements: Vec<String>,
     pub moderators: Option<String>,
     pub speakers: Option<String>,
-    /// Place (schedule room or track name) → Matrix room id or alias.
-    pub map: BTreeMap<String, String>,
+    /// Place (schedule room or track name) → its Matrix rooms.
+    pub map: BTreeMap<String, PlaceRooms>,
+}
+
+/// The Matrix rooms of one place of `[rooms.map]`, by id or alias.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PlaceRooms {
+    /// Where its reminders go and its attendees ask (`!now` there is about this place).
+    pub room: String,
+    /// Where its questions are triaged, by its own moderators; else `[rooms] moderators`.
+    pub moderators: Option<String>,
+    /// Where its speakers get the approved questions; else `[rooms] speakers`.
+    pub backstage: Option<String>,
+    /// The place's video stream, shown with it.
+    pub stream: Option<String>,
+}
+
+impl PlaceRooms {
+    /// A place with a room and nothing of its own: the plain `"Place" = "#room"` form.
+    pub fn room(room: &str) -> PlaceRooms {
+        PlaceRooms {
+            room: room.to_string(),
+            ..PlaceRooms::default()
+        }
+    }
+}
+
+/// Where the questions about one session go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionRooms<'a> {
+    /// Where they are triaged.
+    pub moderators: Option<&'a str>,
+    /// Where the approved ones reach the speakers.
+    pub speakers: Option<&'a str>,
+}
+
+/// Where everything about one room of the schedule goes, as `confbot check` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route<'a> {
+    /// The schedule room.
+    pub place: &'a str,
+    /// The tracks of its sessions that `[rooms.map]` names.
+    pub tracks: Vec<&'a str>,
+    /// Where its reminders go: the announcements rooms, its own room, its tracks' rooms.
+    pub reminders: Vec<String>,
+    /// Where its questions go (its own rooms, its first track's, or the conference's).
+    pub questions: QuestionRooms<'a>,
+    /// `[rooms.map]` names neither it nor any of its tracks.
+    pub unmapped: bool,
 }
 
 /// The targets every config has, whether or not it gives them rooms.
@@ -36,10 +87,92 @@ impl Rooms {
 
     /// The Matrix room `[rooms.map]` gives `place`, however it is cased.
     pub fn mapped(&self, place: &str) -> Option<&str> {
+        self.place(place).map(|rooms| rooms.room.as_str())
+    }
+
+    /// The Matrix rooms of `place`, however it is cased.
+    pub fn place(&self, place: &str) -> Option<&PlaceRooms> {
         self.map
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(place))
-            .map(|(_, room)| room.as_str())
+            .map(|(_, rooms)| rooms)
+    }
+
+    /// Where questions about a session in `places` (its room, then its track) go: the
+    /// moderators room and backstage of the first place that has its own, else the
+    /// conference's.
+    pub fn for_questions<'a>(&self, places: impl IntoIterator<Item = &'a str> + Clone) -> QuestionRooms<'_> {
+        let own = |pick: fn(&PlaceRooms) -> Option<&String>| {
+            (places.clone().into_iter())
+                .filter_map(|place| self.place(place))
+                .find_map(pick)
+                .map(String::as_str)
+        };
+        QuestionRooms {
+            moderators: own(|p| p.moderators.as_ref()).or(self.moderators.as_deref()),
+            speakers: own(|p| p.backstage.as_ref()).or(self.speakers.as_deref()),
+        }
+    }
+
+    /// Every moderators room: the conference's, then each place's own, once each.
+    pub fn moderators_rooms(&self) -> Vec<&str> {
+        self.with_own(&self.moderators, |place| &place.moderators)
+    }
+
+    /// Every speakers room: the conference's, then each place's backstage, once each.
+    pub fn speakers_rooms(&self) -> Vec<&str> {
+        self.with_own(&self.speakers, |place| &place.backstage)
+    }
+
+    /// `conference` and then the room `own` picks of each place, once each.
+    fn with_own<'a>(&'a self, conference: &'a Option<String>, own: fn(&PlaceRooms) -> &Option<String>) -> Vec<&'a str> {
+        let mut rooms: Vec<&str> = conference.iter().map(String::as_str).collect();
+        for room in self.map.values().filter_map(|place| own(place).as_deref()) {
+            if !rooms.contains(&room) {
+                rooms.push(room);
+            }
+        }
+        rooms
+    }
+
+    /// Every room the config names, once each.
+    pub fn all(&self) -> Vec<&str> {
+        let mut rooms: Vec<&str> = Vec::new();
+        let named = (self.announcements.iter().map(String::as_str))
+            .chain(self.moderators_rooms())
+            .chain(self.speakers_rooms())
+            .chain(self.map.values().map(|p| p.room.as_str()));
+        for room in named {
+            if !rooms.contains(&room) {
+                rooms.push(room);
+            }
+        }
+        rooms
+    }
+
+    /// Where everything about each room of `schedule` goes, in the schedule's order.
+    pub fn routes<'a>(&'a self, schedule: &'a Schedule) -> Vec<Route<'a>> {
+        schedule
+            .rooms()
+            .into_iter()
+            .map(|place| {
+                let mut tracks: Vec<&str> = Vec::new();
+                let in_room = schedule.sessions().iter().filter(|s| s.room.as_deref() == Some(place));
+                for track in in_room.filter_map(|s| s.track.as_deref()) {
+                    if self.place(track).is_some() && !tracks.contains(&track) {
+                        tracks.push(track);
+                    }
+                }
+                let places = || std::iter::once(place).chain(tracks.iter().copied());
+                Route {
+                    place,
+                    reminders: self.post_targets(places()),
+                    questions: self.for_questions(places()),
+                    unmapped: self.place(place).is_none() && tracks.is_empty(),
+                    tracks,
+                }
+            })
+            .collect()
     }
 
     /// The Matrix rooms a target stands for: "announcements" (all of them), "moderators",
@@ -49,7 +182,7 @@ impl Rooms {
             "announcements" => self.announcements.clone(),
             "moderators" => self.moderators.iter().cloned().collect(),
             "speakers" => self.speakers.iter().cloned().collect(),
-            place => self.map.get(place).cloned().into_iter().collect(),
+            place => self.map.get(place).map(|p| p.room.clone()).into_iter().collect(),
         }
     }
 
@@ -70,8 +203,8 @@ mod tests {
             moderators: Some("#mods:ex.org".into()),
             speakers: None,
             map: BTreeMap::from([
-                ("Pagoda room".into(), "#pagoda:ex.org".into()),
-                ("Containers".into(), "#general:ex.org".into()),
+                ("Pagoda room".into(), PlaceRooms::room("#pagoda:ex.org")),
+                ("Containers".into(), PlaceRooms::room("#general:ex.org")),
             ]),
         }
     }
@@ -98,5 +231,113 @@ mod tests {
             rooms.target_names().collect::<Vec<_>>(),
             ["announcements", "moderators", "speakers", "Containers", "Pagoda room"]
         );
+    }
+
+    #[test]
+    fn questions_go_to_the_rooms_of_their_place_or_else_the_conferences() {
+        let mut rooms = rooms();
+        rooms.speakers = Some("#speakers:ex.org".into());
+        rooms.map.insert(
+            "Jupiter".into(),
+            PlaceRooms {
+                room: "#jupiter:ex.org".into(),
+                moderators: Some("#jupiter-mods:ex.org".into()),
+                backstage: Some("#jupiter-backstage:ex.org".into()),
+                stream: None,
+            },
+        );
+        rooms.map.insert(
+            "Kernel track".into(),
+            PlaceRooms {
+                room: "#kernel:ex.org".into(),
+                moderators: Some("#kernel-mods:ex.org".into()),
+                ..PlaceRooms::default()
+            },
+        );
+        // The room's own rooms first, then the track's, then the conference's.
+        assert_eq!(
+            rooms.for_questions(["JUPITER", "Kernel track"]),
+            QuestionRooms {
+                moderators: Some("#jupiter-mods:ex.org"),
+                speakers: Some("#jupiter-backstage:ex.org"),
+            }
+        );
+        assert_eq!(
+            rooms.for_questions(["Pagoda room", "Kernel track"]),
+            QuestionRooms {
+                moderators: Some("#kernel-mods:ex.org"),
+                speakers: Some("#speakers:ex.org"),
+            }
+        );
+        assert_eq!(
+            rooms.for_questions(["Nowhere"]),
+            QuestionRooms {
+                moderators: Some("#mods:ex.org"),
+                speakers: Some("#speakers:ex.org"),
+            }
+        );
+        assert_eq!(
+            rooms.moderators_rooms(),
+            ["#mods:ex.org", "#jupiter-mods:ex.org", "#kernel-mods:ex.org"]
+        );
+        assert_eq!(
+            rooms.speakers_rooms(),
+            ["#speakers:ex.org", "#jupiter-backstage:ex.org"]
+        );
+        assert_eq!(rooms.targets("Jupiter"), ["#jupiter:ex.org"]);
+        assert_eq!(rooms.all().len(), 9);
+    }
+
+    #[test]
+    fn each_schedule_room_shows_where_its_reminders_and_questions_go() {
+        let schedule = crate::schedule::native::parse(
+            include_str!("../../../tests/fixtures/two-tracks.toml"),
+            "two-tracks",
+            None,
+        )
+        .unwrap()
+        .schedule;
+        let rooms = Rooms {
+            announcements: vec!["#all:ex.org".into()],
+            moderators: Some("#mods:ex.org".into()),
+            speakers: Some("#speakers:ex.org".into()),
+            map: BTreeMap::from([(
+                "Kernel".into(),
+                PlaceRooms {
+                    room: "#kernel:ex.org".into(),
+                    moderators: Some("#kernel-mods:ex.org".into()),
+                    backstage: Some("#kernel-backstage:ex.org".into()),
+                    stream: None,
+                },
+            )]),
+        };
+        let routes = rooms.routes(&schedule);
+        assert_eq!(
+            routes[0],
+            Route {
+                place: "Hall A",
+                tracks: vec!["Kernel"],
+                reminders: vec!["#all:ex.org".into(), "#kernel:ex.org".into()],
+                questions: QuestionRooms {
+                    moderators: Some("#kernel-mods:ex.org"),
+                    speakers: Some("#kernel-backstage:ex.org"),
+                },
+                unmapped: false,
+            }
+        );
+        assert_eq!(
+            routes[1],
+            Route {
+                place: "Hall B",
+                tracks: vec![],
+                reminders: vec!["#all:ex.org".into()],
+                questions: QuestionRooms {
+                    moderators: Some("#mods:ex.org"),
+                    speakers: Some("#speakers:ex.org"),
+                },
+                unmapped: true,
+            }
+        );
+        assert_eq!(routes.len(), 2);
     }
 }

@@ -113,6 +113,9 @@ fn check(args: &SourceArgs) -> anyhow::Result<ExitCode> {
         ),
     };
     print!("{}", reminder_plan(schedule, &leads, &skip));
+    if let Some(config) = &inputs.config {
+        print!("{}", room_routes(schedule, config));
+    }
     if let Some(config) = inputs.config.as_ref().filter(|c| !c.announcements.is_empty()) {
         print!("{}", announcement_plan(schedule, config));
     }
@@ -174,6 +177,53 @@ fn reminder_plan(schedule: &Schedule, leads: &[TimeDelta], skip: &[SessionKind])
             duration::Compact(reminder.lead).to_string(),
             reminder.session.title
         ));
+    }
+    out
+}
+
+/// Where each room's reminders and questions go, and a warning for each room that
+/// `[rooms.map]` leaves out while it maps others.
+fn room_routes(schedule: &Schedule, config: &crate::config::Config) -> String {
+    let rooms = &config.rooms;
+    let routes = rooms.routes(schedule);
+    let mut out = String::from("where each room's posts go:\n");
+    let or_none = |rooms: &[String]| {
+        if rooms.is_empty() {
+            "nowhere".to_string()
+        } else {
+            rooms.join(", ")
+        }
+    };
+    for route in &routes {
+        let tracks = match route.tracks.as_slice() {
+            [] => String::new(),
+            tracks => format!(" (track {})", tracks.join(", ")),
+        };
+        out.push_str(&format!(
+            "  {}{tracks}: reminders to {}",
+            route.place,
+            or_none(&route.reminders)
+        ));
+        if config.questions.enabled {
+            match route.questions.moderators {
+                Some(moderators) => out.push_str(&format!(
+                    "; questions to {moderators}, approved ones to {}",
+                    route.questions.speakers.unwrap_or("no speakers room")
+                )),
+                None => out.push_str("; questions refused (no moderators room)"),
+            }
+        }
+        out.push('\n');
+    }
+    if rooms.map.is_empty() {
+        out.push_str("  ([rooms.map] is empty: every reminder goes to the announcements rooms)\n");
+    } else {
+        for route in routes.iter().filter(|r| r.unmapped) {
+            out.push_str(&format!(
+                "warning: room \"{}\" of the schedule maps nowhere in [rooms.map] (nor do its tracks): its reminders go only to the announcements rooms\n",
+                route.place
+            ));
+        }
     }
     out
 }

@@ -346,11 +346,11 @@ pub(super) async fn decide_one(matrix: &Matrix, incoming: &Incoming) -> Option<a
         Err(err) => warn!(error = %err, "reading the store"),
     }
     let sender = &incoming.event.sender;
-    let role = match &incoming.command {
+    let (role, scope) = match &incoming.command {
         Ok(command) if command.role() > Role::Attendee || matches!(command, Command::Help(_)) => {
-            role_of(matrix, sender).await
+            role_in(matrix, sender, &incoming.room).await
         }
-        _ => Role::Attendee,
+        _ => (Role::Attendee, None),
     };
     let place = place_of(&bot.config, &incoming.room);
     let name = match incoming.room.get_member_no_sync(sender).await {
@@ -362,6 +362,7 @@ pub(super) async fn decide_one(matrix: &Matrix, incoming: &Incoming) -> Option<a
         user: sender.as_str(),
         name: &name,
         role,
+        scope: scope.as_deref(),
         place: place.as_deref(),
         event: event_id,
     };
@@ -437,10 +438,15 @@ pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, Ctx(matrix): C
     let Some((question, on)) = app::relay::reacted_to(bot, event.content.relates_to.event_id.as_str()) else {
         return;
     };
-    let role = if on == crate::questions::QuestionEvent::Relay {
-        role_of(&matrix, &event.sender).await
-    } else {
-        Role::Attendee
+    // A reaction on a question's post in its moderators room: the role there.
+    let triaged_in = bot.question_rooms(&question.session_id).moderators.map(str::to_string);
+    let room = match triaged_in {
+        Some(name) if on == crate::questions::QuestionEvent::Relay => matrix.out.joined(&name).await,
+        _ => None,
+    };
+    let (role, scope) = match room {
+        Some(room) => role_in(&matrix, &event.sender, &room).await,
+        None => (Role::Attendee, None),
     };
     let key = &event.content.relates_to.key;
     // No answer in the room: the relay post is edited to show the new status.
@@ -451,7 +457,7 @@ pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, Ctx(matrix): C
         on,
         key,
         event.sender.as_str(),
-        role,
+        (role, scope.as_deref()),
         event.event_id.as_str(),
     )
     .await;

@@ -243,22 +243,7 @@ pub(super) async fn role_of(matrix: &Matrix, user: &UserId) -> Role {
     let Some(room) = matrix.out.joined(moderators).await else {
         return listed;
     };
-    // A power level counts only for a member of the moderators room: one left over from
-    // someone who left, or set for a user never there, makes no moderator. The sync
-    // loads members lazily: this asks the homeserver for the room's members once.
-    let member = matches!(
-        room.get_member(user).await,
-        Ok(Some(member)) if *member.membership() == MembershipState::Join
-    );
-    if !member {
-        return listed;
-    }
-    let level = match room.get_user_power_level(user).await {
-        Ok(UserPowerLevel::Infinite) => Some(PowerLevel::Infinite),
-        Ok(UserPowerLevel::Int(level)) => Some(PowerLevel::Level(i64::from(level))),
-        _ => None,
-    };
-    let role = access.role(user.as_str(), level);
+    let role = role_by_power(matrix, user, &room).await;
     if role > Role::Attendee {
         matrix
             .roles
@@ -267,6 +252,50 @@ pub(super) async fn role_of(matrix: &Matrix, user: &UserId) -> Role {
             .insert(user.to_owned(), role);
     }
     role
+}
+
+/// The role the power level of `user` in `room` gives them, with the `[access]` lists.
+/// A power level counts only for a member of the room: one left over from someone who
+/// left, or set for a user never there, makes no moderator. The sync loads members
+/// lazily: this asks the homeserver for the room's members once.
+async fn role_by_power(matrix: &Matrix, user: &UserId, room: &Room) -> Role {
+    let access = &matrix.bot.config.access;
+    let member = matches!(
+        room.get_member(user).await,
+        Ok(Some(member)) if *member.membership() == MembershipState::Join
+    );
+    if !member {
+        return access.listed_role(user.as_str());
+    }
+    let level = match room.get_user_power_level(user).await {
+        Ok(UserPowerLevel::Infinite) => Some(PowerLevel::Infinite),
+        Ok(UserPowerLevel::Int(level)) => Some(PowerLevel::Level(i64::from(level))),
+        _ => None,
+    };
+    access.role(user.as_str(), level)
+}
+
+/// The role of `user` acting in `room` (a command there, or a reaction on a question
+/// triaged there): their conference-wide role ([`role_of`]) or, in a place's own
+/// moderators room, moderator of the questions triaged there only, with that room as the
+/// config names it (the scope). Power in a place's room makes no organizer.
+pub(super) async fn role_in(matrix: &Matrix, user: &UserId, room: &Room) -> (Role, Option<String>) {
+    let role = role_of(matrix, user).await;
+    if role > Role::Attendee {
+        return (role, None);
+    }
+    let rooms = &matrix.bot.config.rooms;
+    let names = matrix.out.names_of(room.room_id());
+    let own = (rooms.map.values())
+        .filter_map(|place| place.moderators.as_deref())
+        .find(|moderators| *moderators == room.room_id().as_str() || names.iter().any(|n| n == moderators));
+    let Some(scope) = own else {
+        return (role, None);
+    };
+    match role_by_power(matrix, user, room).await.min(Role::Moderator) {
+        Role::Moderator => (Role::Moderator, Some(scope.to_string())),
+        role => (role, None),
+    }
 }
 
 /// A room the bot serves was upgraded: join the new room, post there from now on, and
@@ -301,15 +330,7 @@ pub(super) async fn on_tombstone(event: OriginalSyncRoomTombstoneEvent, room: Ro
 
 /// Every room the config names.
 pub(super) fn configured_rooms(config: &Config) -> Vec<&str> {
-    let rooms = &config.rooms;
-    rooms
-        .announcements
-        .iter()
-        .chain(rooms.moderators.iter())
-        .chain(rooms.speakers.iter())
-        .chain(rooms.map.values())
-        .map(String::as_str)
-        .collect()
+    config.rooms.all()
 }
 
 /// The schedule room or track a Matrix room is mapped to in `[rooms.map]`.
@@ -321,10 +342,11 @@ pub(super) fn place_of(config: &Config, room: &Room) -> Option<String> {
         .rooms
         .map
         .iter()
-        .find(|(_, target)| {
-            target.as_str() == id
-                || alias.as_ref().is_some_and(|a| a.as_str() == target.as_str())
-                || alt.iter().any(|a| a.as_str() == target.as_str())
+        .find(|(_, rooms)| {
+            let target = rooms.room.as_str();
+            target == id
+                || alias.as_ref().is_some_and(|a| a.as_str() == target)
+                || alt.iter().any(|a| a.as_str() == target)
         })
         .map(|(place, _)| place.clone())
 }

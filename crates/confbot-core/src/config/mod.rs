@@ -5,7 +5,7 @@
 use crate::access::{self, Access};
 use crate::plan::{self, Announcement, At, Reminders, When};
 use crate::questions::{self, Rate, Rules};
-use crate::rooms::Rooms;
+use crate::rooms::{PlaceRooms, Rooms};
 use crate::schedule::format::Format;
 use crate::schedule::Location;
 use crate::schedule::Schedule;

@@ -55,8 +55,10 @@ pub(super) struct RawRooms {
     pub(super) announcements: Vec<String>,
     pub(super) moderators: Option<String>,
     pub(super) speakers: Option<String>,
+    /// A room as a string, or a table of the place's rooms: read by hand, so that a
+    /// wrong key is named as such.
     #[serde(default)]
-    pub(super) map: BTreeMap<String, String>,
+    pub(super) map: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize, Default)]

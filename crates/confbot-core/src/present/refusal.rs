@@ -245,6 +245,9 @@ fn moderation_words(refusal: &TransitionRefusal) -> String {
         TransitionRefusal::Already { number, status } => format!("Q{number} is already {status}."),
         TransitionRefusal::Final { number } => format!("Q{number} was answered already; that is final."),
         TransitionRefusal::Withdrawn { number } => format!("Q{number} was withdrawn by its asker."),
+        TransitionRefusal::OtherPlace { number } => {
+            format!("Q{number} is about another track or room: its own moderators (or the conference's) decide on it.")
+        }
         TransitionRefusal::RejectedNotAnswered { number } => {
             format!("Q{number} was rejected; approve it first if it should count as answered.")
         }

@@ -71,6 +71,21 @@ pub enum TransitionRefusal {
     RejectedNotAnswered {
         number: u64,
     },
+    /// A moderator of one place's questions acted on another place's.
+    OtherPlace {
+        number: u64,
+    },
+}
+
+/// Whether a moderator whose power covers only the questions triaged in moderators room
+/// `scope` (a place's own, as the config names it) may act on question `number`, triaged
+/// in `triaged_in`. Without a scope (the conference's moderators and organizers) they
+/// may act on any.
+pub fn check_scope(number: u64, scope: Option<&str>, triaged_in: Option<&str>) -> Result<(), TransitionRefusal> {
+    match scope {
+        Some(scope) if triaged_in != Some(scope) => Err(TransitionRefusal::OtherPlace { number }),
+        _ => Ok(()),
+    }
 }
 
 /// What a moderator's action does: the status to store and what to post.
@@ -172,6 +187,23 @@ pub fn by_votes(questions: &mut [Question]) {
 mod tests {
     use super::*;
     use crate::questions::testing::*;
+
+    #[test]
+    fn a_places_own_moderators_act_only_on_its_questions() {
+        assert_eq!(check_scope(3, None, Some("#mods:ex.org")), Ok(()));
+        assert_eq!(
+            check_scope(3, Some("#kernel-mods:ex.org"), Some("#kernel-mods:ex.org")),
+            Ok(())
+        );
+        assert_eq!(
+            check_scope(3, Some("#kernel-mods:ex.org"), Some("#mods:ex.org")),
+            Err(TransitionRefusal::OtherPlace { number: 3 })
+        );
+        assert_eq!(
+            said(TransitionRefusal::OtherPlace { number: 3 }),
+            "Q3 is about another track or room: its own moderators (or the conference's) decide on it."
+        );
+    }
 
     #[test]
     fn reactions_are_read_with_or_without_variation_selectors() {

@@ -1,0 +1,162 @@
+//! A conference in tracks, each run by its own team: questions asked in a track reach
+//! only that track's moderators room and backstage, and a track's moderators act only on
+//! its own questions.
+
+use super::questions::react;
+use super::*;
+use std::path::Path;
+
+/// A track's rooms, made by its moderator (who holds power level 100 there): where its
+/// attendees ask, its moderators room, and its backstage.
+struct Track {
+    main: matrix_sdk::Room,
+    mods: matrix_sdk::Room,
+    backstage: matrix_sdk::Room,
+    /// The `[rooms.map]` entry.
+    entry: String,
+}
+
+async fn track(name: &str, moderator: &Peer, bot: &matrix_sdk::ruma::UserId, attendee: &Peer) -> Track {
+    let (main, mods, backstage) = (
+        support::unique(&format!("{}-main", name.to_lowercase())),
+        support::unique(&format!("{}-mods", name.to_lowercase())),
+        support::unique(&format!("{}-backstage", name.to_lowercase())),
+    );
+    let main_room = moderator
+        .create_room_with_alias(&[bot, &attendee.user], false, Some(&main))
+        .await;
+    let mods_room = moderator.create_room_with_alias(&[bot], false, Some(&mods)).await;
+    let backstage_room = moderator.create_room_with_alias(&[bot], false, Some(&backstage)).await;
+    attendee
+        .client
+        .join_room_by_id(main_room.room_id())
+        .await
+        .expect("the attendee joins");
+    Track {
+        main: main_room,
+        mods: mods_room,
+        backstage: backstage_room,
+        entry: format!(
+            "\"{name}\" = {{ room = \"#{main}:localhost\", moderators = \"#{mods}:localhost\", backstage = \"#{backstage}:localhost\" }}\n"
+        ),
+    }
+}
+
+/// The bot's next post in `room` as `peer` sees it; the bot's log if none comes.
+async fn posted(peer: &Peer, room: &matrix_sdk::Room, bot: &Bot) -> support::Received {
+    let deadline = std::time::Instant::now() + support::WAIT;
+    match peer.reply_within(room, &bot.user, None, deadline).await {
+        Some(post) => post,
+        None => panic!(
+            "no post in {} ({:?}) for {} in time:\n{}",
+            room.room_id(),
+            room.canonical_alias(),
+            peer.user,
+            bot.log()
+        ),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_each_tracks_questions_reach_only_its_own_moderators_and_backstage() {
+    let kernel_mod = Peer::new("kernelmod").await;
+    let web_mod = Peer::new("webmod").await;
+    let attendee = Peer::new("attendee").await;
+    let bot_user = support::register_user("confbot").await;
+    let kernel = track("Kernel", &kernel_mod, &bot_user, &attendee).await;
+    let web = track("Web", &web_mod, &bot_user, &attendee).await;
+    // No conference-wide moderators room, and no one listed in [access]: a track's
+    // moderators are those with power in its own moderators room.
+    let tail = format!("[rooms.map]\n{}{}", kernel.entry, web.entry);
+    let mut bot = Bot::for_user(bot_user, "", &tail);
+    bot.use_schedule(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/two-tracks.toml"));
+    // 09:10: both tracks' first sessions are running.
+    bot.start(TEN_PAST_NINE);
+    for (moderator, track) in [(&kernel_mod, &kernel), (&web_mod, &web)] {
+        for room in [&track.main, &track.mods, &track.backstage] {
+            bot.joined(moderator, room).await;
+        }
+    }
+
+    let in_kernel = attendee.client.get_room(kernel.main.room_id()).unwrap();
+    let asked = attendee.say(&in_kernel, "!ask Which scheduler do you run?").await.0;
+    let receipt = attendee.reply_from(&in_kernel, &bot.user, Some(&asked)).await;
+    assert!(
+        receipt
+            .body
+            .starts_with("Question Q1 for 'The kernel for the curious' sent to the moderators."),
+        "{}\n{}",
+        receipt.body,
+        bot.log()
+    );
+    let in_web = attendee.client.get_room(web.main.room_id()).unwrap();
+    let asked = attendee.say(&in_web, "!ask Is HTTP/3 worth it?").await.0;
+    let receipt = attendee.reply_from(&in_web, &bot.user, Some(&asked)).await;
+    assert!(
+        receipt
+            .body
+            .starts_with("Question Q2 for 'Web servers without tears' sent to the moderators."),
+        "{}",
+        receipt.body
+    );
+
+    let q1 = posted(&kernel_mod, &kernel.mods, &bot).await;
+    assert!(
+        q1.body
+            .starts_with("Q1 for 'The kernel for the curious' (Hall A, 09:00–09:45 CET)\n"),
+        "{}",
+        q1.body
+    );
+    let q2 = posted(&web_mod, &web.mods, &bot).await;
+    assert!(
+        q2.body
+            .starts_with("Q2 for 'Web servers without tears' (Hall B, 09:00–09:45 CET)\n"),
+        "{}",
+        q2.body
+    );
+
+    // The web track's moderator cannot decide on the kernel track's question, by command;
+    // the kernel track's can, by reaction, and it reaches the kernel backstage only.
+    let refused = web_mod.say(&web.mods, "!approve Q1").await.0;
+    let reply = web_mod.reply_from(&web.mods, &bot.user, Some(&refused)).await;
+    assert_eq!(
+        reply.body,
+        "Q1 is about another track or room: its own moderators (or the conference's) decide on it."
+    );
+    react(&kernel_mod, &kernel.mods, &q1.event_id, "✅").await;
+    let passed_on = posted(&kernel_mod, &kernel.backstage, &bot).await;
+    assert!(
+        passed_on.body.contains("Which scheduler do you run?"),
+        "{}",
+        passed_on.body
+    );
+    // And the web track's moderator approves their own.
+    let approved = web_mod.say(&web.mods, "!approve Q2").await.0;
+    // The reply and the post in the backstage, in whichever order they come.
+    let (mut reply, mut passed_on) = (None, None);
+    while reply.is_none() || passed_on.is_none() {
+        let post = web_mod.reply_from_anywhere(&bot.user).await;
+        if post.in_reply_to.as_ref() == Some(&approved) {
+            reply = Some(post);
+        } else if post.room == web.backstage.room_id() {
+            passed_on = Some(post);
+        }
+    }
+    assert_eq!(reply.unwrap().body, "Q2 approved and passed on to the speakers.");
+    let passed_on = passed_on.unwrap();
+    assert!(passed_on.body.contains("Is HTTP/3 worth it?"), "{}", passed_on.body);
+    assert_eq!(bot.stop(), Some(0));
+
+    // Nothing of one track in the other's rooms.
+    for (moderator, track, other) in [(&kernel_mod, &kernel, "HTTP/3"), (&web_mod, &web, "scheduler")] {
+        let crossed: Vec<_> = (moderator.drain().await.into_iter())
+            .filter(|r| {
+                r.sender == bot.user
+                    && [track.mods.room_id(), track.backstage.room_id()].contains(&&*r.room)
+                    && r.body.contains(other)
+            })
+            .collect();
+        assert!(crossed.is_empty(), "another track's question: {crossed:?}");
+    }
+}
