@@ -75,6 +75,14 @@ impl Message {
         self
     }
 
+    /// Text that no longer stands, as an answered question on the board: struck through
+    /// in HTML (`<del>`), as it is in plain text, where the words around it say why.
+    pub fn struck(&mut self, text: &str) -> &mut Message {
+        self.plain.push_str(text);
+        self.html.push_str(&format!("<del>{}</del>", escape(text)));
+        self
+    }
+
     /// A command and its arguments, named in the bot's words: "!help ask" from "help ask".
     pub fn command(&mut self, text: &str) -> &mut Message {
         self.commands.push((self.plain.len(), self.html.len()));
@@ -530,6 +538,14 @@ mod tests {
             m.html(),
             "From \u{2068}&lt;b&gt;x&lt;/b&gt; @room \u{202E}\u{202C}\u{2069} (<code>@mallory:example.org</code>)"
         );
+    }
+
+    #[test]
+    fn struck_text_is_deleted_in_html_and_kept_in_plain_text() {
+        let mut m = Message::new();
+        m.text("✓ ").struck("Q3 <b>&</b>");
+        assert_eq!(m.body(), "✓ Q3 <b>&</b>");
+        assert_eq!(m.html(), "✓ <del>Q3 &lt;b&gt;&amp;&lt;/b&gt;</del>");
     }
 
     #[test]

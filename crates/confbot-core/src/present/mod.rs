@@ -1,8 +1,10 @@
 //! The text people read: answers as plain text and escaped HTML in the conference's zone
 //! ([`render`], [`message`]), the replies to commands that change something
 //! ([`replies`], [`personal`]) and to those refused ([`refusal`]), the bot's own posts
-//! ([`posts`]), and the questions exported as Markdown, CSV or JSON ([`export`]).
+//! ([`posts`]), the live question board of a session ([`board`]), and the questions
+//! exported as Markdown, CSV or JSON ([`export`]).
 
+pub mod board;
 pub mod export;
 pub mod help;
 pub mod message;

@@ -106,15 +106,8 @@ pub fn relative(now: DateTime<Tz>, at: DateTime<Tz>) -> String {
     if minutes == 0 {
         return "now".to_string();
     }
-    let span = if minutes < 60 {
-        plural(minutes as u64, "minute")
-    } else if minutes < 24 * 60 {
-        let (h, m) = (minutes / 60, minutes % 60);
-        if m == 0 {
-            plural(h as u64, "hour")
-        } else {
-            format!("{} {}", plural(h as u64, "hour"), plural(m as u64, "minute"))
-        }
+    let span = if minutes < 24 * 60 {
+        minutes_span(minutes as u64)
     } else {
         plural(((minutes + 12 * 60) / (24 * 60)) as u64, "day")
     };
@@ -122,6 +115,17 @@ pub fn relative(now: DateTime<Tz>, at: DateTime<Tz>) -> String {
         format!("in {span}")
     } else {
         format!("{span} ago")
+    }
+}
+
+/// "12 minutes", "1 hour", "1 hour 5 minutes", "26 hours": whole minutes as people say
+/// them, never rounded to days.
+pub fn minutes_span(minutes: u64) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (h, m) {
+        (0, m) => plural(m, "minute"),
+        (h, 0) => plural(h, "hour"),
+        (h, m) => format!("{} {}", plural(h, "hour"), plural(m, "minute")),
     }
 }
 
@@ -478,6 +482,15 @@ room = "Room A"
         assert_eq!(rel(65 * 60), "in 1 hour 5 minutes");
         assert_eq!(rel(-300), "5 minutes ago");
         assert_eq!(rel(3 * 86_400), "in 3 days");
+    }
+
+    #[test]
+    fn minutes_read_as_hours_and_minutes_never_days() {
+        assert_eq!(minutes_span(1), "1 minute");
+        assert_eq!(minutes_span(59), "59 minutes");
+        assert_eq!(minutes_span(60), "1 hour");
+        assert_eq!(minutes_span(61), "1 hour 1 minute");
+        assert_eq!(minutes_span(26 * 60 + 5), "26 hours 5 minutes");
     }
 
     #[test]

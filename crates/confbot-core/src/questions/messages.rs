@@ -251,11 +251,17 @@ fn asker(message: &mut Message, question: &Question) {
 }
 
 fn shown_name(question: &Question) -> String {
-    let name = text::collapse_whitespace(&question.asker_name);
+    isolate(&name_or_id(&question.asker_name, &question.asker)).into_owned()
+}
+
+/// What an asker goes by, on one line: their display name with its whitespace collapsed,
+/// or their Matrix ID when the name is empty. Typed text: [`isolate`] it where it is shown.
+pub fn name_or_id(asker_name: &str, asker: &str) -> String {
+    let name = text::collapse_whitespace(asker_name);
     if name.is_empty() {
-        question.asker.clone()
+        asker.to_string()
     } else {
-        isolate(&name).into_owned()
+        name
     }
 }
 

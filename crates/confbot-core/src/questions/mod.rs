@@ -19,6 +19,9 @@
 //! - An edit (`m.replace`) of an `!ask`: [`edit`] says whether the new text applies.
 //! - When sessions end: [`sessions_ended`], then [`leftovers`] in the speakers room, once
 //!   each (keyed by [`leftovers_key`]).
+//! - The board of a place: [`board_session`] says which session it shows, [`board()`] what
+//!   is on it (`present::board` words it), [`board_key`] where the store keeps its event,
+//!   and [`next_change`] when to edit it again if no question changes first.
 
 use crate::access::Role;
 use crate::present::message::{isolate, Message};
@@ -31,6 +34,7 @@ use chrono_tz::Tz;
 use std::fmt;
 use std::str::FromStr;
 
+mod board;
 mod limits;
 mod messages;
 mod moderation;
@@ -39,6 +43,7 @@ mod target;
 #[cfg(test)]
 mod testing;
 
+pub use board::*;
 pub use limits::*;
 pub use messages::*;
 pub use moderation::*;

@@ -178,9 +178,16 @@ pub fn voted(number: u64, votes: u32) -> Message {
     ))
 }
 
-/// Most votes first; equal votes in the order asked.
+/// The one ranking of questions, wherever they are listed (`!questions`, the leftovers,
+/// the speakers room, the [`board`]): most votes first; equal votes oldest first, by when
+/// they were asked, then by number. Numbers follow the order the store received the
+/// questions, which after a restart's catch-up need not be the order they were asked in.
 pub fn by_votes(questions: &mut [Question]) {
-    questions.sort_by(|a, b| b.votes.cmp(&a.votes).then(a.number.cmp(&b.number)));
+    questions.sort_by(|a, b| {
+        (b.votes.cmp(&a.votes))
+            .then(a.asked_at.cmp(&b.asked_at))
+            .then(a.number.cmp(&b.number))
+    });
 }
 
 #[cfg(test)]
@@ -376,5 +383,10 @@ mod tests {
         qs.reverse();
         by_votes(&mut qs);
         assert_eq!(qs.iter().map(|q| q.number).collect::<Vec<_>>(), [2, 3, 4, 1]);
+        // Equal votes: the one asked first wins, even with a later number.
+        qs[0].asked_at = at("2023-02-03T09:36");
+        qs[1].asked_at = at("2023-02-03T09:34");
+        by_votes(&mut qs);
+        assert_eq!(qs.iter().map(|q| q.number).collect::<Vec<_>>(), [3, 2, 4, 1]);
     }
 }
