@@ -131,6 +131,16 @@ impl Outbox for Terminal {
         }
         Ok(())
     }
+
+    async fn pin(&self, room: &str, event: Option<&str>, unpin: &[String]) -> Result<(), SendError> {
+        for event in unpin {
+            self.print(&format!("confbot in {room}"), &format!("(unpinned {event})"));
+        }
+        if let Some(event) = event {
+            self.print(&format!("confbot in {room}"), &format!("(pinned {event})"));
+        }
+        Ok(())
+    }
 }
 
 /// Runs the console on `bot` over standard input until it ends (then until `until`).

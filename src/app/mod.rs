@@ -4,6 +4,7 @@
 //! (`confbot run`) and the terminal (`confbot console`) each implement; the rules it acts
 //! on are in the core (`answer`, `plan`, `questions`), so both adapters behave alike.
 
+pub mod boards;
 mod commands;
 pub mod delivery;
 pub mod posting;
@@ -62,6 +63,15 @@ pub trait Outbox: Clone + Send + Sync + 'static {
         message: &Message,
         notice: bool,
         key: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Pins `event` (one the bot posted) in `room` and unpins `unpin` (Matrix:
+    /// `m.room.pinned_events`); the room's other pins stay as they are.
+    fn pin(
+        &self,
+        room: &str,
+        event: Option<&str>,
+        unpin: &[String],
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 
@@ -144,6 +154,8 @@ pub struct Bot {
     pub schedule_changed: Arc<Notify>,
     /// Wakes the question relay when a question is asked, voted for or approved.
     pub questions_changed: Arc<Notify>,
+    /// Wakes the question boards when a question changes in any way.
+    pub boards_changed: Arc<Notify>,
     /// What it did, for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Who carries posts to each room.
@@ -162,6 +174,7 @@ impl Bot {
             source: Arc::new(source),
             schedule_changed: Arc::new(Notify::new()),
             questions_changed: Arc::new(Notify::new()),
+            boards_changed: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::new()),
             couriers: delivery::Couriers::default(),
         };

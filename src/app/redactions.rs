@@ -74,6 +74,7 @@ async fn withdraw_question(
             Err(err) => return Err(err),
         }
         info!(question = number, "question withdrawn: its !ask was redacted");
+        bot.boards_changed.notify_one();
         let rooms = bot.question_rooms(&question.session_id);
         if let (Some(moderators), Some(relay)) = (rooms.moderators, &withdrawal.relay_event) {
             if let Err(err) = out.withdraw(moderators, relay, WITHDRAWN_REASON).await {
@@ -98,6 +99,7 @@ fn unvote(bot: &Bot, redacted: &str, redaction: &str) -> anyhow::Result<Option<u
         Ok(Some(number)) => {
             info!(question = number, "a vote was taken back");
             bot.questions_changed.notify_one();
+            bot.boards_changed.notify_one();
             Ok(Some(number))
         }
         Ok(None) => Ok(None),
@@ -134,6 +136,7 @@ async fn revert(bot: &Bot, out: &impl Outbox, redacted: &str, redaction: &str) -
         status = revert.to.as_str(),
         "a moderation was taken back"
     );
+    bot.boards_changed.notify_one();
     if let Some(speakers) = &revert.withdraw {
         withdraw(
             bot,

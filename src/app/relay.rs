@@ -81,6 +81,7 @@ async fn decide(
             if created {
                 info!(question = number, session = %target.session.id, "question asked");
                 bot.questions_changed.notify_one();
+                bot.boards_changed.notify_one();
             }
             Reply {
                 message: questions::receipt(number, &target, now),
@@ -124,6 +125,7 @@ fn vote(bot: &Bot, number: u64, voter: &str, event: &str) -> anyhow::Result<Resu
         return Ok(Err(VoteRefusal::AlreadyVoted { number }));
     }
     bot.questions_changed.notify_one();
+    bot.boards_changed.notify_one();
     Ok(Ok(questions::voted(number, question.votes + 1)))
 }
 
@@ -177,6 +179,7 @@ async fn moderate(
             Err(err) => return Err(err),
         }
         info!(question = number, status = transition.to.as_str(), "question moderated");
+        bot.boards_changed.notify_one();
         if let Some(withdrawn) = &transition.withdraw {
             withdraw(bot, out, &question.session_id, withdrawn, "the question was rejected").await;
             bot.store.set_speakers_event(number, None)?;

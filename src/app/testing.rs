@@ -100,6 +100,13 @@ impl Outbox for Recording {
         let shown = Message::plain(&format!("(edited {event}) {}", message.body()));
         self.take(room, &shown, key).await.map(drop)
     }
+
+    /// Recorded as "(pinned EVENT, unpinned EVENTS)" in `room`.
+    async fn pin(&self, room: &str, event: Option<&str>, unpin: &[String]) -> Result<(), SendError> {
+        let shown = format!("(pinned {}, unpinned {})", event.unwrap_or("nothing"), unpin.join(" "));
+        let key = format!("pin:{room}:{shown}");
+        self.take(room, &Message::plain(&shown), &key).await.map(drop)
+    }
 }
 
 /// The CentOS Connect bot with `rooms` (a `[rooms]` section), its clock at `now`

@@ -10,6 +10,7 @@ use matrix_sdk::config::RequestConfig;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
+use matrix_sdk::ruma::events::room::pinned_events::RoomPinnedEventsEventContent;
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::{
     EventId, OwnedEventId, OwnedRoomAliasId, OwnedRoomId, OwnedServerName, OwnedTransactionId, RoomId, RoomOrAliasId,
@@ -318,6 +319,40 @@ impl Outbox for MatrixOutbox {
         let sent = room_send(&joined, content, self.store.instance(), key).await;
         self.note_post(&sent);
         sent.map(drop)
+    }
+
+    async fn pin(&self, room: &str, event: Option<&str>, unpin: &[String]) -> Result<(), SendError> {
+        if self.dry_run {
+            let pinned = event.map(|e| format!("(pinned {e})")).unwrap_or_default();
+            self.print(
+                room,
+                &Message::plain(&format!("{pinned} (unpinned {})", unpin.join(" "))),
+            );
+            return Ok(());
+        }
+        let joined = self.room(room).await?;
+        let mut pinned = match joined.pinned_event_ids() {
+            Some(pinned) => pinned,
+            None => (joined.load_pinned_events().await)
+                .map_err(|err| classify(err, "reading the pinned events"))?
+                .unwrap_or_default(),
+        };
+        let before = pinned.clone();
+        pinned.retain(|id| !unpin.iter().any(|u| u == id.as_str()));
+        if let Some(event) = event {
+            let event = EventId::parse(event).with_context(|| format!("{event} is not an event id"))?;
+            if !pinned.contains(&event) {
+                pinned.push(event);
+            }
+        }
+        if pinned == before {
+            return Ok(());
+        }
+        joined
+            .send_state_event(RoomPinnedEventsEventContent::new(pinned))
+            .await
+            .map_err(|err| classify(err, "pinning"))?;
+        Ok(())
     }
 }
 

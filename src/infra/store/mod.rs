@@ -8,9 +8,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::Mutex;
 
+mod boards;
 mod chat;
 mod questions;
 mod upgrade;
+
+pub use boards::StoredBoard;
 
 pub struct Store {
     connection: Mutex<Connection>,
@@ -92,6 +95,9 @@ impl Store {
             )
             .with_context(|| format!("preparing the attendees' tables in {}", path.display()))?;
         upgrade::questions(&connection).with_context(|| format!("preparing the questions in {}", path.display()))?;
+        connection
+            .execute(boards::TABLE, [])
+            .with_context(|| format!("preparing the question boards in {}", path.display()))?;
         connection
             .execute(
                 "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",

@@ -5,6 +5,7 @@
 //! the store. `present::board` words it.
 
 use super::*;
+use crate::rooms::Rooms;
 
 /// How long before a session's end the board counts down to it as question time: the
 /// last ten minutes, when a host usually turns to the audience. A session shorter than
@@ -146,6 +147,31 @@ pub fn board_session<'s>(sessions: impl IntoIterator<Item = &'s Session>, now: D
         .into_iter()
         .filter(|s| takes_questions(s) && s.start <= now && now < s.end)
         .min_by(|a, b| (b.start.cmp(&a.start)).then(a.end.cmp(&b.end)).then(a.id.cmp(&b.id)))
+}
+
+/// The boards due at `now`: for each place a session is held in (its schedule room) and
+/// each room its questions reach the speakers in (its place's backstage, or the
+/// conference's speakers room, see [`Rooms::for_questions`]), the session
+/// [`board_session`] picks, with that room as the config names it. Sessions in no
+/// schedule room share one board per speakers room.
+pub fn boards_due<'s>(schedule: &'s Schedule, rooms: &'s Rooms, now: DateTime<Tz>) -> Vec<(&'s str, &'s Session)> {
+    /// A speakers room and a schedule room, with its sessions.
+    type Group<'s> = ((&'s str, Option<&'s str>), Vec<&'s Session>);
+    let mut groups: Vec<Group<'s>> = Vec::new();
+    for session in schedule.sessions() {
+        let places = [session.room.as_deref(), session.track.as_deref()];
+        let Some(speakers) = rooms.for_questions(places.into_iter().flatten()).speakers else {
+            continue;
+        };
+        let group = (speakers, session.room.as_deref());
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, sessions)) => sessions.push(session),
+            None => groups.push((group, vec![session])),
+        }
+    }
+    (groups.into_iter())
+        .filter_map(|((room, _), sessions)| Some((room, board_session(sessions, now)?)))
+        .collect()
 }
 
 /// The key under which the store keeps the board message of `session_id` in the Matrix
@@ -415,5 +441,54 @@ room = "K"
         assert_ne!(board_key("b:c", "!a:x"), board_key("c", "!a:x:b"));
         assert_eq!(board_key("b:c%", "!a:x"), "board:!a:x:b%3Ac%25");
         assert_ne!(board_key("%3A", "!a:x"), board_key(":", "!a:x"));
+    }
+
+    #[test]
+    fn each_place_and_speakers_room_has_the_board_of_its_running_session() {
+        use crate::rooms::PlaceRooms;
+        let schedule = crate::schedule::native::parse(
+            include_str!("../../../../tests/fixtures/two-tracks.toml"),
+            "two-tracks",
+            None,
+        )
+        .unwrap()
+        .schedule;
+        let rooms = Rooms {
+            speakers: Some("#speakers:ex.org".into()),
+            map: std::collections::BTreeMap::from([(
+                "Kernel".into(),
+                PlaceRooms {
+                    room: "#kernel:ex.org".into(),
+                    backstage: Some("#kernel-backstage:ex.org".into()),
+                    ..PlaceRooms::default()
+                },
+            )]),
+            ..Rooms::default()
+        };
+        let due = |local: &str| -> Vec<(&str, &str)> {
+            let now = at(&schedule, local);
+            (boards_due(&schedule, &rooms, now).into_iter())
+                .map(|(room, session)| (room, session.id.as_str()))
+                .collect()
+        };
+        assert_eq!(
+            due("2023-02-03T09:10"),
+            [
+                ("#kernel-backstage:ex.org", "kernel-intro"),
+                ("#speakers:ex.org", "web-intro")
+            ]
+        );
+        assert_eq!(due("2023-02-03T09:50"), []);
+        assert_eq!(
+            due("2023-02-03T10:44"),
+            [
+                ("#kernel-backstage:ex.org", "kernel-sched"),
+                ("#speakers:ex.org", "web-cache")
+            ]
+        );
+        // Lunch takes no questions.
+        assert_eq!(due("2023-02-03T12:30"), []);
+        let nowhere = Rooms::default();
+        assert!(boards_due(&schedule, &nowhere, at(&schedule, "2023-02-03T09:10")).is_empty());
     }
 }
