@@ -5,7 +5,7 @@
 use crate::access::{self, Access};
 use crate::plan::{self, Announcement, At, Reminders, When};
 use crate::questions::{self, Rate, Rules};
-use crate::rooms::{PlaceRooms, Rooms};
+use crate::rooms::Rooms;
 use crate::schedule::format::Format;
 use crate::schedule::Location;
 use crate::schedule::Schedule;
@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 mod check;
+mod rooms;
 use check::Checker;
 use raw::RawConfig;
 mod raw;
