@@ -29,10 +29,45 @@ pub struct Options {
     pub role: Option<Role>,
     /// The schedule room or track the user types in (a key of `[rooms.map]` or a room name).
     pub place: Option<String>,
+    /// The speakers room or backstage the user types in, as the config names it.
+    pub backstage: Option<String>,
     /// After the input ends, keep the clock running (and posting) until it reads this.
     pub until: Option<DateTime<Tz>>,
     /// Echo each input line (for transcripts of piped input).
     pub echo: bool,
+}
+
+impl Options {
+    /// Types from now on in `room`: a schedule room or track, or a chat room the config
+    /// names (`#…` or `!…`: a mapped room, a moderators room, a speakers room or
+    /// backstage); `None`: a direct chat.
+    pub fn enter(&mut self, rooms: &crate::rooms::Rooms, room: Option<&str>) -> Result<(), String> {
+        (self.place, self.backstage) = (None, None);
+        let Some(room) = room else {
+            return Ok(());
+        };
+        if !room.starts_with(['#', '!']) {
+            self.place = Some(room.to_string());
+            return Ok(());
+        }
+        if let Some((place, _)) = rooms.map.iter().find(|(_, place)| place.room == room) {
+            self.place = Some(place.clone());
+        } else if rooms.speakers_rooms().contains(&room) {
+            self.backstage = Some(room.to_string());
+        } else if !rooms.all().contains(&room) {
+            return Err(format!("{room} is not a room the config names"));
+        }
+        Ok(())
+    }
+
+    /// Where the user types, as the console's greeting says it.
+    fn whereabouts(&self) -> String {
+        match (&self.place, &self.backstage) {
+            (Some(place), _) => format!(" in {place}"),
+            (None, Some(backstage)) => format!(" in {backstage}"),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// Prints the bot's messages as they would appear in their rooms; like a homeserver, it
@@ -163,7 +198,7 @@ pub async fn run(bot: Bot, first_start: bool, mut options: Options) -> anyhow::R
              Type commands such as {prefix}help or {prefix}next; /help for the console's own; Ctrl-D to quit.",
             options.user,
             role_name(role_of(&bot, &options)),
-            options.place.as_deref().map(|p| format!(" in {p}")).unwrap_or_default(),
+            options.whereabouts(),
             crate::present::render::instant(&bot.clock.now()),
             prefix = bot.config.commands.prefix,
         );
@@ -227,6 +262,7 @@ async fn console_line(bot: &Bot, out: &Terminal, options: &mut Options, line: &s
         role: role_of(bot, options),
         scope: None,
         place: options.place.as_deref(),
+        backstage: options.backstage.as_deref(),
         event: &event,
     };
     let reply = bot.answer(out, &from, &command).await;
@@ -238,7 +274,8 @@ async fn console_line(bot: &Bot, out: &Terminal, options: &mut Options, line: &s
 pub const HELP: &str = "Lines starting with / steer the console:
   /as USER [ROLE]   type as USER (a Matrix ID), as attendee, moderator or organizer
   /role ROLE        act as attendee, moderator or organizer
-  /room [PLACE]     type in the room for PLACE (a schedule room or track); none: a direct chat
+  /room [PLACE]     type in the room for PLACE (a schedule room or track, or a room the
+                    config names, such as a backstage); none: a direct chat
   /wait DURATION    let the bot's clock run on, e.g. /wait 10m
   /until TIME       let it run until TIME, e.g. /until 12:00
   /quit             stop (so does the end of input)
@@ -259,8 +296,8 @@ async fn control_line(bot: &Bot, out: &Terminal, options: &mut Options, control:
             options.role = role.first().map(|r| parse_role(r)).transpose()?;
         }
         ("role", [role]) => options.role = Some(parse_role(role)?),
-        ("room", []) => options.place = None,
-        ("room", place) => options.place = Some(place.join(" ")),
+        ("room", []) => options.enter(&bot.config.rooms, None)?,
+        ("room", room) => options.enter(&bot.config.rooms, Some(&room.join(" ")))?,
         ("wait", [span]) => {
             let span = crate::duration::parse(span).map_err(|err| format!("/wait {span}: {err}"))?;
             wait_until(bot, out, bot.clock.now() + span).await;
@@ -344,7 +381,7 @@ fn settled(bot: &Bot) -> bool {
                 .all(|q| q.status != Status::Approved || bot.question_rooms(&q.session_id).speakers.is_none())
         })
         .unwrap_or(true);
-    posts_done && relayed && delivered
+    posts_done && relayed && delivered && crate::app::boards::up_to_date(bot)
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use super::{Bot, Outbox};
 use crate::infra::store::StoredBoard;
 use crate::present::message::Message;
 use crate::questions;
-use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use chrono::DateTime;
+use chrono_tz::Tz;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -53,6 +53,8 @@ pub async fn keep_boards(bot: Bot, out: impl Outbox, mut shutdown: watch::Receiv
 struct Boards {
     touched: HashMap<String, Instant>,
     refused: HashMap<String, Instant>,
+    /// The rooms that refused a pin: told once in the log, not at every board.
+    unpinnable: HashSet<String>,
 }
 
 /// How long a board its room refused is left alone before it is tried again.
@@ -67,6 +69,9 @@ impl Boards {
         let schedule = &loaded.schedule;
         let mut wait = LOOK_EVERY;
         let due = questions::boards_due(schedule, &bot.config.rooms, now);
+        if let Some(next) = questions::next_board_start(schedule, &bot.config.rooms, now) {
+            wait = wait.min(bot.clock.real_until(next));
+        }
         // Boards whose session is no longer the one shown: their final state, unpinned.
         for room in bot.config.rooms.speakers_rooms() {
             let open = bot.store.open_boards(room).unwrap_or_else(|err| {
@@ -172,10 +177,29 @@ impl Boards {
             return false;
         }
         info!(room, session, "posted a question board");
-        if let Err(err) = out.pin(room, Some(&event), &[]).await {
-            warn!(room, error = %err, "could not pin a question board");
-        }
+        let pinned = out.pin(room, Some(&event), &[]).await;
+        self.pinned(room, pinned);
         true
+    }
+
+    /// Logs a failed pin or unpin in `room`: one the room refuses (the bot lacks the power
+    /// to change its pinned events) once for the room, not at every board.
+    fn pinned(&mut self, room: &str, result: Result<(), super::SendError>) {
+        match result {
+            Ok(()) => {
+                self.unpinnable.remove(room);
+            }
+            Err(err) if err.is_final() => {
+                if self.unpinnable.insert(room.to_string()) {
+                    warn!(
+                        room,
+                        error = %err,
+                        "cannot pin the question boards there: the bot needs the power to change its pinned events (m.room.pinned_events, power level 50 by default); the boards are posted and edited all the same"
+                    );
+                }
+            }
+            Err(err) => warn!(room, error = %err, "could not pin or unpin a question board"),
+        }
     }
 
     /// Edits `stored` to show `message` (its final state if `ended`); false if it must be
@@ -188,10 +212,9 @@ impl Boards {
         message: &Message,
         ended: bool,
     ) -> bool {
-        // A key per state shown: the same state again is one edit, even after a crash.
-        let mut hash = DefaultHasher::new();
-        message.body().hash(&mut hash);
-        let key = format!("board-edit:{}:{:x}", stored.key, hash.finish());
+        // A key per edit, by its number: sent again after a crash, it is one edit; a
+        // state shown before (a question approved, then rejected) is shown again.
+        let key = format!("board-edit:{}:{}", stored.key, stored.edits + 1);
         if let Err(err) = out.edit(&stored.room, &stored.event_id, message, true, &key).await {
             warn!(room = %stored.room, error = %err, "could not edit a question board");
             return self.failed(&stored.key, &err);
@@ -242,15 +265,58 @@ impl Boards {
         };
         if edited {
             info!(room = %stored.room, session = %session.id, "a question board keeps its final state");
-            if let Err(err) = out
+            let unpinned = out
                 .pin(&stored.room, None, std::slice::from_ref(&stored.event_id))
-                .await
-            {
-                warn!(room = %stored.room, error = %err, "could not unpin a question board");
-            }
+                .await;
+            self.pinned(&stored.room, unpinned);
         }
         edited
     }
+}
+
+/// Whether every board due now shows what it should (the console waits for this, so
+/// that a board prints before what follows it).
+pub fn up_to_date(bot: &Bot) -> bool {
+    if !bot.config.questions.enabled {
+        return true;
+    }
+    let now = bot.clock.now();
+    let loaded = bot.loaded();
+    let schedule = &loaded.schedule;
+    questions::boards_due(schedule, &bot.config.rooms, now)
+        .into_iter()
+        .all(|(room, session)| {
+            let key = questions::board_key(&session.id, room);
+            let Ok(Some(stored)) = bot.store.board(&key) else {
+                return false;
+            };
+            let asked = bot
+                .store
+                .questions_of(&session.id, schedule.timezone())
+                .unwrap_or_default();
+            stored.shown == shown(bot, &questions::board(session, &asked, now)).body()
+        })
+}
+
+/// The boards due in `room` (as the config names it) at `now`, as `!questions` there
+/// shows them: the ranking of the pinned board, one board after another; `None` when no
+/// board is due there.
+pub(super) fn boards_in(bot: &Bot, room: &str, now: DateTime<Tz>) -> anyhow::Result<Option<Message>> {
+    let loaded = bot.loaded();
+    let schedule = &loaded.schedule;
+    let due = questions::boards_due(schedule, &bot.config.rooms, now);
+    let mut message: Option<Message> = None;
+    for (_, session) in due.iter().filter(|(r, _)| *r == room) {
+        let asked = bot.store.questions_of(&session.id, schedule.timezone())?;
+        let board = crate::present::board::message(&questions::board(session, &asked, now));
+        match &mut message {
+            None => message = Some(board),
+            Some(message) => {
+                message.line_break().line_break().append(&board);
+            }
+        }
+    }
+    Ok(message)
 }
 
 /// The board as sent: worded, with the configured command prefix.
@@ -288,7 +354,7 @@ mod tests {
         let path = dir.path().join("confbot.sqlite");
         // 09:10: "CentOS Stream: RHEL development in public" runs until 09:25.
         let bot = bot_on(Store::open(&path).unwrap(), ROOMS, (9, 10, 0), 1.0);
-        let (out, mut inbox) = Recording::new(&[]);
+        let (out, mut inbox) = Recording::with_boards(&[]);
         say(&bot, &out, "@ann:x", Role::Attendee, "$ask", "!ask How is RHEL built?").await;
         say(&bot, &out, "@mod:x", Role::Moderator, "$ok", "!approve 1").await;
         let (stop, shutdown) = watch::channel(false);
@@ -358,7 +424,7 @@ mod tests {
         // A restart at 09:30: the same board is edited, never posted twice, and the old
         // one is left as it ended.
         let bot = bot_on(Store::open(&path).unwrap(), ROOMS, (9, 30, 0), 1.0);
-        let (out, mut inbox) = Recording::new(&[]);
+        let (out, mut inbox) = Recording::with_boards(&[]);
         let (stop, shutdown) = watch::channel(false);
         let task = tokio::spawn(keep_boards(bot.clone(), out.clone(), shutdown));
         let edited = in_speakers(&mut inbox).await;
@@ -373,10 +439,41 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_state_shown_before_is_shown_again() {
+        let bot = bot_on(Store::in_memory().unwrap(), ROOMS, (9, 10, 0), 1.0);
+        let (out, mut inbox) = Recording::with_boards(&[]);
+        say(&bot, &out, "@ann:x", Role::Attendee, "$ask", "!ask How is RHEL built?").await;
+        let (_stop, shutdown) = watch::channel(false);
+        tokio::spawn(keep_boards(bot.clone(), out.clone(), shutdown));
+        let posted = in_speakers(&mut inbox).await;
+        assert!(
+            posted.ends_with("No questions yet: ask with !ask QUESTION."),
+            "{posted}"
+        );
+        in_speakers(&mut inbox).await; // pinned
+                                       // Approved, rejected, approved again: the board shows it, not, and it again.
+        for (event, command, shows) in [
+            ("$ok1", "!approve 1", true),
+            ("$no", "!reject 1", false),
+            ("$ok2", "!approve 1", true),
+        ] {
+            say(&bot, &out, "@mod:x", Role::Moderator, event, command).await;
+            let said = tokio::time::Instant::now();
+            let edited = in_speakers(&mut inbox).await;
+            assert_eq!(edited.contains("1. Q1 · 0 votes"), shows, "after {command}: {edited}");
+            assert!(
+                said.elapsed() <= BOARD_EVERY,
+                "edited {:?} after {command}",
+                said.elapsed()
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_room_that_refuses_its_board_is_tried_again_a_minute_later_not_every_two_seconds() {
         use crate::app::testing::Room;
         let bot = bot_on(Store::in_memory().unwrap(), ROOMS, (9, 10, 0), 1.0);
-        let (out, _inbox) = Recording::new(&[("#speakers:x", Room::Refuses)]);
+        let (out, _inbox) = Recording::with_boards(&[("#speakers:x", Room::Refuses)]);
         let (_stop, shutdown) = watch::channel(false);
         tokio::spawn(keep_boards(bot.clone(), out.clone(), shutdown));
         let attempts = |out: &Recording| out.attempts.lock().unwrap().get("#speakers:x").copied().unwrap_or(0);

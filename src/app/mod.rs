@@ -117,6 +117,9 @@ pub struct Sender<'a> {
     pub scope: Option<&'a str>,
     /// The schedule room or track the chat room is mapped to.
     pub place: Option<&'a str>,
+    /// When the chat room is a speakers room or a place's backstage: that room, as the
+    /// config names it. `!questions` there shows its question boards.
+    pub backstage: Option<&'a str>,
     /// The id of the event that carried the command; a question keeps it.
     pub event: &'a str,
 }
@@ -238,6 +241,7 @@ impl Bot {
         };
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = effective;
         self.schedule_changed.notify_one();
+        self.boards_changed.notify_one();
     }
 
     /// Puts a newly loaded schedule in place (delays applied) and returns the announcement
@@ -347,9 +351,11 @@ impl Bot {
     }
 
     /// Starts the bot's own work, which every adapter runs alike: the posting timer, the
-    /// question relay and schedule reloads. `first_start`: see [`posting::post_until`].
+    /// question relay, the question boards and schedule reloads. `first_start`: see
+    /// [`posting::post_until`].
     pub fn spawn_tasks(&self, out: impl Outbox, first_start: bool, shutdown: watch::Receiver<bool>) -> Tasks {
         Tasks {
+            boards: tokio::spawn(boards::keep_boards(self.clone(), out.clone(), shutdown.clone())),
             posting: tokio::spawn(posting::post_until(
                 self.clone(),
                 out.clone(),
@@ -404,17 +410,19 @@ impl Bot {
 /// The bot's running tasks.
 pub struct Tasks {
     posting: JoinHandle<()>,
+    boards: JoinHandle<()>,
     relaying: JoinHandle<()>,
     refreshing: JoinHandle<()>,
 }
 
 impl Tasks {
-    /// After shutdown turned true: lets the posting timer and the relay finish what they
-    /// are sending (for `within` at most) and stops reloading.
+    /// After shutdown turned true: lets the posting timer, the relay and the boards
+    /// finish what they are sending (for `within` at most) and stops reloading.
     pub async fn finish(self, within: Duration) {
         self.refreshing.abort();
         let _ = tokio::time::timeout(within, self.posting).await;
         let _ = tokio::time::timeout(within, self.relaying).await;
+        let _ = tokio::time::timeout(within, self.boards).await;
     }
 }
 

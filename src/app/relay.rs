@@ -99,6 +99,12 @@ async fn decide(
             }
         }
         QuestionCommand::List(named) => {
+            // In a backstage, its boards: the ranking the speakers see.
+            if let (None, Some(room)) = (named, from.backstage) {
+                if let Some(boards) = super::boards::boards_in(bot, room, now)? {
+                    return Ok(Ok(Reply::plain(boards)));
+                }
+            }
             let sessions = match questions::listing_sessions(schedule, named.as_deref(), now) {
                 Ok(sessions) => sessions,
                 Err(refusal) => return Ok(Err(refusal)),

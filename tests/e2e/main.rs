@@ -7,6 +7,7 @@ mod support;
 
 mod addressing;
 mod attendees;
+mod boards;
 mod operators;
 mod organizers;
 mod questions;

@@ -8,30 +8,35 @@ use std::path::Path;
 
 /// A track's rooms, made by its moderator (who holds power level 100 there): where its
 /// attendees ask, its moderators room, and its backstage.
-struct Track {
-    main: matrix_sdk::Room,
-    mods: matrix_sdk::Room,
-    backstage: matrix_sdk::Room,
+pub(super) struct Track {
+    pub(super) main: matrix_sdk::Room,
+    pub(super) mods: matrix_sdk::Room,
+    pub(super) backstage: matrix_sdk::Room,
     /// The `[rooms.map]` entry.
-    entry: String,
+    pub(super) entry: String,
 }
 
-async fn track(name: &str, moderator: &Peer, bot: &matrix_sdk::ruma::UserId, attendee: &Peer) -> Track {
+/// The rooms of track `name`, which `attendees` join.
+pub(super) async fn track(name: &str, moderator: &Peer, bot: &matrix_sdk::ruma::UserId, attendees: &[&Peer]) -> Track {
     let (main, mods, backstage) = (
         support::unique(&format!("{}-main", name.to_lowercase())),
         support::unique(&format!("{}-mods", name.to_lowercase())),
         support::unique(&format!("{}-backstage", name.to_lowercase())),
     );
-    let main_room = moderator
-        .create_room_with_alias(&[bot, &attendee.user], false, Some(&main))
-        .await;
+    let mut guests = vec![bot];
+    guests.extend(attendees.iter().map(|a| &*a.user));
+    let main_room = moderator.create_room_with_alias(&guests, false, Some(&main)).await;
     let mods_room = moderator.create_room_with_alias(&[bot], false, Some(&mods)).await;
-    let backstage_room = moderator.create_room_with_alias(&[bot], false, Some(&backstage)).await;
-    attendee
-        .client
-        .join_room_by_id(main_room.room_id())
-        .await
-        .expect("the attendee joins");
+    // The bot may pin (a state event, power level 50) in the backstage, as the organizers
+    // who make it would let it.
+    let backstage_room = moderator.create_room_with_power(&[bot], &backstage, &[(bot, 50)]).await;
+    for attendee in attendees {
+        attendee
+            .client
+            .join_room_by_id(main_room.room_id())
+            .await
+            .expect("the attendee joins");
+    }
     Track {
         main: main_room,
         mods: mods_room,
@@ -43,7 +48,7 @@ async fn track(name: &str, moderator: &Peer, bot: &matrix_sdk::ruma::UserId, att
 }
 
 /// The bot's next post in `room` as `peer` sees it; the bot's log if none comes.
-async fn posted(peer: &Peer, room: &matrix_sdk::Room, bot: &Bot) -> support::Received {
+pub(super) async fn posted(peer: &Peer, room: &matrix_sdk::Room, bot: &Bot) -> support::Received {
     let deadline = std::time::Instant::now() + support::WAIT;
     match peer.reply_within(room, &bot.user, None, deadline).await {
         Some(post) => post,
@@ -64,8 +69,8 @@ async fn e2e_each_tracks_questions_reach_only_its_own_moderators_and_backstage()
     let web_mod = Peer::new("webmod").await;
     let attendee = Peer::new("attendee").await;
     let bot_user = support::register_user("confbot").await;
-    let kernel = track("Kernel", &kernel_mod, &bot_user, &attendee).await;
-    let web = track("Web", &web_mod, &bot_user, &attendee).await;
+    let kernel = track("Kernel", &kernel_mod, &bot_user, &[&attendee]).await;
+    let web = track("Web", &web_mod, &bot_user, &[&attendee]).await;
     // No conference-wide moderators room, and no one listed in [access]: a track's
     // moderators are those with power in its own moderators room.
     let tail = format!("[rooms.map]\n{}{}", kernel.entry, web.entry);

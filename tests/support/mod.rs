@@ -13,7 +13,7 @@ use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, UserId};
 use matrix_sdk::{Client, Room};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Mutex};
@@ -85,11 +85,32 @@ pub struct Received {
     pub in_reply_to: Option<OwnedEventId>,
     /// The thread the message is in (`m.thread`), by its root.
     pub thread_root: Option<OwnedEventId>,
+    /// The message this one edits (`m.replace`); its `body` is then the fallback, "* …".
+    pub replaces: Option<OwnedEventId>,
     /// `Some(empty)` when `m.mentions` is present and mentions nobody.
     pub mentions: Option<(bool, usize)>,
     pub at: Instant,
     /// When the homeserver accepted the event (`origin_server_ts`), ms since the epoch.
     pub origin_ms: u64,
+}
+
+/// Whether `body` is a question board, or an edit of one: its first line is the session's
+/// heading, "Title · Room · 09:00–09:25 CET · 15 minutes left" (or "Q&A: 4 minutes left",
+/// "starts in 5 minutes", "ended at 09:25 CET").
+pub fn is_board(body: &str) -> bool {
+    let first = body
+        .strip_prefix("* ")
+        .unwrap_or(body)
+        .lines()
+        .next()
+        .unwrap_or_default();
+    let parts: Vec<&str> = first.split(" · ").collect();
+    let [.., when, phase] = parts.as_slice() else {
+        return false;
+    };
+    parts.len() >= 3
+        && when.contains('–')
+        && (phase.ends_with(" left") || phase.starts_with("ended at ") || phase.starts_with("starts in "))
 }
 
 /// What a peer received and no test has taken yet. A wait takes the first new message it
@@ -123,6 +144,8 @@ pub struct Peer {
     pub client: Client,
     pub user: OwnedUserId,
     inbox: Arc<Mutex<Inbox>>,
+    /// Whether question boards reach the inbox; see [`Peer::see_boards`].
+    boards: Arc<AtomicBool>,
     _dir: tempfile::TempDir,
     sync: tokio::task::JoinHandle<()>,
 }
@@ -197,21 +220,28 @@ impl Peer {
         }
         let user = client.user_id().unwrap().to_owned();
         let (tx, rx) = mpsc::unbounded_channel();
+        let boards = Arc::new(AtomicBool::new(false));
+        let with_boards = boards.clone();
         client.add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
-            let tx = tx.clone();
+            let (tx, with_boards) = (tx.clone(), with_boards.clone());
             async move {
                 let (body, html, notice) = match &event.content.msgtype {
                     MessageType::Text(t) => (t.body.clone(), t.formatted.as_ref().map(|f| f.body.clone()), false),
                     MessageType::Notice(n) => (n.body.clone(), n.formatted.as_ref().map(|f| f.body.clone()), true),
                     _ => return,
                 };
-                let (in_reply_to, thread_root) = match &event.content.relates_to {
-                    Some(Relation::Reply(reply)) => (Some(reply.in_reply_to.event_id.clone()), None),
+                if is_board(&body) && !with_boards.load(Ordering::Relaxed) {
+                    return;
+                }
+                let (in_reply_to, thread_root, replaces) = match &event.content.relates_to {
+                    Some(Relation::Reply(reply)) => (Some(reply.in_reply_to.event_id.clone()), None, None),
                     Some(Relation::Thread(thread)) => (
                         thread.in_reply_to.as_ref().map(|r| r.event_id.clone()),
                         Some(thread.event_id.clone()),
+                        None,
                     ),
-                    _ => (None, None),
+                    Some(Relation::Replacement(replacement)) => (None, None, Some(replacement.event_id.clone())),
+                    _ => (None, None, None),
                 };
                 let mentions = event.content.mentions.as_ref().map(|m| (m.room, m.user_ids.len()));
                 let _ = tx.send(Received {
@@ -223,6 +253,7 @@ impl Peer {
                     html,
                     in_reply_to,
                     thread_root,
+                    replaces,
                     mentions,
                     at: Instant::now(),
                     origin_ms: u64::from(event.origin_server_ts.get()),
@@ -254,9 +285,17 @@ impl Peer {
                 incoming: rx,
                 passed: Vec::new(),
             })),
+            boards,
             _dir: dir,
             sync,
         }
+    }
+
+    /// Lets the bot's question boards (their posts and edits) into this peer's inbox. A
+    /// peer does not see them otherwise: a test of something else in a speakers room
+    /// reads what it is about, not a board that happens to run beside it.
+    pub fn see_boards(&self) {
+        self.boards.store(true, Ordering::Relaxed);
     }
 
     /// Stops this client's sync loop: a sender that reads nothing, as a benchmark's many
@@ -345,6 +384,29 @@ impl Peer {
         let room = self.client.create_dm(user).await.expect("create the direct room");
         self.wait_for_join(&room, user).await;
         room
+    }
+
+    /// Creates a room with the alias `#name:server`, invites `guests`, and gives the power
+    /// levels `levels` (this user keeps 100).
+    pub async fn create_room_with_power(&self, guests: &[&UserId], alias: &str, levels: &[(&UserId, i64)]) -> Room {
+        let mut request = create_room::v3::Request::new();
+        request.room_alias_name = Some(alias.to_string());
+        request.invite = guests.iter().map(|u| u.to_owned().to_owned()).collect();
+        let mut users = serde_json::Map::new();
+        // From room version 12 on the creator outranks every power level and must not be
+        // listed; before it, the creator's 100 has to be kept when the users map is replaced.
+        let asked = matrix_sdk::ruma::api::client::discovery::get_capabilities::v3::Request::new();
+        let capabilities = self.client.send(asked).await.expect("capabilities").capabilities;
+        let version = capabilities.room_versions.default.as_str().parse::<u32>().unwrap_or(10);
+        if version < 12 {
+            users.insert(self.user.to_string(), 100.into());
+        }
+        for (user, level) in levels {
+            users.insert(user.to_string(), (*level).into());
+        }
+        let levels = serde_json::value::to_raw_value(&serde_json::json!({ "users": users })).unwrap();
+        request.power_level_content_override = Some(matrix_sdk::ruma::serde::Raw::from_json(levels));
+        self.client.create_room(request).await.expect("create room")
     }
 
     /// Creates a public room with the alias `#name:server`, which anyone may join.
@@ -445,6 +507,12 @@ impl Peer {
             .take(deadline, |received| received.sender == from)
             .await
             .unwrap_or_else(|| panic!("nothing from {from} within {WAIT:?}"))
+    }
+
+    /// The next message that `wanted` accepts, or `None` when none came by `deadline`.
+    pub async fn message_within(&self, deadline: Instant, wanted: impl Fn(&Received) -> bool) -> Option<Received> {
+        let deadline = tokio::time::Instant::from_std(deadline);
+        self.inbox.lock().await.take(deadline, wanted).await
     }
 
     /// The next message from anyone in any room, or `None` when nothing came by `deadline`.

@@ -56,7 +56,8 @@ pub struct ConsoleArgs {
     /// Act as attendee, moderator or organizer (default: what [access] gives USER, else attendee).
     #[arg(long, value_name = "ROLE", value_parser = crate::adapters::console::parse_role)]
     pub role: Option<crate::command::Role>,
-    /// Type in the room for PLACE, a schedule room or track (as `!next` there would).
+    /// Type in the room for PLACE, a schedule room or track (as `!next` there would), or
+    /// in a room the config names (`#…`), such as a backstage.
     #[arg(long, value_name = "PLACE")]
     pub room: Option<String>,
     /// Keep the bot's state (reminders sent, questions, delays) in this SQLite file

@@ -440,13 +440,17 @@ fn console(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
         }
         None => (Store::in_memory()?, true),
     };
-    let options = crate::adapters::console::Options {
+    let mut options = crate::adapters::console::Options {
         user: args.user.clone(),
         role: args.role,
-        place: args.room.clone(),
+        place: None,
+        backstage: None,
         until,
         echo: args.echo || !std::io::IsTerminal::is_terminal(&std::io::stdin()),
     };
+    options
+        .enter(&config.rooms, args.room.as_deref())
+        .map_err(|err| anyhow::anyhow!("--room: {err}"))?;
     let bot = crate::app::Bot::new(
         config.clone(),
         inputs.loaded,

@@ -353,6 +353,7 @@ pub(super) async fn decide_one(matrix: &Matrix, incoming: &Incoming) -> Option<a
         _ => (Role::Attendee, None),
     };
     let place = place_of(&bot.config, &incoming.room);
+    let backstage = backstage_of(&bot.config, &incoming.room);
     let name = match incoming.room.get_member_no_sync(sender).await {
         Ok(Some(member)) => member.display_name().unwrap_or(sender.localpart()).to_string(),
         _ => sender.localpart().to_string(),
@@ -364,6 +365,7 @@ pub(super) async fn decide_one(matrix: &Matrix, incoming: &Incoming) -> Option<a
         role,
         scope: scope.as_deref(),
         place: place.as_deref(),
+        backstage: backstage.as_deref(),
         event: event_id,
     };
     Some(bot.answer(&matrix.out, &from, &incoming.command).await)

@@ -277,8 +277,9 @@ async fn role_by_power(matrix: &Matrix, user: &UserId, room: &Room) -> Role {
 
 /// The role of `user` acting in `room` (a command there, or a reaction on a question
 /// triaged there): their conference-wide role ([`role_of`]) or, in a place's own
-/// moderators room, moderator of the questions triaged there only, with that room as the
-/// config names it (the scope). Power in a place's room makes no organizer.
+/// moderators room or its backstage, moderator of the questions triaged in that
+/// moderators room only (by their power there), with that room as the config names it
+/// (the scope). Power in a place's room makes no organizer.
 pub(super) async fn role_in(matrix: &Matrix, user: &UserId, room: &Room) -> (Role, Option<String>) {
     let role = role_of(matrix, user).await;
     if role > Role::Attendee {
@@ -286,13 +287,23 @@ pub(super) async fn role_in(matrix: &Matrix, user: &UserId, room: &Room) -> (Rol
     }
     let rooms = &matrix.bot.config.rooms;
     let names = matrix.out.names_of(room.room_id());
-    let own = (rooms.map.values())
-        .filter_map(|place| place.moderators.as_deref())
-        .find(|moderators| *moderators == room.room_id().as_str() || names.iter().any(|n| n == moderators));
+    let here = |name: &str| name == room.room_id().as_str() || names.iter().any(|n| n == name);
+    let own = (rooms.map.values()).find_map(|place| {
+        let moderators = place.moderators.as_deref()?;
+        (here(moderators) || place.backstage.as_deref().is_some_and(here)).then_some(moderators)
+    });
     let Some(scope) = own else {
         return (role, None);
     };
-    match role_by_power(matrix, user, room).await.min(Role::Moderator) {
+    let moderators = if here(scope) {
+        room.clone()
+    } else {
+        match matrix.out.joined(scope).await {
+            Some(moderators) => moderators,
+            None => return (role, None),
+        }
+    };
+    match role_by_power(matrix, user, &moderators).await.min(Role::Moderator) {
         Role::Moderator => (Role::Moderator, Some(scope.to_string())),
         role => (role, None),
     }
@@ -331,6 +342,21 @@ pub(super) async fn on_tombstone(event: OriginalSyncRoomTombstoneEvent, room: Ro
 /// Every room the config names.
 pub(super) fn configured_rooms(config: &Config) -> Vec<&str> {
     config.rooms.all()
+}
+
+/// The speakers room or backstage the config names that a Matrix room is, as the config
+/// names it.
+pub(super) fn backstage_of(config: &Config, room: &Room) -> Option<String> {
+    let id = room.room_id().as_str();
+    let alias = room.canonical_alias();
+    let alt = room.alt_aliases();
+    (config.rooms.speakers_rooms().into_iter())
+        .find(|target| {
+            *target == id
+                || alias.as_ref().is_some_and(|a| a.as_str() == *target)
+                || alt.iter().any(|a| a.as_str() == *target)
+        })
+        .map(str::to_string)
 }
 
 /// The schedule room or track a Matrix room is mapped to in `[rooms.map]`.

@@ -19,16 +19,30 @@ pub struct StoredBoard {
     pub shown: String,
     /// It shows its session ended: it is never edited again.
     pub ended: bool,
+    /// How many times it was edited: the next edit's number names it, so that the same
+    /// edit sent again after a crash is one edit, and a state shown again (a question
+    /// approved, then rejected) is a new one.
+    pub edits: u32,
 }
 
-pub(super) const TABLE: &str = "CREATE TABLE IF NOT EXISTS boards (
+const TABLE: &str = "CREATE TABLE IF NOT EXISTS boards (
     key TEXT PRIMARY KEY,
     room TEXT NOT NULL,
     session_id TEXT NOT NULL,
     event_id TEXT NOT NULL,
     shown TEXT NOT NULL,
-    ended INTEGER NOT NULL DEFAULT 0
+    ended INTEGER NOT NULL DEFAULT 0,
+    edits INTEGER NOT NULL DEFAULT 0
 )";
+
+/// Creates the boards table, or adds the edit count to one made before it.
+pub(super) fn create(connection: &rusqlite::Connection) -> anyhow::Result<()> {
+    connection.execute(TABLE, [])?;
+    if !super::upgrade::has_column(connection, "boards", "edits")? {
+        connection.execute_batch("ALTER TABLE boards ADD COLUMN edits INTEGER NOT NULL DEFAULT 0;")?;
+    }
+    Ok(())
+}
 
 impl Store {
     /// The board `key`, if it was posted.
@@ -36,7 +50,7 @@ impl Store {
         Ok(self
             .connection()
             .query_row(
-                "SELECT key, room, session_id, event_id, shown, ended FROM boards WHERE key = ?1",
+                "SELECT key, room, session_id, event_id, shown, ended, edits FROM boards WHERE key = ?1",
                 params![key],
                 read,
             )
@@ -47,7 +61,7 @@ impl Store {
     pub fn open_boards(&self, room: &str) -> anyhow::Result<Vec<StoredBoard>> {
         let connection = self.connection();
         let mut statement = connection.prepare(
-            "SELECT key, room, session_id, event_id, shown, ended FROM boards WHERE room = ?1 AND ended = 0",
+            "SELECT key, room, session_id, event_id, shown, ended, edits FROM boards WHERE room = ?1 AND ended = 0",
         )?;
         let boards = statement.query_map(params![room], read)?.collect::<Result<_, _>>()?;
         Ok(boards)
@@ -69,10 +83,11 @@ impl Store {
         Ok(())
     }
 
-    /// Records what board `key` shows now, and whether that is its final state.
+    /// Records what board `key` shows now, and whether that is its final state; a
+    /// change of text counts as an edit.
     pub fn board_shown(&self, key: &str, shown: &str, ended: bool) -> anyhow::Result<()> {
         self.connection().execute(
-            "UPDATE boards SET shown = ?2, ended = ?3 WHERE key = ?1",
+            "UPDATE boards SET shown = ?2, ended = ?3, edits = edits + (shown != ?2) WHERE key = ?1",
             params![key, shown, ended],
         )?;
         Ok(())
@@ -87,6 +102,7 @@ fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredBoard> {
         event_id: row.get(3)?,
         shown: row.get(4)?,
         ended: row.get(5)?,
+        edits: row.get(6)?,
     })
 }
 
@@ -109,11 +125,12 @@ mod tests {
         let store = Store::open(&path).unwrap();
         let board = store.board("board:#b:s1").unwrap().unwrap();
         assert_eq!(
-            (board.event_id.as_str(), board.shown.as_str(), board.ended),
-            ("$one", "Talk · 4 votes", false)
+            (board.event_id.as_str(), board.shown.as_str(), board.ended, board.edits),
+            ("$one", "Talk · 4 votes", false, 1)
         );
         assert_eq!(store.open_boards("#b").unwrap(), [board]);
         store.board_shown("board:#b:s1", "Talk · ended", true).unwrap();
+        assert_eq!(store.board("board:#b:s1").unwrap().unwrap().edits, 2);
         assert!(store.open_boards("#b").unwrap().is_empty());
         assert_eq!(store.open_boards("#c").unwrap().len(), 1);
     }

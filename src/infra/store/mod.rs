@@ -95,9 +95,7 @@ impl Store {
             )
             .with_context(|| format!("preparing the attendees' tables in {}", path.display()))?;
         upgrade::questions(&connection).with_context(|| format!("preparing the questions in {}", path.display()))?;
-        connection
-            .execute(boards::TABLE, [])
-            .with_context(|| format!("preparing the question boards in {}", path.display()))?;
+        boards::create(&connection).with_context(|| format!("preparing the question boards in {}", path.display()))?;
         connection
             .execute(
                 "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",

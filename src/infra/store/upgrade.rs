@@ -79,7 +79,7 @@ pub(super) fn questions(connection: &Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn has_column(connection: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+pub(super) fn has_column(connection: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
     connection
         .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
         .exists([table, column])

@@ -140,6 +140,16 @@ impl Message {
         self
     }
 
+    /// `other` after this message, its commands still named.
+    pub fn append(&mut self, other: &Message) -> &mut Message {
+        let (plain, html) = (self.plain.len(), self.html.len());
+        self.commands
+            .extend(other.commands.iter().map(|&(p, h)| (plain + p, html + h)));
+        self.plain.push_str(&other.plain);
+        self.html.push_str(&other.html);
+        self
+    }
+
     pub fn line_break(&mut self) -> &mut Message {
         self.plain.push('\n');
         self.html.push_str("<br>\n");
@@ -538,6 +548,16 @@ mod tests {
             m.html(),
             "From \u{2068}&lt;b&gt;x&lt;/b&gt; @room \u{202E}\u{202C}\u{2069} (<code>@mallory:example.org</code>)"
         );
+    }
+
+    #[test]
+    fn an_appended_message_keeps_its_commands() {
+        let mut m = Message::plain("First.");
+        m.line_break();
+        m.append(&Message::naming("Then ", "ask QUESTION", "."));
+        let m = m.with_prefix("?");
+        assert_eq!(m.body(), "First.\nThen ?ask QUESTION.");
+        assert_eq!(m.html(), "First.<br>\nThen ?ask QUESTION.");
     }
 
     #[test]

@@ -174,6 +174,20 @@ pub fn boards_due<'s>(schedule: &'s Schedule, rooms: &'s Rooms, now: DateTime<Tz
         .collect()
 }
 
+/// The first instant after `now` at which a session with a board starts (one that takes
+/// questions, in a place whose questions reach a speakers room): when a new board is due
+/// though no board shown now changes by itself, as after a gap between two sessions.
+pub fn next_board_start(schedule: &Schedule, rooms: &Rooms, now: DateTime<Tz>) -> Option<DateTime<Tz>> {
+    (schedule.sessions().iter())
+        .filter(|s| s.start > now && takes_questions(s))
+        .filter(|s| {
+            let places = [s.room.as_deref(), s.track.as_deref()];
+            rooms.for_questions(places.into_iter().flatten()).speakers.is_some()
+        })
+        .map(|s| s.start)
+        .min()
+}
+
 /// The key under which the store keeps the board message of `session_id` in the Matrix
 /// room `room` (its id): "board:{room}:{session}", one per session and room, the same
 /// across restarts, so that a restart edits the board it posted. A ":" (and "%") in the
@@ -490,5 +504,14 @@ room = "K"
         assert_eq!(due("2023-02-03T12:30"), []);
         let nowhere = Rooms::default();
         assert!(boards_due(&schedule, &nowhere, at(&schedule, "2023-02-03T09:10")).is_empty());
+
+        // Between sessions, the next board is due at the next start; lunch brings none.
+        let next = |local: &str| next_board_start(&schedule, &rooms, at(&schedule, local));
+        assert_eq!(next("2023-02-03T09:50"), Some(at(&schedule, "2023-02-03T10:00")));
+        assert_eq!(next("2023-02-03T10:00"), None);
+        assert_eq!(
+            next_board_start(&schedule, &nowhere, at(&schedule, "2023-02-03T09:50")),
+            None
+        );
     }
 }
