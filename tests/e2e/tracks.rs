@@ -165,3 +165,77 @@ async fn e2e_each_tracks_questions_reach_only_its_own_moderators_and_backstage()
         assert!(crossed.is_empty(), "another track's question: {crossed:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test homeserver: run scripts/test"]
+async fn e2e_a_fosdem_rehearsal_with_three_devrooms_mapped_routes_each_devrooms_questions_to_its_own_moderators() {
+    // FOSDEM 2025 as pretalx exported it: 943 sessions in dozens of devrooms. Three of
+    // them are run by their own teams here; the others map nowhere.
+    let corpus = std::env::var("CI").is_ok_and(|ci| ci == "true");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/schedules/fosdem-2025-pentabarf-pretalx.xml");
+    if !path.is_file() {
+        assert!(!corpus, "{} is absent, and CI=true", path.display());
+        eprintln!("note: {} is absent; this rehearsal checks nothing here", path.display());
+        return;
+    }
+    let attendee = Peer::new("attendee").await;
+    let bot_user = support::register_user("confbot").await;
+    // Saturday 11:02: each of these devrooms has a talk running.
+    let devrooms = [
+        ("Go", "The Inner Workings of Go Generics", "Are generics slow?"),
+        ("Rust", "Augurs: a time series toolkit for Rust", "Does it run on wasm?"),
+        ("RISC-V", "RISC-V Hardware - Where are we?", "When do laptops ship?"),
+    ];
+    let mut teams = Vec::new();
+    for (name, _, _) in &devrooms {
+        let moderator = Peer::new(&format!("{}mod", name.to_lowercase().replace('-', ""))).await;
+        let rooms = track(name, &moderator, &bot_user, &[&attendee]).await;
+        teams.push((moderator, rooms));
+    }
+    let tail = format!(
+        "[rooms.map]\n{}",
+        teams.iter().map(|(_, rooms)| rooms.entry.as_str()).collect::<String>()
+    );
+    let mut bot = Bot::for_user(bot_user, "", &tail);
+    bot.use_schedule(&path);
+    bot.start("2025-02-01T11:02");
+    for (moderator, rooms) in &teams {
+        for room in [&rooms.main, &rooms.mods, &rooms.backstage] {
+            bot.joined(moderator, room).await;
+        }
+    }
+
+    for ((name, title, question), (moderator, rooms)) in devrooms.iter().zip(&teams) {
+        let room = attendee.client.get_room(rooms.main.room_id()).unwrap();
+        let asked = attendee.say(&room, &format!("!ask {question}")).await.0;
+        let receipt = attendee.reply_from(&room, &bot.user, Some(&asked)).await;
+        assert!(
+            receipt
+                .body
+                .contains(&format!(" for '{title}' sent to the moderators.")),
+            "{name}: {}\n{}",
+            receipt.body,
+            bot.log()
+        );
+        let relayed = posted(moderator, &rooms.mods, &bot).await;
+        assert!(
+            relayed.body.contains(question) && relayed.body.contains(title),
+            "{name}: {}",
+            relayed.body
+        );
+    }
+    assert_eq!(bot.stop(), Some(0));
+
+    // No devroom's moderators saw another's question.
+    for (i, (moderator, rooms)) in teams.iter().enumerate() {
+        let crossed: Vec<_> = (moderator.drain().await.into_iter())
+            .filter(|r| r.sender == bot.user && r.room == rooms.mods.room_id())
+            .filter(|r| (devrooms.iter().enumerate()).any(|(j, (_, _, question))| j != i && r.body.contains(question)))
+            .collect();
+        assert!(
+            crossed.is_empty(),
+            "{}: another devroom's question: {crossed:?}",
+            devrooms[i].0
+        );
+    }
+}
