@@ -347,32 +347,24 @@ pub(super) fn configured_rooms(config: &Config) -> Vec<&str> {
 /// The speakers room or backstage the config names that a Matrix room is, as the config
 /// names it.
 pub(super) fn backstage_of(config: &Config, room: &Room) -> Option<String> {
-    let id = room.room_id().as_str();
-    let alias = room.canonical_alias();
-    let alt = room.alt_aliases();
+    let names = room_names(room);
     (config.rooms.speakers_rooms().into_iter())
-        .find(|target| {
-            *target == id
-                || alias.as_ref().is_some_and(|a| a.as_str() == *target)
-                || alt.iter().any(|a| a.as_str() == *target)
-        })
+        .find(|name| names.iter().any(|n| n == name))
         .map(str::to_string)
+}
+
+/// The names a config may give `room`: its id, its alias and its other aliases.
+fn room_names(room: &Room) -> Vec<String> {
+    let mut names = vec![room.room_id().to_string()];
+    names.extend(room.canonical_alias().map(|a| a.to_string()));
+    names.extend(room.alt_aliases().iter().map(|a| a.to_string()));
+    names
 }
 
 /// The schedule room or track a Matrix room is mapped to in `[rooms.map]`.
 pub(super) fn place_of(config: &Config, room: &Room) -> Option<String> {
-    let id = room.room_id().as_str();
-    let alias = room.canonical_alias();
-    let alt = room.alt_aliases();
-    config
-        .rooms
-        .map
-        .iter()
-        .find(|(_, rooms)| {
-            let target = rooms.room.as_str();
-            target == id
-                || alias.as_ref().is_some_and(|a| a.as_str() == target)
-                || alt.iter().any(|a| a.as_str() == target)
-        })
+    let names = room_names(room);
+    (config.rooms.map.iter())
+        .find(|(_, rooms)| names.contains(&rooms.room))
         .map(|(place, _)| place.clone())
 }
