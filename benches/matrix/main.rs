@@ -9,18 +9,20 @@
 //!   scenario stops and starts again on the same port.
 //!
 //! The arguments name the scenarios (default: the measurements and `restarts`):
-//! `latency concurrent punctuality burst memory start restarts outage ratelimit hostile`.
+//! `latency concurrent punctuality burst board memory start restarts outage ratelimit hostile`.
 //! Every figure is printed next to a floor taken in the same run where there is one; each
 //! scenario ends with a PASS or FAIL line, and any FAIL makes the exit status 1.
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
+mod board;
 mod footprint;
 mod hostile;
 mod reliability;
 mod speed;
 
+use board::*;
 use footprint::*;
 use hostile::*;
 use reliability::*;
@@ -44,6 +46,7 @@ const DEFAULT: &[&str] = &[
     "concurrent",
     "punctuality",
     "burst",
+    "board",
     "memory",
     "start",
     "restarts",
@@ -70,6 +73,7 @@ fn main() {
                 "concurrent" => run(concurrent()).await,
                 "punctuality" => run(punctuality()).await,
                 "burst" => run(burst()).await,
+                "board" => run(board()).await,
                 "memory" => run(memory()).await,
                 "start" => run(start()).await,
                 "restarts" => run(restarts()).await,
