@@ -21,7 +21,7 @@
 
 pub use confbot_core::{
     access, answer, changes, command, config, delay, duration, flood, plan, present, query, questions, refusal, rooms,
-    schedule, text, time,
+    schedule, text, time, topics,
 };
 
 pub mod adapters;

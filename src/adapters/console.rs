@@ -176,6 +176,11 @@ impl Outbox for Terminal {
         }
         Ok(())
     }
+
+    async fn set_topic(&self, room: &str, topic: &str) -> Result<(), SendError> {
+        self.print(&format!("confbot in {room}"), &format!("(topic) {topic}"));
+        Ok(())
+    }
 }
 
 /// Runs the console on `bot` over standard input until it ends (then until `until`).
@@ -368,8 +373,9 @@ fn settled(bot: &Bot) -> bool {
     )
     .iter()
     .all(|post| bot.post_done(&post.key) != Some(false));
+    let topics = crate::app::topics::up_to_date(bot);
     if !bot.config.questions.enabled {
-        return posts_done;
+        return posts_done && topics;
     }
     // Questions whose session has no moderators (or speakers) room wait for none.
     let relayed = (bot.store.unrelayed_questions(zone))
@@ -381,7 +387,7 @@ fn settled(bot: &Bot) -> bool {
                 .all(|q| q.status != Status::Approved || bot.question_rooms(&q.session_id).speakers.is_none())
         })
         .unwrap_or(true);
-    posts_done && relayed && delivered && crate::app::boards::up_to_date(bot)
+    posts_done && relayed && delivered && topics && crate::app::boards::up_to_date(bot)
 }
 
 #[cfg(test)]

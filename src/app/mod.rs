@@ -12,6 +12,7 @@ pub mod redactions;
 pub mod relay;
 #[cfg(test)]
 mod testing;
+pub mod topics;
 
 use crate::command::Role;
 use crate::config::Config;
@@ -73,6 +74,10 @@ pub trait Outbox: Clone + Send + Sync + 'static {
         event: Option<&str>,
         unpin: &[String],
     ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Sets the topic of `room` to `topic` (plain text). A room where the bot may not
+    /// change the topic refuses it for good (`Refused`).
+    fn set_topic(&self, room: &str, topic: &str) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +164,8 @@ pub struct Bot {
     pub questions_changed: Arc<Notify>,
     /// Wakes the question boards when a question changes in any way.
     pub boards_changed: Arc<Notify>,
+    /// Wakes the room topics when the running schedule changes (a delay, a reload).
+    pub topics_changed: Arc<Notify>,
     /// What it did, for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Who carries posts to each room.
@@ -178,6 +185,7 @@ impl Bot {
             schedule_changed: Arc::new(Notify::new()),
             questions_changed: Arc::new(Notify::new()),
             boards_changed: Arc::new(Notify::new()),
+            topics_changed: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::new()),
             couriers: delivery::Couriers::default(),
         };
@@ -242,6 +250,7 @@ impl Bot {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = effective;
         self.schedule_changed.notify_one();
         self.boards_changed.notify_one();
+        self.topics_changed.notify_one();
     }
 
     /// Puts a newly loaded schedule in place (delays applied) and returns the announcement
@@ -351,11 +360,12 @@ impl Bot {
     }
 
     /// Starts the bot's own work, which every adapter runs alike: the posting timer, the
-    /// question relay, the question boards and schedule reloads. `first_start`: see
+    /// question relay, the question boards, the rooms' topics and schedule reloads. `first_start`: see
     /// [`posting::post_until`].
     pub fn spawn_tasks(&self, out: impl Outbox, first_start: bool, shutdown: watch::Receiver<bool>) -> Tasks {
         Tasks {
             boards: tokio::spawn(boards::keep_boards(self.clone(), out.clone(), shutdown.clone())),
+            topics: tokio::spawn(topics::keep_topics(self.clone(), out.clone(), shutdown.clone())),
             posting: tokio::spawn(posting::post_until(
                 self.clone(),
                 out.clone(),
@@ -411,18 +421,20 @@ impl Bot {
 pub struct Tasks {
     posting: JoinHandle<()>,
     boards: JoinHandle<()>,
+    topics: JoinHandle<()>,
     relaying: JoinHandle<()>,
     refreshing: JoinHandle<()>,
 }
 
 impl Tasks {
-    /// After shutdown turned true: lets the posting timer, the relay and the boards
-    /// finish what they are sending (for `within` at most) and stops reloading.
+    /// After shutdown turned true: lets the posting timer, the relay, the boards and the
+    /// topics finish what they are sending (for `within` at most) and stops reloading.
     pub async fn finish(self, within: Duration) {
         self.refreshing.abort();
         let _ = tokio::time::timeout(within, self.posting).await;
         let _ = tokio::time::timeout(within, self.relaying).await;
         let _ = tokio::time::timeout(within, self.boards).await;
+        let _ = tokio::time::timeout(within, self.topics).await;
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Recording {
     keys: Arc<Mutex<HashSet<String>>>,
     /// Whether the question boards (their posts, edits and pins) reach the inbox.
     boards: bool,
+    /// Whether the rooms' topics reach the inbox.
+    topics: bool,
 }
 
 impl Recording {
@@ -51,6 +53,7 @@ impl Recording {
             got,
             keys: Arc::default(),
             boards: false,
+            topics: false,
         };
         (recording, inbox)
     }
@@ -59,6 +62,13 @@ impl Recording {
     pub fn with_boards(rooms: &[(&str, Room)]) -> (Recording, mpsc::UnboundedReceiver<(String, String)>) {
         let (mut recording, inbox) = Recording::new(rooms);
         recording.boards = true;
+        (recording, inbox)
+    }
+
+    /// Like [`Recording::new`], with the rooms' topics in the inbox too.
+    pub fn with_topics(rooms: &[(&str, Room)]) -> (Recording, mpsc::UnboundedReceiver<(String, String)>) {
+        let (mut recording, inbox) = Recording::new(rooms);
+        recording.topics = true;
         (recording, inbox)
     }
 
@@ -75,7 +85,9 @@ impl Recording {
             Room::Hangs => std::future::pending().await,
             _ => {
                 let board = key.starts_with("board") || key.starts_with("pin:");
-                if self.keys.lock().unwrap().insert(key.to_string()) && (self.boards || !board) {
+                let topic = key.starts_with("topic:");
+                let shown = (self.boards || !board) && (self.topics || !topic);
+                if self.keys.lock().unwrap().insert(key.to_string()) && shown {
                     let _ = self.got.send((room.to_string(), message.body().to_string()));
                 }
                 Ok(format!("$event-{attempt}"))
@@ -119,6 +131,15 @@ impl Outbox for Recording {
         let shown = format!("(pinned {}, unpinned {})", event.unwrap_or("nothing"), unpin.join(" "));
         let key = format!("pin:{room}:{shown}");
         self.take(room, &Message::plain(&shown), &key).await.map(drop)
+    }
+
+    /// Recorded as "(topic) TEXT" in `room`; a topic set again is recorded again.
+    async fn set_topic(&self, room: &str, topic: &str) -> Result<(), SendError> {
+        let n = self.attempts.lock().unwrap().get(room).copied().unwrap_or(0);
+        let key = format!("topic:{room}:{n}");
+        self.take(room, &Message::plain(&format!("(topic) {topic}")), &key)
+            .await
+            .map(drop)
     }
 }
 

@@ -13,6 +13,7 @@ mod organizers;
 mod questions;
 mod redactions;
 mod rooms;
+mod topics;
 mod tracks;
 mod trust;
 mod unreadable;

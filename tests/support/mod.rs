@@ -20,12 +20,15 @@ use tokio::sync::{mpsc, Mutex};
 
 mod bot;
 mod net;
+mod topics;
 
 // Each test binary uses its own share of the harness.
 #[allow(unused_imports)]
 pub use bot::*;
 #[allow(unused_imports)]
 pub use net::*;
+#[allow(unused_imports)]
+pub use topics::*;
 
 pub const WAIT: Duration = Duration::from_secs(30);
 

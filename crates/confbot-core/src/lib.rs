@@ -17,6 +17,7 @@
 //! - [`questions`]: the audience's questions: which session, limits, moderation, votes.
 //! - [`config`]: the configuration file, parsed and checked into typed values.
 //! - [`time`], [`duration`], [`text`]: times, durations and names as people write them.
+//! - [`topics`]: what each mapped room's topic shows, now and next.
 //! - [`present`]: the text people read, plain and HTML, and the questions' exports.
 
 pub mod access;
@@ -36,6 +37,7 @@ pub mod rooms;
 pub mod schedule;
 pub mod text;
 pub mod time;
+pub mod topics;
 
 #[cfg(test)]
 mod testing;

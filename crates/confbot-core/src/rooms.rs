@@ -11,13 +11,28 @@ use crate::schedule::Schedule;
 use std::collections::BTreeMap;
 
 /// `[rooms]`: the Matrix rooms the bot posts in.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rooms {
     pub announcements: Vec<String>,
     pub moderators: Option<String>,
     pub speakers: Option<String>,
     /// Place (schedule room or track name) → its Matrix rooms.
     pub map: BTreeMap<String, PlaceRooms>,
+    /// Whether the bot keeps each mapped room's topic saying what is on (`topics`, on
+    /// unless turned off; a room where the bot lacks the power is left alone).
+    pub topics: bool,
+}
+
+impl Default for Rooms {
+    fn default() -> Rooms {
+        Rooms {
+            announcements: Vec::new(),
+            moderators: None,
+            speakers: None,
+            map: BTreeMap::new(),
+            topics: true,
+        }
+    }
 }
 
 /// The Matrix rooms of one place of `[rooms.map]`, by id or alias.
@@ -206,6 +221,7 @@ mod tests {
                 ("Pagoda room".into(), PlaceRooms::room("#pagoda:ex.org")),
                 ("Containers".into(), PlaceRooms::room("#general:ex.org")),
             ]),
+            topics: true,
         }
     }
 
@@ -310,6 +326,7 @@ mod tests {
                     stream: None,
                 },
             )]),
+            topics: true,
         };
         let routes = rooms.routes(&schedule);
         assert_eq!(

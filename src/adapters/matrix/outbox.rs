@@ -11,7 +11,7 @@ use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
 use matrix_sdk::ruma::events::room::pinned_events::RoomPinnedEventsEventContent;
-use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::events::{Mentions, StateEventType, TimelineEventType};
 use matrix_sdk::ruma::{
     EventId, OwnedEventId, OwnedRoomAliasId, OwnedRoomId, OwnedServerName, OwnedTransactionId, RoomId, RoomOrAliasId,
     UserId,
@@ -350,6 +350,35 @@ impl Outbox for MatrixOutbox {
             .send_state_event(RoomPinnedEventsEventContent::new(pinned))
             .await
             .map_err(|err| classify(err, "pinning"))?;
+        Ok(())
+    }
+
+    async fn set_topic(&self, room: &str, topic: &str) -> Result<(), SendError> {
+        if self.dry_run {
+            self.print(room, &Message::plain(&format!("(topic) {topic}")));
+            return Ok(());
+        }
+        let joined = self.room(room).await?;
+        // The synced state says what the topic is and who may change it: a topic that
+        // reads so already (set before a crash, or by hand) is not sent again, and a room
+        // where the bot lacks the power is refused without a request.
+        if joined.topic().as_deref() == Some(topic) {
+            return Ok(());
+        }
+        if let (Ok(levels), Some(me)) = (joined.power_levels().await, self.client.user_id()) {
+            if !levels.user_can_send_state(me, StateEventType::RoomTopic) {
+                let needed = (levels.events.get(&TimelineEventType::RoomTopic))
+                    .unwrap_or(&levels.state_default)
+                    .to_string();
+                return Err(SendError::Refused(anyhow::anyhow!(
+                    "the bot may not change the topic of {room}: that takes power level {needed}"
+                )));
+            }
+        }
+        joined
+            .set_room_topic(topic)
+            .await
+            .map_err(|err| classify(err, "setting the topic"))?;
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 mod boards;
 mod chat;
 mod questions;
+mod topics;
 mod upgrade;
 
 pub use boards::StoredBoard;
@@ -96,6 +97,9 @@ impl Store {
             .with_context(|| format!("preparing the attendees' tables in {}", path.display()))?;
         upgrade::questions(&connection).with_context(|| format!("preparing the questions in {}", path.display()))?;
         boards::create(&connection).with_context(|| format!("preparing the question boards in {}", path.display()))?;
+        connection
+            .execute(topics::TABLE, [])
+            .with_context(|| format!("preparing the room topics in {}", path.display()))?;
         connection
             .execute(
                 "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",

@@ -59,6 +59,7 @@ pub(super) struct RawRooms {
     /// wrong key is named as such.
     #[serde(default)]
     pub(super) map: BTreeMap<String, toml::Value>,
+    pub(super) topics: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]

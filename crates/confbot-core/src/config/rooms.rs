@@ -32,6 +32,7 @@ impl Checker {
             moderators: raw.moderators,
             speakers: raw.speakers,
             map,
+            topics: raw.topics.unwrap_or(true),
         }
     }
 

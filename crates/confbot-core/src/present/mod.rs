@@ -13,3 +13,4 @@ pub mod posts;
 pub mod refusal;
 pub mod render;
 pub mod replies;
+pub mod topic;
