@@ -213,31 +213,17 @@ pub(super) async fn board() -> bool {
         println!("no figures");
         return false;
     }
-    println!("                 p50      p95      p99      max");
-    for (label, values) in [("vote → board", &via_board), ("echo (floor)", &via_echo)] {
-        println!(
-            "{label:<14} {:>7.1}  {:>7.1}  {:>7.1}  {:>7.1}",
-            quantile(values, 0.5),
-            quantile(values, 0.95),
-            quantile(values, 0.99),
-            values[values.len() - 1]
-        );
-    }
-    let ratio = |p: f64| quantile(&via_board, p) / quantile(&via_echo, p);
-    println!(
-        "ratio          {:>7.3}  {:>7.3}  {:>7.3}",
-        ratio(0.5),
-        ratio(0.95),
-        ratio(0.99)
-    );
+    print_against_floor("vote → board", &via_board, &via_echo);
+    // An edit waits for the board's 2 s pace, then travels to the speaker like any event.
     let p99 = quantile(&via_board, 0.99);
+    let target = 2000.0 + quantile(&via_echo, 0.99);
     println!(
-        "target: every vote on the board within 2 s (p99 {p99:.0} ms): {}",
-        verdict(p99 <= 2000.0)
+        "target: every vote on the board within the 2 s pace plus the floor's p99 (p99 {p99:.0} ms ≤ {target:.0} ms): {}",
+        verdict(p99 <= target)
     );
     println!(
         "{missed} votes never shown; {second} second board messages; final board with {VOTERS} votes on every \
          question: {final_ok}"
     );
-    bot.stop() == Some(0) && missed == 0 && second == 0 && final_ok
+    bot.stop() == Some(0) && missed == 0 && second == 0 && final_ok && p99 <= target
 }

@@ -122,6 +122,32 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Prints p50, p95, p99 and max of `values` beside the same for `floor` (both sorted), and the
+/// ratio of each quantile to the floor's.
+fn print_against_floor(label: &str, values: &[f64], floor: &[f64]) {
+    println!("                 p50      p95      p99      max");
+    for (label, values) in [(label, values), ("echo (floor)", floor)] {
+        println!(
+            "{label:<14} {:>7.1}  {:>7.1}  {:>7.1}  {:>7.1}",
+            quantile(values, 0.5),
+            quantile(values, 0.95),
+            quantile(values, 0.99),
+            values[values.len() - 1]
+        );
+    }
+    println!(
+        "ratio          {:>7.3}  {:>7.3}  {:>7.3}",
+        ratio(values, floor, 0.5),
+        ratio(values, floor, 0.95),
+        ratio(values, floor, 0.99)
+    );
+}
+
+/// The `p` quantile of sorted `values` over the same quantile of sorted `floor`.
+fn ratio(values: &[f64], floor: &[f64], p: f64) -> f64 {
+    quantile(values, p) / quantile(floor, p)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }

@@ -52,23 +52,8 @@ pub(super) async fn latency() -> bool {
     via_bot.sort_by(f64::total_cmp);
     via_echo.sort_by(f64::total_cmp);
     println!("{ROUNDS} × !next, one at a time; from the send to the reply seen by the same client (ms)");
-    println!("                 p50      p95      p99      max");
-    for (label, values) in [("confbot", &via_bot), ("echo (floor)", &via_echo)] {
-        println!(
-            "{label:<14} {:>7.1}  {:>7.1}  {:>7.1}  {:>7.1}",
-            quantile(values, 0.5),
-            quantile(values, 0.95),
-            quantile(values, 0.99),
-            values[values.len() - 1]
-        );
-    }
-    let ratio = |p: f64| quantile(&via_bot, p) / quantile(&via_echo, p);
-    println!(
-        "ratio          {:>7.3}  {:>7.3}  {:>7.3}",
-        ratio(0.5),
-        ratio(0.95),
-        ratio(0.99)
-    );
+    print_against_floor("confbot", &via_bot, &via_echo);
+    let ratio = |p: f64| ratio(&via_bot, &via_echo, p);
     println!(
         "target p50 ≤ 1.05 × floor: {}; p99 ≤ 1.2 × floor: {}",
         verdict(ratio(0.5) <= 1.05),
