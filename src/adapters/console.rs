@@ -181,6 +181,11 @@ impl Outbox for Terminal {
         self.print(&format!("confbot in {room}"), &format!("(topic) {topic}"));
         Ok(())
     }
+
+    async fn invite(&self, room: &str, user: &str) -> Result<(), SendError> {
+        self.print(&format!("confbot in {room}"), &format!("(invites {user})"));
+        Ok(())
+    }
 }
 
 /// Runs the console on `bot` over standard input until it ends (then until `until`).

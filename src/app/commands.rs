@@ -101,6 +101,7 @@ impl Bot {
                 Err(err) => sorry(err, "storing an attendee's zone", "I could not store that"),
             },
             Decision::Question(command) => relay::handle(self, out, from, &command).await.message,
+            Decision::NoShow(session) => self.no_show(from, &session),
             Decision::Reload => self.reload(out).await,
             Decision::Delay(delay) => {
                 let before = self.loaded();
@@ -120,7 +121,7 @@ impl Bot {
     }
 
     /// The reply to a refusal, worded in present.
-    fn refused(&self, refusal: &Refusal) -> Message {
+    pub(super) fn refused(&self, refusal: &Refusal) -> Message {
         crate::present::refusal::message(&self.loaded().schedule, refusal)
     }
 
@@ -208,7 +209,7 @@ impl Bot {
 }
 
 /// The reply when the store failed: the details go to the log, not to the chat.
-fn sorry(err: anyhow::Error, doing: &str, what: &str) -> Message {
+pub(super) fn sorry(err: anyhow::Error, doing: &str, what: &str) -> Message {
     warn!(error = %format!("{err:#}"), "{doing}");
     Message::plain(&format!("Sorry, {what}; see the bot's log."))
 }

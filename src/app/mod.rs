@@ -6,6 +6,7 @@
 
 pub mod boards;
 mod commands;
+mod cues;
 pub mod delivery;
 pub mod posting;
 pub mod redactions;
@@ -78,6 +79,10 @@ pub trait Outbox: Clone + Send + Sync + 'static {
     /// Sets the topic of `room` to `topic` (plain text). A room where the bot may not
     /// change the topic refuses it for good (`Refused`).
     fn set_topic(&self, room: &str, topic: &str) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Invites `user` to `room`; done already when they are in it or invited. A room
+    /// where the bot may not invite refuses it for good (`Refused`).
+    fn invite(&self, room: &str, user: &str) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 
 #[derive(Debug, thiserror::Error)]

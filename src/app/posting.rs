@@ -6,8 +6,8 @@
 //! less than `[reminders] grace` go out marked late; older ones are skipped and listed once
 //! in the moderators room.
 
-use super::delivery::{self, Address};
-use super::{Bot, Outbox};
+use super::delivery::{self, Address, Parcel};
+use super::{cues, Bot, Outbox};
 use crate::infra::metrics::{PostKind, PostOutcome};
 use crate::infra::store::Outcome;
 use crate::plan::{self, CatchUp, Post, What};
@@ -234,6 +234,7 @@ fn kind(post: &Post) -> PostKind {
         What::Reminder { .. } => PostKind::Reminder,
         What::Announcement { .. } => PostKind::Announcement,
         What::Personal { .. } => PostKind::Personal,
+        What::Invite { .. } | What::Cue { .. } | What::CheckIn { .. } => PostKind::Cue,
     }
 }
 
@@ -249,7 +250,37 @@ pub fn describe(schedule: &Schedule, post: &Post) -> String {
         }
         What::Announcement { text, .. } => format!("announcement \"{}\"", crate::present::message::isolate(text)),
         What::Personal { user, session } => format!("reminder for {user} before {session}"),
+        What::Invite { user, session } => format!("invitation of {user} to the backstage of {session}"),
+        What::Cue { session, .. } => format!("speakers' cue for {session}"),
+        What::CheckIn { session } => format!("check-in of the speakers of {session}"),
     }
+}
+
+/// The parcels of a reminder whose lead notifies, with "@room" in the session's own rooms
+/// (not in the announcements rooms, where it would ping everyone for every session).
+fn notifying_room(bot: &Bot, schedule: &Schedule, post: &Post, mut parcels: Vec<Parcel>) -> Vec<Parcel> {
+    let What::Reminder { session, lead } = &post.what else {
+        return parcels;
+    };
+    let Some(session) = schedule.session(session) else {
+        return parcels;
+    };
+    if !bot.config.reminders.notifies_room_at(*lead) {
+        return parcels;
+    }
+    let rooms = &bot.config.rooms;
+    let own: Vec<&str> = [&session.room, &session.track]
+        .into_iter()
+        .flatten()
+        .filter_map(|place| rooms.mapped(place))
+        .collect();
+    for parcel in &mut parcels {
+        if matches!(&parcel.to, Address::Room(room) if own.contains(&room.as_str())) {
+            parcel.message = posts::notifying_room(&parcel.message);
+            parcel.late = posts::notifying_room(&parcel.late);
+        }
+    }
+    parcels
 }
 
 /// Hands one post to the couriers of its rooms; they record it once every room has it.
@@ -299,9 +330,39 @@ fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
                 vec![Address::Direct(user.clone())],
             )
         }
+        What::Invite { session, user } => return cues::invite(bot, out, post, session, user),
+        What::Cue { session, cue } => {
+            let Some(session) = loaded.schedule.session(session) else {
+                return;
+            };
+            if cues::silenced(bot, post, &session.id) {
+                return;
+            }
+            let speakers = bot.config.speakers.speakers(&loaded.schedule, session);
+            let rooms = bot.question_rooms(&session.id).speakers.map(str::to_string);
+            (
+                crate::present::cue::message(session, *cue, &speakers, late),
+                crate::present::cue::message(session, *cue, &speakers, true),
+                rooms.into_iter().map(Address::Room).collect(),
+            )
+        }
+        What::CheckIn { session } => {
+            let Some(session) = loaded.schedule.session(session) else {
+                return;
+            };
+            if cues::silenced(bot, post, &session.id) {
+                return;
+            }
+            let Some(missing) = cues::not_checked_in(bot, &loaded.schedule, session) else {
+                return cues::nothing_to_say(bot, post, "every speaker has checked in");
+            };
+            let rooms = bot.question_rooms(&session.id).moderators.map(str::to_string);
+            (missing.clone(), missing, rooms.into_iter().map(Address::Room).collect())
+        }
     };
     let notice = match post.what {
         What::Personal { .. } => false,
+        What::Reminder { lead, .. } => bot.config.reminders.as_notice_at(lead),
         _ => bot.config.reminders.as_notice,
     };
     let summary = describe(&loaded.schedule, post);
@@ -316,6 +377,7 @@ fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
         outcome,
         summary,
     );
+    let parcels = notifying_room(bot, &loaded.schedule, post, parcels);
     if parcels.is_empty() {
         // No room to post to (none configured for it): done, as it always was.
         let recorded = bot.store.record_post(&post.key, outcome, crate::infra::clock::now_ms());

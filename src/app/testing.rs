@@ -141,6 +141,13 @@ impl Outbox for Recording {
             .await
             .map(drop)
     }
+
+    async fn invite(&self, room: &str, user: &str) -> Result<(), SendError> {
+        let key = format!("invite:{room}:{user}");
+        self.take(room, &Message::plain(&format!("(invites {user})")), &key)
+            .await
+            .map(drop)
+    }
 }
 
 /// The CentOS Connect bot with `rooms` (a `[rooms]` section), its clock at `now`

@@ -97,6 +97,17 @@ pub struct Received {
     pub origin_ms: u64,
 }
 
+/// Whether `body` is one of the speakers' cues in a backstage: "NAMES: you're on in 5
+/// minutes: …", "NAMES: 5 minutes left in …", "NAMES: Q&A: 1 minute left in …".
+pub fn is_cue(body: &str) -> bool {
+    let body = body.strip_prefix("(late) ").unwrap_or(body);
+    body.split_once(": ").is_some_and(|(_, cue)| {
+        cue.starts_with("you're on in 5 minutes: ")
+            || cue.starts_with("5 minutes left in ")
+            || cue.starts_with("Q&A: 1 minute left in ")
+    })
+}
+
 /// Whether `body` is a question board, or an edit of one: its first line is the session's
 /// heading, "Title · Room · 09:00–09:25 CET · 15 minutes left" (or "Q&A: 4 minutes left",
 /// "starts in 5 minutes", "ended at 09:25 CET").

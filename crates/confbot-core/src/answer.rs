@@ -48,6 +48,8 @@ pub enum Decision {
     SetZone(Option<Tz>),
     /// A question command, for the question flow.
     Question(QuestionCommand),
+    /// Silence the cues and check-in of this session (its id): its speakers will not come.
+    NoShow(String),
 }
 
 /// Decides about `command` from `role` at `now`. `here` is the schedule room or track the
@@ -134,6 +136,10 @@ pub fn decide(
             Decision::Question(QuestionCommand::Moderate(*number, Action::Reject(reason.clone())))
         }
         Command::Questions(named) => Decision::Question(QuestionCommand::List(named.clone())),
+        Command::NoShow(words) => match query::one_session(schedule, words.trim_start_matches('#')) {
+            Ok(session) => Decision::NoShow(session.id.clone()),
+            Err(refusal) => Decision::Refuse(refusal),
+        },
         Command::Ping => Decision::Reply(Message::plain("pong")),
         Command::Now(place) => reply(whats_on(schedule, false, place.as_deref().or(here), now, zone)),
         Command::Next(place) => reply(whats_on(schedule, true, place.as_deref().or(here), now, zone)),

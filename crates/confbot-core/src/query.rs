@@ -277,6 +277,7 @@ mod tests {
             name: name.into(),
             bio: None,
             links: vec![],
+            matrix: None,
         }
     }
 

@@ -62,6 +62,8 @@ pub enum Refusal {
     NoModeratorsRoom,
     /// `!questions` with nothing running or coming up.
     NothingToList,
+    /// A track's moderator acting on a session (its id) of another track.
+    OtherTrack(String),
     Ask(AskRefusal),
     Target(TargetRefusal),
     Moderation(TransitionRefusal),

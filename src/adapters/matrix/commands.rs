@@ -10,11 +10,22 @@ pub(super) async fn on_message(event: OriginalSyncRoomMessageEvent, room: Room, 
 /// A live message, from the sync or decrypted later: an edit goes to the question it may
 /// change, anything else to the command queue.
 pub(super) async fn heard(bot: &Matrix, room: Room, event: OriginalSyncRoomMessageEvent) {
+    checked_in(bot, &room, &event.sender);
     // An edit is never a new command, whatever its fallback body says.
     if redactions::is_edit(&event) {
         return redactions::on_edit(event, room, bot).await;
     }
     enqueue(bot, room, event, true);
+}
+
+/// A message or reaction from `user` in a backstage: a speaker there has checked in.
+fn checked_in(bot: &Matrix, room: &Room, user: &UserId) {
+    if *user == bot.own_user {
+        return;
+    }
+    if let Some(backstage) = backstage_of(&bot.bot.config, room) {
+        bot.bot.seen_in_backstage(&backstage, user.as_str());
+    }
 }
 
 /// Whether a command from `user` is answered under `[commands] per_user`; a sender over
@@ -432,10 +443,11 @@ pub(super) async fn send_reply(matrix: &Matrix, incoming: Incoming, reply: app::
 }
 
 /// ✅ ❌ 💬 on a question in the moderators room (from a moderator), 👍 on a receipt.
-pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, Ctx(matrix): Ctx<Matrix>) {
+pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, room: Room, Ctx(matrix): Ctx<Matrix>) {
     if event.sender == matrix.own_user {
         return;
     }
+    checked_in(&matrix, &room, &event.sender);
     let bot = &matrix.bot;
     let Some((question, on)) = app::relay::reacted_to(bot, event.content.relates_to.event_id.as_str()) else {
         return;

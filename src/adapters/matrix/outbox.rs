@@ -381,6 +381,35 @@ impl Outbox for MatrixOutbox {
             .map_err(|err| classify(err, "setting the topic"))?;
         Ok(())
     }
+
+    async fn invite(&self, room: &str, user: &str) -> Result<(), SendError> {
+        if self.dry_run {
+            self.print(room, &Message::plain(&format!("(invites {user})")));
+            return Ok(());
+        }
+        let user_id =
+            UserId::parse(user).map_err(|_| SendError::Refused(anyhow::anyhow!("{user} is not a Matrix ID")))?;
+        let joined = self.room(room).await?;
+        // In the room or invited already (by the bot before a crash, or by hand): done.
+        if let Ok(Some(member)) = joined.get_member_no_sync(&user_id).await {
+            if matches!(member.membership(), MembershipState::Join | MembershipState::Invite) {
+                return Ok(());
+            }
+        }
+        if let (Ok(levels), Some(me)) = (joined.power_levels().await, self.client.user_id()) {
+            if !levels.user_can_invite(me) {
+                return Err(SendError::Refused(anyhow::anyhow!(
+                    "the bot may not invite to {room}: that takes power level {}",
+                    levels.invite
+                )));
+            }
+        }
+        joined
+            .invite_user_by_id(&user_id)
+            .await
+            .map_err(|err| classify(err, &format!("inviting {user}")))?;
+        Ok(())
+    }
 }
 
 /// Sends `message` (pinging nobody) with a transaction id derived from `key`; its event id.
@@ -399,8 +428,16 @@ async fn send_event(
     } else {
         RoomMessageEventContent::text_html(message.body(), message.html())
     }
-    .add_mentions(Mentions::new());
+    .add_mentions(mentions(message));
     room_send(room, content, instance, key).await
+}
+
+/// The message's `m.mentions`: empty, unless the bot's own words mention the room or users.
+fn mentions(message: &Message) -> Mentions {
+    let wanted = message.mentions();
+    let mut mentions = Mentions::with_user_ids(wanted.users.iter().filter_map(|user| UserId::parse(user).ok()));
+    mentions.room = wanted.room;
+    mentions
 }
 
 /// Sends `content` with a transaction id derived from `key`, as [`send_event`] does.

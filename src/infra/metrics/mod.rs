@@ -38,6 +38,8 @@ pub enum PostKind {
     Reminder,
     Announcement,
     Personal,
+    /// A speaker's invitation, cue or check-in.
+    Cue,
 }
 
 /// What happened to a post. Each post counts as `Due` when it falls due, then as one of
@@ -173,7 +175,12 @@ impl Histogram {
 }
 
 impl PostKind {
-    pub const ALL: [PostKind; 3] = [PostKind::Reminder, PostKind::Announcement, PostKind::Personal];
+    pub const ALL: [PostKind; 4] = [
+        PostKind::Reminder,
+        PostKind::Announcement,
+        PostKind::Personal,
+        PostKind::Cue,
+    ];
 
     /// The value of the `kind` label.
     pub fn as_str(self) -> &'static str {
@@ -181,6 +188,7 @@ impl PostKind {
             PostKind::Reminder => "reminder",
             PostKind::Announcement => "announcement",
             PostKind::Personal => "personal",
+            PostKind::Cue => "cue",
         }
     }
 
@@ -511,10 +519,10 @@ mod tests {
             ]
         );
         let posts = series("confbot_posts_total{");
-        assert_eq!(posts.len(), 15, "every kind and outcome, zero or not");
+        assert_eq!(posts.len(), 20, "every kind and outcome, zero or not");
         assert_eq!(posts[0], "confbot_posts_total{kind=\"announcement\",outcome=\"due\"} 0");
         assert_eq!(
-            posts[14],
+            posts[19],
             "confbot_posts_total{kind=\"reminder\",outcome=\"skipped\"} 0"
         );
         assert!(text.ends_with('\n'));

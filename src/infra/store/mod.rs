@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 mod boards;
 mod chat;
+mod cues;
 mod questions;
 mod topics;
 mod upgrade;
@@ -100,6 +101,9 @@ impl Store {
         connection
             .execute(topics::TABLE, [])
             .with_context(|| format!("preparing the room topics in {}", path.display()))?;
+        connection
+            .execute_batch(cues::TABLES)
+            .with_context(|| format!("preparing the speakers' cues in {}", path.display()))?;
         connection
             .execute(
                 "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",

@@ -71,6 +71,8 @@ pub enum Command {
     Answered(u64),
     /// Moderators: the open questions of the current session, or of SESSION.
     Questions(Option<String>),
+    /// Moderators: SESSION's speakers will not come; its cues and check-in are silenced.
+    NoShow(String),
 }
 
 /// When an announcement from chat goes out.
@@ -228,6 +230,7 @@ impl Command {
                 reason: (args.len() > 1).then(|| args[1..].join(" ")),
             },
             "questions" => Command::Questions(joined),
+            "noshow" => Command::NoShow(required()?),
             other => unreachable!("command {other} is in the table but has no parse arm"),
         };
         Ok(Some(command))
@@ -261,6 +264,7 @@ impl Command {
             Command::Reject { .. } => "reject",
             Command::Answered(_) => "answered",
             Command::Questions(_) => "questions",
+            Command::NoShow(_) => "noshow",
         }
     }
 }
@@ -476,6 +480,10 @@ mod tests {
         assert_eq!(Command::parse("!upvote Q12"), Ok(Some(Command::Upvote(12))));
         assert_eq!(Command::parse("!approve q3"), Ok(Some(Command::Approve(3))));
         assert_eq!(Command::parse("!answered #4"), Ok(Some(Command::Answered(4))));
+        assert_eq!(
+            Command::parse("!noshow #kernel-sched"),
+            Ok(Some(Command::NoShow("#kernel-sched".into())))
+        );
         assert_eq!(
             Command::parse("!reject Q5 asked already"),
             Ok(Some(Command::Reject {

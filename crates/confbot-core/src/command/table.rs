@@ -171,6 +171,14 @@ pub const COMMANDS: &[Spec] = &[
         role: Role::Moderator,
     },
     Spec {
+        name: "noshow",
+        aliases: &[],
+        args: "SESSION",
+        summary: "the speakers of SESSION will not come: no cues or check-in for it (moderators)",
+        example: "noshow kernel-sched",
+        role: Role::Moderator,
+    },
+    Spec {
         name: "announce",
         aliases: &[],
         args: "[in DURATION | at TIME] [to ROOM] TEXT",

@@ -3,6 +3,7 @@
 
 use super::raw::*;
 use super::*;
+use crate::plan::cues;
 
 #[derive(Default)]
 pub(super) struct Checker {
@@ -43,6 +44,7 @@ impl Checker {
         let reminders = self.reminders(raw.reminders);
         let access = self.access(raw.access);
         let questions = self.questions(raw.questions);
+        let speakers = self.speakers(raw.speakers);
         let commands = CommandsConfig {
             per_user: self.rate_or_off(
                 "[commands] per_user",
@@ -80,9 +82,27 @@ impl Checker {
             reminders,
             access,
             questions,
+            speakers,
             commands,
             metrics,
             announcements,
+        }
+    }
+
+    fn speakers(&mut self, raw: RawSpeakers) -> SpeakerCues {
+        let invite_before = match raw.invite_before {
+            Some(value) => self.duration("[speakers] invite_before", &value),
+            None => cues::DEFAULT_INVITE_BEFORE,
+        };
+        let mut matrix = BTreeMap::new();
+        for (speaker, user) in raw.matrix {
+            self.user_id(&format!("[speakers.matrix] \"{speaker}\""), &user);
+            matrix.insert(text::fold(&speaker), user);
+        }
+        SpeakerCues {
+            enabled: raw.cues.unwrap_or(true),
+            invite_before,
+            matrix,
         }
     }
 
@@ -149,15 +169,18 @@ impl Checker {
         lead.sort_by(|a, b| b.cmp(a));
         lead.dedup();
         let grace = self.duration("[reminders] grace", raw.grace.as_deref().unwrap_or("2m"));
-        let as_notice = match raw.msgtype.as_deref() {
-            None | Some("notice") | Some("m.notice") => true,
-            Some("text") | Some("m.text") => false,
-            Some(other) => {
-                self.problems.push(format!(
-                    "[reminders] msgtype: \"{other}\" is neither \"notice\" nor \"text\""
-                ));
-                true
-            }
+        let msgtypes = self.per_lead("[reminders] msgtype", raw.msgtype, &lead, &["notice", "text"]);
+        let as_notice = msgtypes.all.as_deref() != Some("text");
+        let notice_at = (msgtypes.leads.into_iter())
+            .map(|(lead, word)| (lead, word == "notice"))
+            .collect();
+        let notify = self.per_lead("[reminders] notify", raw.notify, &lead, &["none", "room"]);
+        let notify_room = match notify.all.as_deref() {
+            Some("room") => lead.clone(),
+            _ => (notify.leads.into_iter())
+                .filter(|(_, word)| word == "room")
+                .map(|(lead, _)| lead)
+                .collect(),
         };
         let mut templates = BTreeMap::new();
         for (key, template) in raw.templates {
@@ -186,8 +209,50 @@ impl Checker {
             grace,
             skip_kinds: raw.skip_kinds,
             as_notice,
+            notice_at,
+            notify_room,
             templates,
         }
+    }
+
+    /// A setting given once for all leads (`"room"`) or per lead (`{ "0m" = "room" }`),
+    /// each value one of `words` ("m.notice" reads as "notice").
+    fn per_lead(&mut self, key: &str, raw: Option<toml::Value>, leads: &[TimeDelta], words: &[&str]) -> PerLead {
+        let word = |this: &mut Self, at: &str, value: &toml::Value| -> Option<String> {
+            let given = value.as_str().map(|w| w.strip_prefix("m.").unwrap_or(w));
+            match given {
+                Some(w) if words.contains(&w) => Some(w.to_string()),
+                _ => {
+                    let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+                    this.problems
+                        .push(format!("{at}: {value} is not one of {}", quoted.join(", ")));
+                    None
+                }
+            }
+        };
+        let mut per_lead = PerLead::default();
+        match raw {
+            None => {}
+            Some(toml::Value::Table(table)) => {
+                for (lead, value) in table {
+                    let at = format!("{key} \"{lead}\"");
+                    let Ok(lead_time) = duration::parse(&lead) else {
+                        self.problems.push(format!("{at}: not a lead time such as \"10m\""));
+                        continue;
+                    };
+                    if !leads.contains(&lead_time) {
+                        self.problems
+                            .push(format!("{at}: not one of the lead times in [reminders] lead"));
+                        continue;
+                    }
+                    if let Some(w) = word(self, &at, &value) {
+                        per_lead.leads.push((lead_time, w));
+                    }
+                }
+            }
+            Some(value) => per_lead.all = word(self, key, &value),
+        }
+        per_lead
     }
 
     fn questions(&mut self, raw: RawQuestions) -> QuestionsConfig {
@@ -340,7 +405,8 @@ impl Checker {
     }
 }
 
-fn is_user_id(s: &str) -> bool {
+/// A Matrix user ID: "@name:server".
+pub(crate) fn is_user_id(s: &str) -> bool {
     s.strip_prefix('@')
         .and_then(|rest| rest.split_once(':'))
         .is_some_and(|(local, server)| !local.is_empty() && is_server_name(server))
@@ -592,4 +658,11 @@ cron = "every morning"
             "[reminders.templates] \"5m\": not one of the lead times in [reminders] lead"
         );
     }
+}
+
+/// A setting read by [`Checker::per_lead`]: one word for every lead, or one per lead.
+#[derive(Default)]
+struct PerLead {
+    all: Option<String>,
+    leads: Vec<(TimeDelta, String)>,
 }

@@ -3,7 +3,7 @@
 //! parsing it ([`Config::from_toml`]), which is pure and checks every value into typed form.
 
 use crate::access::{self, Access};
-use crate::plan::{self, Announcement, At, Reminders, When};
+use crate::plan::{self, Announcement, At, Reminders, SpeakerCues, When};
 use crate::questions::{self, Rate, Rules};
 use crate::rooms::Rooms;
 use crate::schedule::format::Format;
@@ -21,6 +21,7 @@ use std::str::FromStr;
 
 mod check;
 mod rooms;
+pub(crate) use check::is_user_id;
 use check::Checker;
 use raw::RawConfig;
 mod raw;
@@ -56,6 +57,8 @@ pub struct Config {
     pub reminders: Reminders,
     pub access: Access,
     pub questions: QuestionsConfig,
+    /// `[speakers]`: their invitations and cues.
+    pub speakers: SpeakerCues,
     pub commands: CommandsConfig,
     pub metrics: MetricsConfig,
     pub announcements: Vec<Announcement>,
@@ -169,6 +172,7 @@ impl Config {
         plan::Rules {
             reminders: &self.reminders,
             announcements: &self.announcements,
+            speakers: &self.speakers,
         }
     }
 
@@ -280,6 +284,45 @@ mod tests {
         );
         assert!(!config.questions.notify_asker);
         assert_eq!(config.metrics.listen, None);
+    }
+
+    #[test]
+    fn msgtype_and_notify_are_given_for_every_lead_or_per_lead() {
+        let config = |reminders: &str| {
+            Config::from_toml(
+                &format!("[schedule]\nsource = \"s\"\n[reminders]\n{reminders}"),
+                "bot.toml",
+            )
+        };
+        let (ten, zero) = (TimeDelta::minutes(10), TimeDelta::zero());
+        let defaults = config("").unwrap().reminders;
+        assert!(defaults.as_notice_at(ten) && defaults.as_notice_at(zero));
+        assert!(!defaults.notifies_room_at(ten) && !defaults.notifies_room_at(zero));
+
+        let every = config("msgtype = \"m.text\"\nnotify = \"room\"\n").unwrap().reminders;
+        assert!(!every.as_notice && !every.as_notice_at(ten) && !every.as_notice_at(zero));
+        assert!(every.notifies_room_at(ten) && every.notifies_room_at(zero));
+
+        let start_only =
+            config("msgtype = { \"0m\" = \"text\" }\nnotify = { \"0m\" = \"room\", \"10m\" = \"none\" }\n")
+                .unwrap()
+                .reminders;
+        assert!(start_only.as_notice, "announcements stay notices");
+        assert!(start_only.as_notice_at(ten) && !start_only.as_notice_at(zero));
+        assert!(!start_only.notifies_room_at(ten) && start_only.notifies_room_at(zero));
+
+        let errs = config("notify = { \"5m\" = \"room\", \"0m\" = \"everyone\", soon = \"room\" }\nmsgtype = 3\n")
+            .unwrap_err()
+            .problems;
+        assert_eq!(
+            errs,
+            [
+                "[reminders] msgtype: 3 is not one of \"notice\", \"text\"",
+                "[reminders] notify \"0m\": \"everyone\" is not one of \"none\", \"room\"",
+                "[reminders] notify \"5m\": not one of the lead times in [reminders] lead",
+                "[reminders] notify \"soon\": not a lead time such as \"10m\"",
+            ]
+        );
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) questions: RawQuestions,
     #[serde(default)]
+    pub(super) speakers: RawSpeakers,
+    #[serde(default)]
     pub(super) commands: RawCommands,
     #[serde(default)]
     pub(super) metrics: RawMetrics,
@@ -69,9 +71,22 @@ pub(super) struct RawReminders {
     pub(super) grace: Option<String>,
     #[serde(default)]
     pub(super) skip_kinds: Vec<SessionKind>,
-    pub(super) msgtype: Option<String>,
+    /// A word for every post, or a table of lead → word: read by hand.
+    pub(super) msgtype: Option<toml::Value>,
+    /// A word for every lead, or a table of lead → word: read by hand.
+    pub(super) notify: Option<toml::Value>,
     #[serde(default)]
     pub(super) templates: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSpeakers {
+    pub(super) cues: Option<bool>,
+    pub(super) invite_before: Option<String>,
+    /// A speaker's name or id → their Matrix ID.
+    #[serde(default)]
+    pub(super) matrix: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Default)]

@@ -4,9 +4,11 @@
 //! present layer's (`posts`).
 
 mod announcements;
+pub mod cues;
 pub mod personal;
 
 pub use announcements::{parse_cron, Announcement, At, When};
+pub use cues::{Cue, SpeakerCues};
 pub use personal::PersonalReminder;
 
 use crate::schedule::{Schedule, Session, SessionKind};
@@ -24,13 +26,27 @@ pub struct Reminders {
     pub grace: TimeDelta,
     /// Kinds of session that get no reminder.
     pub skip_kinds: Vec<SessionKind>,
-    /// Post reminders as `m.notice` (the default) or as `m.text`.
+    /// Post reminders and announcements as `m.notice` (the default) or as `m.text`.
     pub as_notice: bool,
+    /// Leads whose reminders have a msgtype of their own: `true` for `m.notice`.
+    pub notice_at: BTreeMap<TimeDelta, bool>,
+    /// Leads whose reminder mentions `@room` in the session's own room.
+    pub notify_room: Vec<TimeDelta>,
     /// Lead time, written compactly ("10m") → template with `{placeholders}`.
     pub templates: BTreeMap<String, String>,
 }
 
 impl Reminders {
+    /// Whether the reminder `lead` before a session goes out as `m.notice`.
+    pub fn as_notice_at(&self, lead: TimeDelta) -> bool {
+        self.notice_at.get(&lead).copied().unwrap_or(self.as_notice)
+    }
+
+    /// Whether the reminder `lead` before a session mentions `@room` in the session's room.
+    pub fn notifies_room_at(&self, lead: TimeDelta) -> bool {
+        self.notify_room.contains(&lead)
+    }
+
     /// The lead time of attendees' own reminders: the first one configured.
     pub fn personal_lead(&self) -> TimeDelta {
         self.lead.first().copied().unwrap_or_default()
@@ -119,6 +135,12 @@ pub enum What {
     Announcement { text: String, target: String },
     /// A direct message to `user` before `session`.
     Personal { user: String, session: String },
+    /// An invitation of `user`, a speaker, to the backstage of `session`.
+    Invite { session: String, user: String },
+    /// A cue in the backstage of `session`, mentioning its speakers.
+    Cue { session: String, cue: Cue },
+    /// A word to the moderators of `session` about its speakers not checked in yet.
+    CheckIn { session: String },
 }
 
 /// What the config says to post: the reminders' rules and the organizers' announcements.
@@ -126,6 +148,7 @@ pub enum What {
 pub struct Rules<'c> {
     pub reminders: &'c Reminders,
     pub announcements: &'c [Announcement],
+    pub speakers: &'c SpeakerCues,
 }
 
 /// Every post falling due in `[from, until]`, in due order: the reminders of the schedule,
@@ -150,6 +173,7 @@ pub fn posts(
             },
         })
         .collect();
+    posts.extend(rules.speakers.posts(schedule, from, until));
     for announcement in rules.announcements {
         for due in announcement.times(schedule, from, until) {
             posts.push(Post {

@@ -16,6 +16,18 @@ pub struct Message {
     html: String,
     /// Where a command is named: the byte offsets of its `!` in `plain` and in `html`.
     commands: Vec<(usize, usize)>,
+    mentions: Mentions,
+}
+
+/// Whom a message notifies (`m.mentions`): nobody, unless the bot's own words say so with
+/// [`Message::mention_room`] or [`Message::mention`]. Text from a schedule or a person
+/// never adds to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mentions {
+    /// The whole room (`@room`).
+    pub room: bool,
+    /// These Matrix IDs, each named in the text.
+    pub users: Vec<String>,
 }
 
 /// How a message names a command until [`Message::with_prefix`] gives it the prefix
@@ -33,6 +45,7 @@ impl Message {
             plain,
             html,
             commands: Vec::new(),
+            mentions: Mentions::default(),
         }
     }
 
@@ -83,6 +96,31 @@ impl Message {
         self
     }
 
+    /// "@room", notifying everyone in the room.
+    pub fn mention_room(&mut self) -> &mut Message {
+        self.mentions.room = true;
+        self.text("@room")
+    }
+
+    /// `name` as a pill for the Matrix ID `user`, notifying them.
+    pub fn mention(&mut self, user: &str, name: &str) -> &mut Message {
+        if !self.mentions.users.iter().any(|u| u == user) {
+            self.mentions.users.push(user.to_string());
+        }
+        self.plain.push_str(name);
+        self.html.push_str(&format!(
+            "<a href=\"https://matrix.to/#/{}\">{}</a>",
+            escape(user),
+            escape(name)
+        ));
+        self
+    }
+
+    /// Whom the message notifies.
+    pub fn mentions(&self) -> &Mentions {
+        &self.mentions
+    }
+
     /// A command and its arguments, named in the bot's words: "!help ask" from "help ask".
     pub fn command(&mut self, text: &str) -> &mut Message {
         self.commands.push((self.plain.len(), self.html.len()));
@@ -106,6 +144,7 @@ impl Message {
                 ..self
             };
         }
+        let mentions = self.mentions.clone();
         let mut plain = String::with_capacity(self.plain.len() + self.commands.len() * prefix.len());
         let mut html = String::with_capacity(self.html.len() + self.commands.len() * prefix.len() * 6);
         let (mut from_plain, mut from_html) = (0, 0);
@@ -120,7 +159,10 @@ impl Message {
         }
         plain.push_str(&self.plain[from_plain..]);
         html.push_str(&self.html[from_html..]);
-        Message::stored(plain, html)
+        Message {
+            mentions,
+            ..Message::stored(plain, html)
+        }
     }
 
     /// A link: the URL in parentheses in plain text, an anchor in HTML. Only http(s) URLs
@@ -145,6 +187,12 @@ impl Message {
         let (plain, html) = (self.plain.len(), self.html.len());
         self.commands
             .extend(other.commands.iter().map(|&(p, h)| (plain + p, html + h)));
+        self.mentions.room |= other.mentions.room;
+        for user in &other.mentions.users {
+            if !self.mentions.users.contains(user) {
+                self.mentions.users.push(user.clone());
+            }
+        }
         self.plain.push_str(&other.plain);
         self.html.push_str(&other.html);
         self
@@ -177,6 +225,7 @@ impl Message {
         if self.plain.len() + self.html.len() <= max {
             return self;
         }
+        let mentions = self.mentions.clone();
         let plain: Vec<&str> = self.plain.split('\n').collect();
         let html: Vec<&str> = self.html.split('\n').collect();
         // Room for the closing line, whose count has at most 20 digits.
@@ -227,6 +276,7 @@ impl Message {
         fitted.em(&format!(
             "{left} left out: that is all one message can hold. Narrow it down (a room, a day, other words)."
         ));
+        fitted.mentions = mentions;
         fitted
     }
 }
@@ -324,6 +374,37 @@ fn is_direction_control(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_bots_own_words_mention_and_a_mention_survives_prefix_append_and_fit() {
+        let mut typed = Message::new();
+        typed.text("@room <b>@alice:x</b> ").command("next");
+        assert_eq!(typed.mentions(), &Mentions::default());
+
+        let mut cue = Message::new();
+        cue.mention_room()
+            .text(" ")
+            .mention("@adam:fedoraproject.org", "Adam <Samalik>")
+            .text(", ")
+            .mention("@adam:fedoraproject.org", "Adam")
+            .text(": ")
+            .append(&typed);
+        assert_eq!(cue.body(), "@room Adam <Samalik>, Adam: @room <b>@alice:x</b> !next");
+        assert_eq!(
+            cue.html(),
+            "@room <a href=\"https://matrix.to/#/@adam:fedoraproject.org\">Adam &lt;Samalik&gt;</a>, \
+             <a href=\"https://matrix.to/#/@adam:fedoraproject.org\">Adam</a>: @room &lt;b&gt;@alice:x&lt;/b&gt; !next"
+        );
+        let expected = Mentions {
+            room: true,
+            users: vec!["@adam:fedoraproject.org".to_string()],
+        };
+        assert_eq!(cue.mentions(), &expected);
+        assert_eq!(cue.clone().with_prefix("?").mentions(), &expected);
+        assert_eq!(cue.clone().with_prefix("!").mentions(), &expected);
+        cue.line_break().text(&"x".repeat(400));
+        assert_eq!(cue.fit(300).mentions(), &expected);
+    }
 
     #[test]
     fn the_prefix_changes_where_the_bot_names_a_command_and_nowhere_else() {

@@ -5,6 +5,7 @@
 //! exported as Markdown, CSV or JSON ([`export`]).
 
 pub mod board;
+pub mod cue;
 pub mod export;
 pub mod help;
 pub mod message;

@@ -12,6 +12,14 @@ pub const PLACEHOLDERS: [&str; 10] = [
     "title", "speakers", "room", "start", "end", "zone", "lead", "in", "url", "day",
 ];
 
+/// `message` opening with "@room", notifying everyone in the room it goes to
+/// (`[reminders] notify = "room"`).
+pub fn notifying_room(message: &Message) -> Message {
+    let mut notifying = Message::new();
+    notifying.mention_room().text(" ").append(message);
+    notifying
+}
+
 /// The text of a reminder: the configured template for its lead time, or the default
 /// wording (its own for breaks). `late` marks one posted after its time.
 pub fn reminder_message(

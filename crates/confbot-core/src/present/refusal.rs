@@ -94,6 +94,9 @@ fn words(schedule: &Schedule, refusal: &Refusal) -> Message {
         Refusal::NoModeratorsRoom => {
             "Questions cannot be relayed: the bot has no moderators room ([rooms] moderators).".to_string()
         }
+        Refusal::OtherTrack(session) => format!(
+            "{session} is another track's: its moderators or an organizer may do that."
+        ),
         Refusal::NothingToList => {
             return Message::naming(
                 "No session is running or coming up. Send ",

@@ -98,6 +98,8 @@ pub fn finish(draft: Draft, source: &str) -> Result<Loaded, ScheduleErrors> {
                     name: name.clone(),
                     bio: person.bio.clone(),
                     links: person.links.clone(),
+                    // Exports carry no Matrix IDs; [speakers.matrix] in the config gives them.
+                    matrix: None,
                 });
                 speakers.len() - 1
             });

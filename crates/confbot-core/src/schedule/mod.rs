@@ -95,6 +95,9 @@ pub struct Speaker {
     pub name: String,
     pub bio: Option<String>,
     pub links: Vec<String>,
+    /// Their Matrix ID ("@adam:fedoraproject.org"), when the schedule or the config gives
+    /// one: cues in the backstage mention them, and they are invited to it.
+    pub matrix: Option<String>,
 }
 
 /// A validated schedule: sessions ordered by start, then room, with lookup indexes.

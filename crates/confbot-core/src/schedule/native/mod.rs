@@ -39,6 +39,7 @@ struct RawSpeaker {
     bio: Option<String>,
     #[serde(default)]
     links: Vec<String>,
+    matrix: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -178,11 +179,23 @@ impl Reader<'_> {
                 continue;
             }
             lines_by_id.insert(id.clone(), self.line(&speaker.id));
+            let matrix = speaker.matrix.and_then(|matrix| {
+                if crate::config::is_user_id(matrix.get_ref()) {
+                    return Some(matrix.into_inner());
+                }
+                let message = format!(
+                    "speaker \"{id}\": matrix = \"{}\" is not a Matrix ID: write it as \"@name:server\"",
+                    matrix.get_ref()
+                );
+                self.error(&matrix, None, message);
+                None
+            });
             speakers.push(Speaker {
                 id,
                 name: speaker.name,
                 bio: speaker.bio,
                 links: speaker.links,
+                matrix,
             });
         }
         speakers
@@ -412,6 +425,28 @@ name = "Ada Lovelace"
 
     fn read(sessions: &str) -> Result<Loaded, ScheduleErrors> {
         parse(&format!("{HEAD}{sessions}"), "test.toml", None)
+    }
+
+    #[test]
+    fn a_speakers_matrix_id_is_read_and_a_malformed_one_is_named_with_its_line() {
+        let doc = |matrix: &str| {
+            HEAD.replace(
+                "name = \"Ada Lovelace\"",
+                &format!("name = \"Ada Lovelace\"\nmatrix = \"{matrix}\""),
+            )
+        };
+        let loaded = parse(&doc("@ada:example.org"), "test.toml", None).unwrap();
+        assert_eq!(
+            loaded.schedule.speaker("ada").unwrap().matrix.as_deref(),
+            Some("@ada:example.org")
+        );
+        let errs: Vec<String> = (parse(&doc("ada@example.org"), "test.toml", None).unwrap_err().0.iter())
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errs,
+            ["test.toml:9: error: speaker \"ada\": matrix = \"ada@example.org\" is not a Matrix ID: write it as \"@name:server\""]
+        );
     }
 
     fn errors(sessions: &str) -> Vec<String> {
