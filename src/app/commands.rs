@@ -110,7 +110,9 @@ impl Bot {
                 }
                 self.apply_delays();
                 posting::forget_overdue(self);
-                let announcement = crate::delay::announcement(&before.schedule, &self.loaded().schedule, &delay);
+                let after = self.loaded();
+                self.tell_reminder_holders(out, &crate::changes::diff(&before.schedule, &after.schedule));
+                let announcement = crate::delay::announcement(&before.schedule, &after.schedule, &delay);
                 let targets = self.config.rooms.post_targets(delay.place.as_deref());
                 // Each `!delay` is announced, however alike two of them are.
                 let key = format!("delay:{}", from.event);

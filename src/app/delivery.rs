@@ -402,9 +402,42 @@ pub fn post_now(
     notice: bool,
     summary: &str,
 ) {
-    let parcels = parcels(
+    send_now(
+        bot,
+        out,
         key,
         rooms.iter().cloned().map(Address::Room).collect(),
+        message,
+        notice,
+        summary,
+    );
+}
+
+/// Sends `message` once to `user` in the direct room with them, as [`post_now`] posts.
+pub fn direct_now(bot: &Bot, out: &impl Outbox, key: &str, user: &str, message: Message, summary: &str) {
+    send_now(
+        bot,
+        out,
+        key,
+        vec![Address::Direct(user.to_string())],
+        message,
+        false,
+        summary,
+    );
+}
+
+fn send_now(
+    bot: &Bot,
+    out: &impl Outbox,
+    key: &str,
+    addresses: Vec<Address>,
+    message: Message,
+    notice: bool,
+    summary: &str,
+) {
+    let parcels = parcels(
+        key,
+        addresses,
         message.clone(),
         message,
         notice,

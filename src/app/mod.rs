@@ -20,10 +20,11 @@ use crate::config::Config;
 use crate::infra::clock::Clock;
 use crate::infra::metrics::Metrics;
 use crate::infra::source::{Location, Source};
-use crate::infra::store::Store;
+use crate::infra::store::{Missing, Store};
 use crate::present::message::Message;
 use crate::schedule::Loaded;
 use chrono_tz::Tz;
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -260,13 +261,42 @@ impl Bot {
 
     /// Puts a newly loaded schedule in place (delays applied) and returns the announcement
     /// of what attendees will see changed, if anything.
-    fn replace_schedule(&self, loaded: Loaded) -> Option<Message> {
+    /// A session the new schedule leaves out is kept until the next fetch leaves it out
+    /// too; then it is cancelled, and its return is a reinstatement. Whoever holds a
+    /// personal reminder for a changed session is told in a direct message.
+    fn replace_schedule(&self, out: &impl Outbox, loaded: Loaded) -> Option<Message> {
         let before = self.loaded();
-        *self.base.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded);
+        let base_before = self.base.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let known = self.store.missing_sessions().unwrap_or_else(|err| {
+            warn!(error = %format!("{err:#}"), "reading the sessions left out of the schedule");
+            Missing::default()
+        });
+        let (schedule, once) = crate::changes::carry_over(&base_before.schedule, loaded.schedule, &known.once);
+        let back: BTreeSet<String> = (known.cancelled.iter())
+            .filter(|id| schedule.session(id).is_some())
+            .cloned()
+            .collect();
+        let cancelled = (known.cancelled.iter().chain(&known.once))
+            .filter(|id| schedule.session(id).is_none())
+            .cloned()
+            .collect();
+        let missing = Missing { once, cancelled };
+        self.stored(
+            self.store.set_missing_sessions(&missing),
+            "recording the sessions left out",
+        );
+        if !missing.once.is_empty() {
+            info!(sessions = ?missing.once, "left out of the schedule once: kept until the next fetch");
+        }
+        *self.base.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Loaded {
+            schedule,
+            warnings: loaded.warnings,
+        });
         self.apply_delays();
         posting::forget_overdue(self);
         let after = self.loaded();
-        let changes = crate::changes::diff(&before.schedule, &after.schedule);
+        let changes = crate::changes::reinstated(crate::changes::diff(&before.schedule, &after.schedule), &back);
+        self.tell_reminder_holders(out, &changes);
         info!(
             changes = changes.len(),
             sessions = after.schedule.sessions().len(),
@@ -330,7 +360,7 @@ impl Bot {
         match self.source.load().await {
             Ok(loaded) => {
                 let warnings = loaded.warnings.len();
-                match self.replace_schedule(loaded) {
+                match self.replace_schedule(out, loaded) {
                     Some(update) => {
                         self.announce_update(out, &update);
                         update
@@ -348,6 +378,40 @@ impl Bot {
                     message.line_break().text(line);
                 }
                 message
+            }
+        }
+    }
+
+    /// Tells everyone holding a personal reminder for a session `changes` moved, re-roomed
+    /// or cancelled, once per change; a cancelled session's reminders are dropped.
+    fn tell_reminder_holders(&self, out: &impl Outbox, changes: &[crate::changes::Change<'_>]) {
+        use crate::changes::Change;
+        if changes.is_empty() {
+            return;
+        }
+        let zone = self.loaded().schedule.timezone();
+        let Some(holders) = self.stored(self.store.personal_reminders(None, zone), "reading personal reminders") else {
+            return;
+        };
+        let rfc = crate::time::rfc3339;
+        for change in changes {
+            let Some(message) = crate::changes::to_reminder_holder(change) else {
+                continue;
+            };
+            let session = change.session();
+            let what = match change {
+                Change::Moved { old, new } => format!("moved:{}:{}", rfc(&old.start), rfc(&new.start)),
+                Change::NewRoom { new, .. } => format!("room:{}", new.room.as_deref().unwrap_or("")),
+                _ => format!("cancelled:{}", rfc(&session.start)),
+            };
+            for holder in holders.iter().filter(|h| h.session == session.id) {
+                let key = format!("change:{}:{}:{what}", holder.user, session.id);
+                let summary = format!("the change of {} told to {}", session.id, holder.user);
+                delivery::direct_now(self, out, &key, &holder.user, message.clone(), &summary);
+                if matches!(change, Change::Cancelled(_)) {
+                    let dropped = self.store.forget_personal_reminder(&holder.user, &session.id);
+                    self.stored(dropped, "dropping a cancelled session's reminder");
+                }
             }
         }
     }
@@ -405,14 +469,17 @@ impl Bot {
             tokio::time::sleep(every).await;
             if is_file {
                 let now = modified(&self.source);
-                if now == seen {
+                // A file that left sessions out is read once more, unchanged or not: two
+                // reads in a row without them cancel them.
+                let confirming = self.store.missing_sessions().is_ok_and(|m| !m.once.is_empty());
+                if now == seen && !confirming {
                     continue;
                 }
                 seen = now;
             }
             match self.source.load().await {
                 Ok(loaded) => {
-                    if let Some(update) = self.replace_schedule(loaded) {
+                    if let Some(update) = self.replace_schedule(&out, loaded) {
                         self.announce_update(&out, &update);
                     }
                 }
@@ -446,4 +513,86 @@ impl Tasks {
 /// The first line of a text.
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{bot_reading, say, start};
+    use crate::command::Role;
+    use crate::infra::store::Store;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn reminder_holders_hear_of_a_move_and_a_session_is_cancelled_only_when_two_fetches_leave_it_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("centos.toml");
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/centos-connect-2023.toml")).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        let rooms = "announcements = [\"#open:x\"]\n";
+        let bot = bot_reading(
+            path.to_str().unwrap(),
+            Store::in_memory().unwrap(),
+            rooms,
+            (9, 0, 0),
+            1.0,
+        );
+        let mut run = start(&bot, &[], true);
+        let attendee = |event| say(&bot, &run.out, "@ann:x", Role::Attendee, event, "!remind ebranch");
+        assert!(attendee("$r1").await.contains("ebranch"), "a reminder for 09:50");
+        // What the attendee got in direct messages since the last look.
+        let drained = |inbox: &mut tokio::sync::mpsc::UnboundedReceiver<(String, String)>| {
+            let mut got = Vec::new();
+            while let Ok(post) = inbox.try_recv() {
+                got.push(post);
+            }
+            got.retain(|(to, _)| to == "@ann:x");
+            got
+        };
+        let settle = || tokio::time::sleep(Duration::from_millis(50));
+        settle().await;
+        drained(&mut run.inbox);
+
+        // A delay moves it: the holder is told once, in a direct message.
+        let organizer = |event, text| say(&bot, &run.out, "@org:x", Role::Organizer, event, text);
+        organizer("$d", "!delay 10m").await;
+        settle().await;
+        let dms = drained(&mut run.inbox);
+        assert_eq!(dms.len(), 1, "{dms:?}");
+        assert!(
+            dms[0].1.contains("moved: One year on") && dms[0].1.contains("10:00–10:25 CET (was 09:50–10:15 CET)"),
+            "{dms:?}"
+        );
+
+        // A fetch without it: kept, nothing said to anyone.
+        let without = text.replace("id = \"ebranch\"", "id = \"ebranch-2\"");
+        std::fs::write(&path, &without).unwrap();
+        let reply = organizer("$l1", "!reload").await;
+        assert!(!reply.contains("cancelled"), "{reply}");
+        assert!(bot.loaded().schedule.session("ebranch").is_some());
+        settle().await;
+        assert_eq!(drained(&mut run.inbox), []);
+
+        // A second fetch in a row without it: cancelled, the holder told, the reminder dropped.
+        let reply = organizer("$l2", "!reload").await;
+        assert!(reply.contains("cancelled: One year on"), "{reply}");
+        settle().await;
+        let dms = drained(&mut run.inbox);
+        assert_eq!(dms.len(), 1, "{dms:?}");
+        assert!(
+            dms[0].1.contains("was cancelled") && dms[0].1.ends_with("I dropped your reminder."),
+            "{dms:?}"
+        );
+        let zone = bot.loaded().schedule.timezone();
+        assert!(bot.store.personal_reminders(Some("@ann:x"), zone).unwrap().is_empty());
+
+        // It comes back: announced as reinstated, not as new.
+        std::fs::write(&path, &text).unwrap();
+        let reply = organizer("$l3", "!reload").await;
+        assert!(
+            reply.contains("back on the schedule: ") && reply.contains("One year on"),
+            "{reply}"
+        );
+        assert!(!reply.contains("new: 10:00–10:25 CET  One year on"), "{reply}");
+    }
 }

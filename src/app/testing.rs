@@ -159,6 +159,11 @@ pub fn bot(rooms: &str, now: (u32, u32, u32), speed: f64) -> Bot {
 /// [`bot`] on `store`, which the test prepared or keeps an eye on.
 pub fn bot_on(store: Store, rooms: &str, now: (u32, u32, u32), speed: f64) -> Bot {
     let schedule = concat!(env!("CARGO_MANIFEST_DIR"), "/data/centos-connect-2023.toml");
+    bot_reading(schedule, store, rooms, now, speed)
+}
+
+/// [`bot_on`] reading its schedule from `schedule`, a file the test may change.
+pub fn bot_reading(schedule: &str, store: Store, rooms: &str, now: (u32, u32, u32), speed: f64) -> Bot {
     let config = Config::from_toml(
         &format!(
             "[schedule]\nsource = \"{schedule}\"\n[reminders]\nlead = [\"10m\", \"0m\"]\ngrace = \"2m\"\n[rooms]\n{rooms}"

@@ -8,6 +8,7 @@ mod support;
 mod addressing;
 mod attendees;
 mod boards;
+mod changes;
 mod cues;
 mod operators;
 mod organizers;

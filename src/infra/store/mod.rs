@@ -11,11 +11,13 @@ use std::sync::Mutex;
 mod boards;
 mod chat;
 mod cues;
+mod missing;
 mod questions;
 mod topics;
 mod upgrade;
 
 pub use boards::StoredBoard;
+pub use missing::Missing;
 
 pub struct Store {
     connection: Mutex<Connection>,
@@ -101,6 +103,9 @@ impl Store {
         connection
             .execute(topics::TABLE, [])
             .with_context(|| format!("preparing the room topics in {}", path.display()))?;
+        connection
+            .execute(missing::TABLE, [])
+            .with_context(|| format!("preparing the sessions left out of the schedule in {}", path.display()))?;
         connection
             .execute_batch(cues::TABLES)
             .with_context(|| format!("preparing the speakers' cues in {}", path.display()))?;
