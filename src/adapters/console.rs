@@ -186,6 +186,11 @@ impl Outbox for Terminal {
         self.print(&format!("confbot in {room}"), &format!("(invites {user})"));
         Ok(())
     }
+
+    async fn react(&self, room: &str, event: &str, key: &str) -> Result<(), SendError> {
+        self.print(&format!("confbot in {room}"), &format!("(reacts {key} to {event})"));
+        Ok(())
+    }
 }
 
 /// Runs the console on `bot` over standard input until it ends (then until `until`).

@@ -56,6 +56,7 @@ impl Bot {
         );
         match decision {
             Decision::Question(command) => relay::handle(self, out, from, &command).await,
+            Decision::Announce { due, room, text } => self.announce_from_chat(from, due, &room, &text),
             decision => Reply::plain(self.act(out, from, decision).await),
         }
     }
@@ -65,7 +66,8 @@ impl Bot {
         match decision {
             Decision::Reply(message) => message,
             Decision::Refuse(refusal) => self.refused(&refusal),
-            Decision::Announce { due, room, text } => self.add_announcement(&due, &room, &text, from),
+            Decision::Announce { due, room, text } => self.announce_from_chat(from, due, &room, &text).message,
+            Decision::Confirm => self.confirm(out, from),
             Decision::ListAnnouncements => replies::pending_announcements(&self.chat_announcements()),
             Decision::Cancel(id) => self.cancel(
                 from,
@@ -147,7 +149,7 @@ impl Bot {
         }
     }
 
-    fn add_announcement(&self, due: &DateTime<Tz>, room: &str, text: &str, from: &Sender<'_>) -> Message {
+    pub(super) fn add_announcement(&self, due: &DateTime<Tz>, room: &str, text: &str, from: &Sender<'_>) -> Message {
         match self
             .store
             .act(from.event, |acts| acts.add_announcement(due, room, text, from.user))

@@ -132,10 +132,7 @@ mod tests {
 
     /// The next post, however far away on the paused clock: (room, plain body).
     async fn next(inbox: &mut mpsc::UnboundedReceiver<(String, String)>) -> (String, String) {
-        tokio::time::timeout(Duration::from_secs(3 * 3600), inbox.recv())
-            .await
-            .expect("a post within 3 hours")
-            .expect("the outbox is there")
+        crate::app::testing::within(inbox, Duration::from_secs(3 * 3600)).await
     }
 
     /// The CentOS day with a speakers room and a moderators room, and Matrix IDs for

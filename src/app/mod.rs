@@ -4,7 +4,9 @@
 //! (`confbot run`) and the terminal (`confbot console`) each implement; the rules it acts
 //! on are in the core (`answer`, `plan`, `questions`), so both adapters behave alike.
 
+pub mod bells;
 pub mod boards;
+pub mod broadcasts;
 mod commands;
 mod cues;
 pub mod delivery;
@@ -84,6 +86,9 @@ pub trait Outbox: Clone + Send + Sync + 'static {
     /// Invites `user` to `room`; done already when they are in it or invited. A room
     /// where the bot may not invite refuses it for good (`Refused`).
     fn invite(&self, room: &str, user: &str) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Reacts `key` (an emoji) to `event` in `room`; done already when the bot reacted so.
+    fn react(&self, room: &str, event: &str, key: &str) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,16 +144,22 @@ pub struct Sender<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub message: Message,
-    /// The question this reply is the receipt of (a 👍 on it is a vote).
-    pub receipt_of: Option<u64>,
+    /// What a reaction on this reply acts on, once it is sent.
+    pub link: Option<Link>,
+}
+
+/// What the bot's reply to a command stands for, to the reactions on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// The receipt of question N: a 👍 on it is a vote.
+    Receipt(u64),
+    /// The preview of broadcast N: its sender's ✅ on it sends it.
+    Preview(i64),
 }
 
 impl Reply {
     fn plain(message: Message) -> Reply {
-        Reply {
-            message,
-            receipt_of: None,
-        }
+        Reply { message, link: None }
     }
 }
 

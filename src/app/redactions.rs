@@ -11,8 +11,8 @@ use crate::infra::store::ActedBefore;
 use crate::questions::{self, Status, WITHDRAWN_REASON};
 use tracing::{info, warn};
 
-/// What a redaction did to the questions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a redaction did to the questions (or to a reminder asked for with 🔔).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redacted {
     /// The `!ask` of this question: it is withdrawn.
     Withdrew(u64),
@@ -20,11 +20,18 @@ pub enum Redacted {
     Unvoted(u64),
     /// The moderator's action that set this question's status: it is back as it was.
     Reverted(u64),
+    /// A 🔔 on a reminder card: the reminder of this session is forgotten.
+    Unrung(String),
 }
 
 /// The redaction `redaction` of event `redacted`: an `!ask`, a vote, or a moderator's
 /// action, or nothing the questions know. What it did, if anything.
 pub async fn redacted(bot: &Bot, out: &impl Outbox, redacted: &str, redaction: &str) -> Option<Redacted> {
+    match super::bells::unrung(bot, redacted, redaction) {
+        Ok(Some(session)) => return Some(Redacted::Unrung(session)),
+        Ok(None) => {}
+        Err(err) => warn!(error = %format!("{err:#}"), "acting on a redaction"),
+    }
     if !bot.config.questions.enabled {
         return None;
     }

@@ -85,7 +85,7 @@ async fn decide(
             }
             Reply {
                 message: questions::receipt(number, &target, now),
-                receipt_of: Some(number),
+                link: Some(super::Link::Receipt(number)),
             }
         }
         QuestionCommand::Upvote(number) => match vote(bot, *number, sender, from.event)? {

@@ -148,6 +148,13 @@ impl Outbox for Recording {
             .await
             .map(drop)
     }
+
+    async fn react(&self, room: &str, event: &str, key: &str) -> Result<(), SendError> {
+        let reaction = format!("react:{room}:{event}:{key}");
+        self.take(room, &Message::plain(&format!("(reacts {key} to {event})")), &reaction)
+            .await
+            .map(drop)
+    }
 }
 
 /// The CentOS Connect bot with `rooms` (a `[rooms]` section), its clock at `now`
@@ -181,9 +188,17 @@ pub fn bot_reading(schedule: &str, store: Store, rooms: &str, now: (u32, u32, u3
 
 /// The next post the recording outbox took: (room, plain body); at most 10 s away.
 pub async fn next(inbox: &mut mpsc::UnboundedReceiver<(String, String)>) -> (String, String) {
-    tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+    within(inbox, std::time::Duration::from_secs(10)).await
+}
+
+/// The next post the recording outbox took, at most `wait` away.
+pub async fn within(
+    inbox: &mut mpsc::UnboundedReceiver<(String, String)>,
+    wait: std::time::Duration,
+) -> (String, String) {
+    tokio::time::timeout(wait, inbox.recv())
         .await
-        .expect("a post within 10 s")
+        .unwrap_or_else(|_| panic!("a post within {wait:?}"))
         .expect("the outbox is there")
 }
 

@@ -8,6 +8,7 @@ mod support;
 mod addressing;
 mod attendees;
 mod boards;
+mod broadcasts;
 mod changes;
 mod cues;
 mod operators;

@@ -18,6 +18,8 @@ pub struct TopicChange {
     pub topic: String,
     /// When this client received it.
     pub at: Instant,
+    /// When the homeserver accepted it (ms since the epoch).
+    pub origin_ms: u64,
 }
 
 /// The topic changes a peer has seen since [`Peer::watch_topics`].
@@ -62,6 +64,7 @@ impl Peer {
                         sender: event.sender.clone(),
                         topic: event.content.topic.clone(),
                         at: Instant::now(),
+                        origin_ms: u64::from(event.origin_server_ts.get()),
                     });
                 }
             });

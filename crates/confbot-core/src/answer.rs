@@ -1,7 +1,7 @@
 //! What the bot answers to each command: pure, from the schedule, the command, `now` and
 //! the schedule room the command was sent from.
 
-use crate::command::{self, AnnounceWhen, Command, Role, UsageError};
+use crate::command::{self, AnnounceWhen, Audience, Command, Role, UsageError};
 use crate::delay::{self, Delay};
 use crate::plan::personal;
 use crate::present::message::{isolate, Message};
@@ -24,12 +24,15 @@ pub enum Decision {
     Reply(Message),
     /// Do nothing: the user got something wrong; `present::refusal` words the reply.
     Refuse(Refusal),
-    /// Store an announcement to post at `due` to the `[rooms]` name `room`.
+    /// Store an announcement to post at `due` (`None`: now) to the `[rooms]` target
+    /// `room` (see [`Rooms::targets`]); to several rooms, once the sender confirms.
     Announce {
-        due: DateTime<Tz>,
+        due: Option<DateTime<Tz>>,
         room: String,
         text: String,
     },
+    /// Send the sender's announcement waiting for confirmation.
+    Confirm,
     ListAnnouncements,
     Cancel(u64),
     /// Store the delay, apply it, announce it.
@@ -78,10 +81,26 @@ pub fn decide(
                 closest: command::find_closest(topic),
             })),
         },
-        Command::Announce { when, room, text } => {
-            let room = room.clone().unwrap_or_else(|| "announcements".to_string());
-            if rooms.targets(&room).is_empty() {
-                return Decision::Refuse(Refusal::NoSuchTarget(room));
+        Command::Announce { when, to, text } => {
+            let target = match to {
+                None => "announcements".to_string(),
+                Some(Audience::All) => "all".to_string(),
+                Some(Audience::Track(track)) => {
+                    let found = rooms.track_rooms(schedule, track);
+                    if found.is_empty() {
+                        return Decision::Refuse(Refusal::NoSuchTarget(format!("track {track}")));
+                    }
+                    found.join(",")
+                }
+                Some(Audience::Rooms(listed)) => {
+                    if let Some(wrong) = listed.iter().find(|room| rooms.targets(room).is_empty()) {
+                        return Decision::Refuse(Refusal::NoSuchTarget(wrong.clone()));
+                    }
+                    listed.join(",")
+                }
+            };
+            if rooms.targets(&target).is_empty() {
+                return Decision::Refuse(Refusal::NoSuchTarget(target));
             }
             let due = match when {
                 AnnounceWhen::Now => now,
@@ -92,11 +111,12 @@ pub fn decide(
                 },
             };
             Decision::Announce {
-                due,
-                room,
+                due: (*when != AnnounceWhen::Now).then_some(due),
+                room: target,
                 text: text.clone(),
             }
         }
+        Command::Confirm => Decision::Confirm,
         Command::Announcements => Decision::ListAnnouncements,
         Command::Cancel(id) => Decision::Cancel(*id),
         Command::Status => Decision::Status,
@@ -475,7 +495,7 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            (time::rfc3339(&due).as_str(), room.as_str(), text.as_str()),
+            (time::rfc3339(&due.unwrap()).as_str(), room.as_str(), text.as_str()),
             ("2023-02-03T14:30:00+01:00", "announcements", "Coffee refill")
         );
         let nowhere = Command::parse("!announce to lobby hello").unwrap().unwrap();
@@ -483,5 +503,53 @@ mod tests {
             decide(&s, &rooms, &nowhere, Role::Organizer, now, None, None),
             Decision::Refuse(Refusal::NoSuchTarget("lobby".into()))
         );
+    }
+
+    #[test]
+    fn an_announcement_goes_to_all_a_track_or_listed_rooms() {
+        let s = crate::schedule::native::parse(include_str!("../../../tests/fixtures/two-tracks.toml"), "two", None)
+            .unwrap()
+            .schedule;
+        let now = time::parse_instant("2023-02-03T08:20", s.timezone()).unwrap();
+        let rooms = Rooms {
+            announcements: vec!["#a:h".into()],
+            moderators: Some("#mods:h".into()),
+            map: [
+                ("Hall A".to_string(), crate::rooms::PlaceRooms::room("#hall-a:h")),
+                ("Hall B".to_string(), crate::rooms::PlaceRooms::room("#hall-b:h")),
+            ]
+            .into(),
+            ..Rooms::default()
+        };
+        let target = |text: &str| match decide(
+            &s,
+            &rooms,
+            &Command::parse(text).unwrap().unwrap(),
+            Role::Organizer,
+            now,
+            None,
+            None,
+        ) {
+            Decision::Announce { room, due, .. } => Ok((room, due)),
+            Decision::Refuse(refusal) => Err(crate::present::refusal::text(&s, &refusal)),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(target("!announce to all Doors open"), Ok(("all".into(), None)));
+        assert_eq!(
+            target("!announce to track KERNEL Doors open"),
+            Ok(("#hall-a:h".into(), None)),
+            "a track by the rooms of its sessions"
+        );
+        assert_eq!(
+            target("!announce in 5m to #a:h, moderators Doors open"),
+            Ok(("#a:h,moderators".into(), Some(now + chrono::TimeDelta::minutes(5))))
+        );
+        assert_eq!(
+            target("!announce to track Cooking Doors open"),
+            Err("There is no room \"track Cooking\" in the bot's [rooms]: use all, announcements, moderators, speakers, track NAME, a room of [rooms.map] or several joined by commas.".into())
+        );
+        assert!(target("!announce to #a:h,#elsewhere:h Doors open")
+            .unwrap_err()
+            .contains("#elsewhere:h"));
     }
 }

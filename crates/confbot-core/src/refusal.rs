@@ -24,6 +24,11 @@ pub enum Refusal {
     NoSuchPlace(String),
     /// `!announce … to NAME` where `[rooms]` has no such target.
     NoSuchTarget(String),
+    /// `!confirm` with no announcement of the sender's waiting; the last one that expired
+    /// unconfirmed, if any, and when.
+    NothingToConfirm {
+        expired: Option<DateTime<Tz>>,
+    },
     /// A time that cannot be read, or that the zone skips or repeats.
     Time(TimeError),
     /// `!delay` where nothing is running or left that day.

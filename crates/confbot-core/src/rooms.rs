@@ -190,15 +190,54 @@ impl Rooms {
             .collect()
     }
 
-    /// The Matrix rooms a target stands for: "announcements" (all of them), "moderators",
-    /// "speakers", or a place of `[rooms.map]` as written there.
+    /// The Matrix rooms a target stands for, once each: "announcements" (all of them),
+    /// "moderators", "speakers", "all" (every room attendees read: the announcements
+    /// rooms and each place's room), a place of `[rooms.map]`, a room the config names,
+    /// or several of these joined by commas.
     pub fn targets(&self, target: &str) -> Vec<String> {
-        match target {
-            "announcements" => self.announcements.clone(),
-            "moderators" => self.moderators.iter().cloned().collect(),
-            "speakers" => self.speakers.iter().cloned().collect(),
-            place => self.map.get(place).map(|p| p.room.clone()).into_iter().collect(),
+        let mut rooms: Vec<String> = Vec::new();
+        for part in target.split(',') {
+            let found = match part {
+                "announcements" => self.announcements.clone(),
+                "moderators" => self.moderators.iter().cloned().collect(),
+                "speakers" => self.speakers.iter().cloned().collect(),
+                "all" => (self.announcements.iter())
+                    .chain(self.map.values().map(|p| &p.room))
+                    .cloned()
+                    .collect(),
+                room if room.starts_with(['#', '!']) => self
+                    .all()
+                    .into_iter()
+                    .filter(|r| *r == room)
+                    .map(str::to_string)
+                    .collect(),
+                place => self.place(place).map(|p| p.room.clone()).into_iter().collect(),
+            };
+            if found.is_empty() {
+                return Vec::new(); // one part that names nothing: the whole target is wrong
+            }
+            for room in found {
+                if !rooms.contains(&room) {
+                    rooms.push(room);
+                }
+            }
         }
+        rooms
+    }
+
+    /// The rooms of `track`: its own in `[rooms.map]`, and those of the schedule rooms
+    /// its sessions are in, however it is cased.
+    pub fn track_rooms(&self, schedule: &Schedule, track: &str) -> Vec<String> {
+        let mut rooms: Vec<String> = self.mapped(track).map(str::to_string).into_iter().collect();
+        let of_track = (schedule.sessions().iter())
+            .filter(|s| s.track.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(track)))
+            .filter_map(|s| s.room.as_deref());
+        for room in of_track.filter_map(|place| self.mapped(place)) {
+            if !rooms.iter().any(|r| r == room) {
+                rooms.push(room.to_string());
+            }
+        }
+        rooms
     }
 
     /// The targets a post may name: the three of [`TARGETS`], and the places of
@@ -243,6 +282,16 @@ mod tests {
         assert!(rooms.targets("speakers").is_empty());
         assert_eq!(rooms.targets("Pagoda room"), ["#pagoda:ex.org"]);
         assert!(rooms.targets("Elsewhere").is_empty());
+        assert_eq!(rooms.targets("all"), ["#general:ex.org", "#pagoda:ex.org"]);
+        assert_eq!(
+            rooms.targets("pagoda ROOM,#mods:ex.org,#general:ex.org,Containers"),
+            ["#pagoda:ex.org", "#mods:ex.org", "#general:ex.org"]
+        );
+        assert!(rooms.targets("#pagoda:ex.org,Elsewhere").is_empty(), "one wrong part");
+        assert!(
+            rooms.targets("#stranger:ex.org").is_empty(),
+            "a room the config does not name"
+        );
         assert_eq!(
             rooms.target_names().collect::<Vec<_>>(),
             ["announcements", "moderators", "speakers", "Containers", "Pagoda room"]

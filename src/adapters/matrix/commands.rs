@@ -424,8 +424,17 @@ pub(super) async fn send_reply(matrix: &Matrix, incoming: Incoming, reply: app::
     };
     match sent {
         Ok(sent) => {
-            if let Some(number) = reply.receipt_of {
-                app::relay::link_receipt(bot, number, sent.response.event_id.as_str());
+            match reply.link {
+                Some(app::Link::Receipt(number)) => {
+                    app::relay::link_receipt(bot, number, sent.response.event_id.as_str())
+                }
+                Some(app::Link::Preview(id)) => app::broadcasts::link_preview(
+                    bot,
+                    id,
+                    incoming.room.room_id().as_str(),
+                    sent.response.event_id.as_str(),
+                ),
+                None => {}
             }
             let command = incoming.command.as_ref().map(Command::name).unwrap_or("usage");
             bot.metrics.reply_sent();
@@ -449,9 +458,32 @@ pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, room: Room, Ct
     }
     checked_in(&matrix, &room, &event.sender);
     let bot = &matrix.bot;
-    let Some((question, on)) = app::relay::reacted_to(bot, event.content.relates_to.event_id.as_str()) else {
-        return;
-    };
+    let (target, key) = (
+        event.content.relates_to.event_id.as_str(),
+        &event.content.relates_to.key,
+    );
+    let (sender, reaction) = (event.sender.as_str(), event.event_id.as_str());
+    if let Some((question, on)) = app::relay::reacted_to(bot, target) {
+        return on_question(&matrix, question, on, key, &event.sender, reaction).await;
+    }
+    if let Some(broadcast) = app::broadcasts::reacted_to(bot, target) {
+        return app::broadcasts::react(bot, &matrix.out, &broadcast, key, sender, reaction).await;
+    }
+    if let Some(card) = app::bells::card(bot, room.room_id().as_str(), target) {
+        app::bells::react(bot, &matrix.out, card, key, sender, reaction).await;
+    }
+}
+
+/// A reaction on a question's post: a moderator's triage, or a vote on a receipt.
+async fn on_question(
+    matrix: &Matrix,
+    question: crate::questions::Question,
+    on: crate::questions::QuestionEvent,
+    key: &str,
+    sender: &UserId,
+    reaction: &str,
+) {
+    let bot = &matrix.bot;
     // A reaction on a question's post in its moderators room: the role there.
     let triaged_in = bot.question_rooms(&question.session_id).moderators.map(str::to_string);
     let room = match triaged_in {
@@ -459,20 +491,10 @@ pub(super) async fn on_reaction(event: OriginalSyncReactionEvent, room: Room, Ct
         _ => None,
     };
     let (role, scope) = match room {
-        Some(room) => role_in(&matrix, &event.sender, &room).await,
+        Some(room) => role_in(matrix, sender, &room).await,
         None => (Role::Attendee, None),
     };
-    let key = &event.content.relates_to.key;
     // No answer in the room: the relay post is edited to show the new status.
-    app::relay::react(
-        bot,
-        &matrix.out,
-        &question,
-        on,
-        key,
-        event.sender.as_str(),
-        (role, scope.as_deref()),
-        event.event_id.as_str(),
-    )
-    .await;
+    let by = (role, scope.as_deref());
+    app::relay::react(bot, &matrix.out, &question, on, key, sender.as_str(), by, reaction).await;
 }

@@ -8,6 +8,8 @@ use crate::present::message::Message;
 use anyhow::Context;
 use matrix_sdk::config::RequestConfig;
 use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::ruma::events::reaction::ReactionEventContent;
+use matrix_sdk::ruma::events::relation::Annotation;
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
 use matrix_sdk::ruma::events::room::pinned_events::RoomPinnedEventsEventContent;
@@ -409,6 +411,30 @@ impl Outbox for MatrixOutbox {
             .await
             .map_err(|err| classify(err, &format!("inviting {user}")))?;
         Ok(())
+    }
+
+    async fn react(&self, room: &str, event: &str, key: &str) -> Result<(), SendError> {
+        if self.dry_run {
+            self.print(room, &Message::plain(&format!("(reacts {key} to {event})")));
+            return Ok(());
+        }
+        let joined = self.room(room).await?;
+        let event_id = EventId::parse(event).with_context(|| format!("{event} is not an event id"))?;
+        let content = ReactionEventContent::new(Annotation::new(event_id, key.to_string()));
+        let sent = joined
+            .send(content)
+            .with_transaction_id(transaction_id(&format!(
+                "react:{}:{event}:{key}",
+                self.store.instance()
+            )))
+            .with_request_config(RequestConfig::new().retry_limit(2))
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            // Reacted so before (a retry after a crash): the homeserver keeps one.
+            Err(err) if err.to_string().contains("M_DUPLICATE_ANNOTATION") => Ok(()),
+            Err(err) => Err(classify(err, &format!("reacting in {room}"))),
+        }
     }
 }
 

@@ -1,12 +1,12 @@
-//! Second thoughts from chat: redactions (of an `!ask`, a 👍, a moderator's ✅ ❌ 💬) and
-//! edits (`m.replace`) of an `!ask`, handed to the app's question flow. An edit is never
+//! Second thoughts from chat: redactions (of an `!ask`, a 👍, a moderator's ✅ ❌ 💬, a 🔔
+//! on a reminder card) and edits (`m.replace`) of an `!ask`, handed to the app. An edit is never
 //! taken for a new command.
 
 use super::*;
 use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
 use matrix_sdk::ruma::serde::Raw;
 
-/// A redaction by anyone but the bot: whatever it takes back of the questions.
+/// A redaction by anyone but the bot: whatever it takes back of the questions or reminders.
 pub(super) async fn on_redaction(event: OriginalSyncRoomRedactionEvent, room: Room, Ctx(matrix): Ctx<Matrix>) {
     if event.sender == matrix.own_user {
         return; // the bot's own, of a question's posts

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 mod boards;
+mod broadcasts;
 mod chat;
 mod cues;
 mod missing;
@@ -17,6 +18,7 @@ mod topics;
 mod upgrade;
 
 pub use boards::StoredBoard;
+pub use broadcasts::Broadcast;
 pub use missing::Missing;
 
 pub struct Store {
@@ -109,6 +111,12 @@ impl Store {
         connection
             .execute_batch(cues::TABLES)
             .with_context(|| format!("preparing the speakers' cues in {}", path.display()))?;
+        connection.execute_batch(broadcasts::TABLES).with_context(|| {
+            format!(
+                "preparing the announcements awaiting confirmation in {}",
+                path.display()
+            )
+        })?;
         connection
             .execute(
                 "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",

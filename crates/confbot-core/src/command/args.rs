@@ -1,10 +1,10 @@
 //! The arguments of the commands that take more than words: announcements, questions,
 //! delays, question numbers, and the quoting every command's arguments may use.
 
-use super::{AnnounceWhen, Command, Spec, UsageError, MAX_ANNOUNCEMENT_CHARS, MAX_ARGUMENT_CHARS};
+use super::{AnnounceWhen, Audience, Command, Spec, UsageError, MAX_ANNOUNCEMENT_CHARS, MAX_ARGUMENT_CHARS};
 use crate::duration;
 
-/// `!announce [in DURATION | at TIME] [to ROOM] TEXT`.
+/// `!announce [in DURATION | at TIME] [to all | to track NAME | to ROOM[,ROOM…]] TEXT`.
 pub(super) fn parse_announce(args: &[String], spec: &'static Spec) -> Result<Command, UsageError> {
     let mut rest = args;
     let mut when = AnnounceWhen::Now;
@@ -19,32 +19,66 @@ pub(super) fn parse_announce(args: &[String], spec: &'static Spec) -> Result<Com
         }
         _ => {}
     }
-    let mut room = None;
-    if let [word, value, tail @ ..] = rest {
-        if word.eq_ignore_ascii_case("to") {
-            room = Some(value.clone());
+    let mut to = None;
+    if let [word, tail @ ..] = rest {
+        if word.eq_ignore_ascii_case("to") && !tail.is_empty() {
+            let (audience, tail) = audience(tail, spec)?;
+            to = Some(audience);
             rest = tail;
         }
     }
     if rest.is_empty() {
         return Err(UsageError::MissingArgument(spec));
     }
-    let value = match &when {
-        AnnounceWhen::At(value) => Some(value),
-        _ => None,
-    };
-    if [value, room.as_ref()]
-        .into_iter()
-        .flatten()
-        .any(|word| word.chars().nth(MAX_ARGUMENT_CHARS).is_some())
-    {
-        return Err(UsageError::TooLong(spec));
+    if let AnnounceWhen::At(value) = &when {
+        if value.chars().nth(MAX_ARGUMENT_CHARS).is_some() {
+            return Err(UsageError::TooLong(spec));
+        }
     }
     let text = rest.join(" ");
     if text.chars().nth(MAX_ANNOUNCEMENT_CHARS).is_some() {
         return Err(UsageError::AnnouncementTooLong);
     }
-    Ok(Command::Announce { when, room, text })
+    Ok(Command::Announce { when, to, text })
+}
+
+/// The most rooms one `!announce … to ROOM,ROOM…` may list.
+pub const MAX_LISTED_ROOMS: usize = 50;
+
+/// The audience after `to`, and the words left: `all`, `track NAME`, or `ROOM[,ROOM…]`
+/// (a list may have a space after each comma).
+fn audience<'a>(words: &'a [String], spec: &'static Spec) -> Result<(Audience, &'a [String]), UsageError> {
+    let too_long = |word: &String| word.chars().nth(MAX_ARGUMENT_CHARS).is_some();
+    match words {
+        [word, tail @ ..] if word.eq_ignore_ascii_case("all") => Ok((Audience::All, tail)),
+        [word, name, tail @ ..] if word.eq_ignore_ascii_case("track") => {
+            if too_long(name) {
+                return Err(UsageError::TooLong(spec));
+            }
+            Ok((Audience::Track(name.clone()), tail))
+        }
+        _ => {
+            let mut listed = Vec::new();
+            let mut used = 0;
+            for word in words {
+                used += 1;
+                if too_long(word) {
+                    return Err(UsageError::TooLong(spec));
+                }
+                listed.extend(word.split(',').filter(|room| !room.is_empty()).map(str::to_string));
+                if !word.ends_with(',') {
+                    break;
+                }
+            }
+            if listed.is_empty() {
+                return Err(UsageError::MissingArgument(spec));
+            }
+            if listed.len() > MAX_LISTED_ROOMS {
+                return Err(UsageError::TooLong(spec));
+            }
+            Ok((Audience::Rooms(listed), &words[used..]))
+        }
+    }
 }
 
 /// `!ask [#SESSION] QUESTION`, from the text after the command name, as typed.

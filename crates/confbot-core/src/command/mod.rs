@@ -26,12 +26,15 @@ pub enum Command {
     Today,
     Schedule(Option<String>),
     Search(String),
-    /// Organizers: post TEXT now, after a delay, or at a time, to a room named in `[rooms]`.
+    /// Organizers: post TEXT now, after a delay, or at a time, to rooms of `[rooms]`
+    /// (`None`: the announcements rooms).
     Announce {
         when: AnnounceWhen,
-        room: Option<String>,
+        to: Option<Audience>,
         text: String,
     },
+    /// Organizers: send the announcement to several rooms that waits for this sender's ✅.
+    Confirm,
     /// Organizers: the pending announcements, with ids.
     Announcements,
     /// Organizers: cancel a pending announcement.
@@ -82,6 +85,17 @@ pub enum AnnounceWhen {
     In(TimeDelta),
     /// A local time as written: "14:30" (today) or "2023-02-03T14:30".
     At(String),
+}
+
+/// Whom an announcement from chat is for, as `!announce … to …` names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// `to all`: every room attendees read (the announcements rooms and each place's room).
+    All,
+    /// `to track NAME`: the rooms of a track's sessions.
+    Track(String),
+    /// `to ROOM[,ROOM…]`: targets of `[rooms]`, places of `[rooms.map]` or rooms of the config.
+    Rooms(Vec<String>),
 }
 
 /// A command that could not be understood (`present::refusal` words the reply).
@@ -207,6 +221,7 @@ impl Command {
             "search" => Command::Search(required()?),
             "announce" => parse_announce(&args, spec)?,
             "announcements" => Command::Announcements,
+            "confirm" => Command::Confirm,
             "cancel" => {
                 let id = required()?;
                 Command::Cancel(
@@ -250,6 +265,7 @@ impl Command {
             Command::Search(_) => "search",
             Command::Announce { .. } => "announce",
             Command::Announcements => "announcements",
+            Command::Confirm => "confirm",
             Command::Cancel(_) => "cancel",
             Command::Delay { .. } => "delay",
             Command::Status => "status",
@@ -336,7 +352,7 @@ mod tests {
             Command::parse("!announce in 15m to moderators Neil to the stage please"),
             Ok(Some(Command::Announce {
                 when: AnnounceWhen::In(TimeDelta::minutes(15)),
-                room: Some("moderators".into()),
+                to: Some(Audience::Rooms(vec!["moderators".into()])),
                 text: "Neil to the stage please".into()
             }))
         );
@@ -344,7 +360,7 @@ mod tests {
             Command::parse("!announce at 12:55 Lunch ends in five minutes"),
             Ok(Some(Command::Announce {
                 when: AnnounceWhen::At("12:55".into()),
-                room: None,
+                to: None,
                 text: "Lunch ends in five minutes".into()
             }))
         );
@@ -577,7 +593,7 @@ mod tests {
             Command::parse(&format!("!announce in 5m to moderators {longest}")),
             Ok(Some(Command::Announce {
                 when: AnnounceWhen::In(TimeDelta::minutes(5)),
-                room: Some("moderators".into()),
+                to: Some(Audience::Rooms(vec!["moderators".into()])),
                 text: longest.clone()
             }))
         );

@@ -181,9 +181,17 @@ pub const COMMANDS: &[Spec] = &[
     Spec {
         name: "announce",
         aliases: &[],
-        args: "[in DURATION | at TIME] [to ROOM] TEXT",
-        summary: "post TEXT now, later, or at a time (organizers)",
+        args: "[in DURATION | at TIME] [to all | to track NAME | to ROOM[,ROOM…]] TEXT",
+        summary: "post TEXT now, later, or at a time; to several rooms once you confirm (organizers)",
         example: "announce in 10m Lunch is served in the hall",
+        role: Role::Organizer,
+    },
+    Spec {
+        name: "confirm",
+        aliases: &[],
+        args: "",
+        summary: "send your announcement waiting to go to several rooms (organizers)",
+        example: "confirm",
         role: Role::Organizer,
     },
     Spec {

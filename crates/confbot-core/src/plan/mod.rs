@@ -92,6 +92,20 @@ impl Reminder<'_> {
     }
 }
 
+/// The session a reminder's key (see [`Reminder::key`]) is about; `None` for the key of
+/// anything else. Read from the right, so a session id may hold any character.
+pub fn reminder_session(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix("reminder:")?;
+    // `ID:LEAD:START`: the first colon after which a lead and a start follow.
+    rest.match_indices(':').map(|(at, _)| at).find_map(|at| {
+        let (lead, start) = rest[at + 1..].split_once(':')?;
+        let well_formed = !lead.is_empty()
+            && lead.bytes().all(|b| b.is_ascii_digit())
+            && chrono::DateTime::parse_from_rfc3339(start).is_ok();
+        (well_formed && at > 0).then(|| &rest[..at])
+    })
+}
+
 /// An announcement an organizer scheduled from chat.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatAnnouncement {
@@ -340,6 +354,27 @@ end = "2023-02-03T10:00"
         .collect();
         assert!(due.contains(&"2023-11-03T09:00:00-04:00".to_string()), "{due:?}");
         assert!(due.contains(&"2023-11-05T09:00:00-05:00".to_string()), "{due:?}");
+    }
+
+    #[test]
+    fn a_reminder_key_gives_back_its_session_whatever_its_id() {
+        let s = fall();
+        for reminder in reminders(&s, &[TimeDelta::minutes(10)], &[]) {
+            assert_eq!(reminder_session(&reminder.key()), Some(reminder.session.id.as_str()));
+        }
+        assert_eq!(
+            reminder_session("reminder:a:b:1:600:2023-02-03T09:00:00+01:00"),
+            Some("a:b:1"),
+            "an id with colons and digits"
+        );
+        for other in [
+            "cue:x:600:2023-02-03T09:00:00+01:00",
+            "reminder:",
+            "reminder::600:2023-02-03T09:00:00+01:00",
+            "reminder:x:6a:2023",
+        ] {
+            assert_eq!(reminder_session(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -32,6 +32,19 @@ pub fn set(session: &Session, due: DateTime<Tz>, added: bool, zone: Option<Tz>) 
     message
 }
 
+/// The direct message to an attendee the first time they react 🔔 to a reminder card:
+/// what it did (as `!remind` would say) and how to use and undo it.
+pub fn bell_first_use(session: &Session, due: DateTime<Tz>, added: bool, zone: Option<Tz>) -> Message {
+    let mut message = Message::plain("You reacted 🔔 to a reminder card. ");
+    message.append(&set(session, due, added, zone));
+    message
+        .line_break()
+        .text("🔔 on any reminder card does the same; I confirm later ones with a ✅ on the card. ")
+        .command("reminders")
+        .text(" lists yours.");
+    message
+}
+
 /// The reply to `!forget`, once the reminder is gone.
 pub fn forgotten(session: &str) -> String {
     format!("Your reminder for {session} is cancelled.")

@@ -53,10 +53,17 @@ fn words(schedule: &Schedule, refusal: &Refusal) -> Message {
         // Worded with the rooms or the sessions to choose from, by `message`.
         Refusal::NoSuchPlace(_) | Refusal::SeveralSessions { .. } => return message(schedule, refusal),
         Refusal::NoSuchTarget(target) => format!(
-            "There is no room \"{}\" in the bot's [rooms]: use announcements, moderators, speakers or a room of [rooms.map].",
+            "There is no room \"{}\" in the bot's [rooms]: use all, announcements, moderators, speakers, track NAME, a room of [rooms.map] or several joined by commas.",
             isolate(target)
         ),
         Refusal::Time(err) => err.to_string(),
+        Refusal::NothingToConfirm { expired: None } => {
+            "No announcement of yours is waiting to be confirmed.".to_string()
+        }
+        Refusal::NothingToConfirm { expired: Some(at) } => format!(
+            "No announcement of yours is waiting to be confirmed: the last one waited until {} and was not sent. Send it again to go on.",
+            render::instant(at)
+        ),
         Refusal::NothingToDelay => "Nothing is running or left today there, so there is nothing to delay.".to_string(),
         Refusal::NoSuchSession(words) => {
             let words = isolate(words);
@@ -314,7 +321,7 @@ mod tests {
         let rlo = "\u{202E}lobby";
         assert_eq!(
             text(&s, &Refusal::NoSuchTarget(rlo.into())),
-            "There is no room \"\u{2068}\u{202E}lobby\u{202C}\u{2069}\" in the bot's [rooms]: use announcements, moderators, speakers or a room of [rooms.map]."
+            "There is no room \"\u{2068}\u{202E}lobby\u{202C}\u{2069}\" in the bot's [rooms]: use all, announcements, moderators, speakers, track NAME, a room of [rooms.map] or several joined by commas."
         );
     }
 }

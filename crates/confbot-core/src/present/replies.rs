@@ -23,6 +23,50 @@ pub fn announcement_scheduled(id: i64, target: &str, due: DateTime<Tz>, now: Dat
     )
 }
 
+/// How long an announcement to several rooms waits for its sender's ✅.
+pub const CONFIRM_WITHIN: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// The most rooms a preview names; the count covers the rest.
+const PREVIEW_ROOMS: usize = 10;
+
+/// The reply to `!announce` to several rooms: the text as it will go out, where to and
+/// when (`due`: `None` is once confirmed), and how to confirm it before `until`.
+pub fn broadcast_preview(text: &str, rooms: &[String], due: Option<DateTime<Tz>>, until: DateTime<Tz>) -> Message {
+    let when = due.map_or("as soon as you confirm".to_string(), |due| {
+        format!("at {}", render::instant(&due))
+    });
+    let mut message = Message::new();
+    message.text(&format!("This announcement goes to {} rooms {when}: ", rooms.len()));
+    for (n, room) in rooms.iter().take(PREVIEW_ROOMS).enumerate() {
+        message.text(if n == 0 { "" } else { ", " }).text(room);
+    }
+    if rooms.len() > PREVIEW_ROOMS {
+        message.text(&format!(" and {} more", rooms.len() - PREVIEW_ROOMS));
+    }
+    message
+        .text(". React ✅ to this message or send ")
+        .command("confirm")
+        .text(&format!(
+            " by {} to send it; nothing goes out otherwise.",
+            time::clock(&until)
+        ));
+    message.line_break().text("> ").text(&isolate(text));
+    message
+}
+
+/// The preview of an announcement to several rooms once its sender confirmed it as
+/// announcement `id`.
+pub fn broadcast_confirmed(id: i64, text: &str, rooms: usize, due: Option<DateTime<Tz>>) -> Message {
+    let when = due.map_or("now".to_string(), |due| format!("at {}", render::instant(&due)));
+    let mut message = Message::new();
+    message.text(&format!("Confirmed: announcement {id} goes to {rooms} rooms {when}. "));
+    message
+        .command(&format!("cancel {id}"))
+        .text(" takes it back while it waits.");
+    message.line_break().text("> ").text(&isolate(text));
+    message
+}
+
 /// The reply to `!cancel ID`, once cancelled.
 pub fn announcement_cancelled(id: u64) -> String {
     format!("Announcement {id} is cancelled.")
@@ -179,6 +223,29 @@ mod tests {
         assert_eq!(
             status.body(),
             "It is Friday 3 February 2023 at 09:10 CET on the bot's clock. Next posts:\n  09:15 (in 5 minutes): reminder 10m before Alma"
+        );
+    }
+
+    #[test]
+    fn a_broadcast_preview_counts_and_names_its_rooms_and_says_how_to_confirm() {
+        let rooms: Vec<String> = (1..=12).map(|n| format!("#r{n}:h")).collect();
+        let preview = broadcast_preview("Doors <b>open</b>", &rooms, None, brussels(14, 30));
+        assert_eq!(
+            preview.body(),
+            "This announcement goes to 12 rooms as soon as you confirm: #r1:h, #r2:h, #r3:h, #r4:h, #r5:h, #r6:h, #r7:h, #r8:h, #r9:h, #r10:h and 2 more. React ✅ to this message or send !confirm by 14:30 to send it; nothing goes out otherwise.\n> Doors <b>open</b>"
+        );
+        assert!(preview.html().contains("Doors &lt;b&gt;open"), "{}", preview.html());
+        let later = broadcast_preview("Lunch", &rooms[..2], Some(brussels(12, 55)), brussels(12, 30));
+        assert!(
+            later.body().starts_with(
+                "This announcement goes to 2 rooms at Friday 3 February 2023 at 12:55 CET: #r1:h, #r2:h. React"
+            ),
+            "{}",
+            later.body()
+        );
+        assert_eq!(
+            broadcast_confirmed(7, "Lunch", 2, None).body(),
+            "Confirmed: announcement 7 goes to 2 rooms now. !cancel 7 takes it back while it waits.\n> Lunch"
         );
     }
 
