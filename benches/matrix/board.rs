@@ -213,7 +213,7 @@ pub(super) async fn board() -> bool {
         println!("no figures");
         return false;
     }
-    print_against_floor("vote → board", &via_board, &via_echo);
+    print_against_floor("vote → board", &via_board, "echo (floor)", &via_echo);
     // An edit waits for the board's 2 s pace, then travels to the speaker like any event.
     let p99 = quantile(&via_board, 0.99);
     let target = 2000.0 + quantile(&via_echo, 0.99);

@@ -9,7 +9,7 @@
 //!   scenario stops and starts again on the same port.
 //!
 //! The arguments name the scenarios (default: the measurements and `restarts`):
-//! `latency concurrent punctuality burst board memory start restarts outage ratelimit hostile`.
+//! `latency concurrent punctuality burst board hour memory start restarts outage ratelimit hostile`.
 //! Every figure is printed next to a floor taken in the same run where there is one; each
 //! scenario ends with a PASS or FAIL line, and any FAIL makes the exit status 1.
 
@@ -19,12 +19,14 @@ mod support;
 mod board;
 mod footprint;
 mod hostile;
+mod hour;
 mod reliability;
 mod speed;
 
 use board::*;
 use footprint::*;
 use hostile::*;
+use hour::*;
 use reliability::*;
 use speed::*;
 
@@ -47,6 +49,7 @@ const DEFAULT: &[&str] = &[
     "punctuality",
     "burst",
     "board",
+    "hour",
     "memory",
     "start",
     "restarts",
@@ -74,6 +77,7 @@ fn main() {
                 "punctuality" => run(punctuality()).await,
                 "burst" => run(burst()).await,
                 "board" => run(board()).await,
+                "hour" => run(hour()).await,
                 "memory" => run(memory()).await,
                 "start" => run(start()).await,
                 "restarts" => run(restarts()).await,
@@ -122,11 +126,11 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// Prints p50, p95, p99 and max of `values` beside the same for `floor` (both sorted), and the
-/// ratio of each quantile to the floor's.
-fn print_against_floor(label: &str, values: &[f64], floor: &[f64]) {
+/// Prints p50, p95, p99 and max of `values` beside the same for `floor` (both sorted, the
+/// floor named `floor_label`), and the ratio of each quantile to the floor's.
+fn print_against_floor(label: &str, values: &[f64], floor_label: &str, floor: &[f64]) {
     println!("                 p50      p95      p99      max");
-    for (label, values) in [(label, values), ("echo (floor)", floor)] {
+    for (label, values) in [(label, values), (floor_label, floor)] {
         println!(
             "{label:<14} {:>7.1}  {:>7.1}  {:>7.1}  {:>7.1}",
             quantile(values, 0.5),

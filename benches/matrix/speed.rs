@@ -52,7 +52,7 @@ pub(super) async fn latency() -> bool {
     via_bot.sort_by(f64::total_cmp);
     via_echo.sort_by(f64::total_cmp);
     println!("{ROUNDS} × !next, one at a time; from the send to the reply seen by the same client (ms)");
-    print_against_floor("confbot", &via_bot, &via_echo);
+    print_against_floor("confbot", &via_bot, "echo (floor)", &via_echo);
     let ratio = |p: f64| ratio(&via_bot, &via_echo, p);
     println!(
         "target p50 ≤ 1.05 × floor: {}; p99 ≤ 1.2 × floor: {}",
