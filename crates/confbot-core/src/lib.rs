@@ -18,6 +18,7 @@
 //! - [`config`]: the configuration file, parsed and checked into typed values.
 //! - [`time`], [`duration`], [`text`]: times, durations and names as people write them.
 //! - [`topics`]: what each mapped room's topic shows, now and next.
+//! - [`provision`]: the rooms, spaces, aliases and power levels a schedule needs on Matrix.
 //! - [`present`]: the text people read, plain and HTML, and the questions' exports.
 
 pub mod access;
@@ -30,6 +31,7 @@ pub mod duration;
 pub mod flood;
 pub mod plan;
 pub mod present;
+pub mod provision;
 pub mod query;
 pub mod questions;
 pub mod refusal;

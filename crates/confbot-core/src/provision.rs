@@ -1,0 +1,381 @@
+//! What `confbot provision` makes of a schedule: the rooms a conference needs on Matrix,
+//! as data. The conference space; an announcements room; one public room per schedule
+//! room (or per track), each with a private backstage; the conference's moderators and
+//! speakers rooms; a subspace per track where tracks exist. Each room has a stable key
+//! (kept in its `org.confbot.room` state, so a re-run adopts it), an alias made from a
+//! prefix and a slug of its name, a name, a topic, whether it is public, the space it
+//! belongs to, and the power levels it should have. The adapter compares this with what
+//! the homeserver has and creates or corrects the difference.
+
+use crate::schedule::Schedule;
+use crate::text;
+use std::collections::BTreeMap;
+
+/// The longest slug made from a name, in characters (an alias stays well under 255 bytes).
+pub const MAX_SLUG_CHARS: usize = 48;
+
+/// Power levels: the bot and the organizers 100, a track's moderators 50 in its rooms.
+pub const ADMIN: i64 = 100;
+pub const MODERATOR: i64 = 50;
+
+/// What each public room stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Per {
+    /// One public room per room of the schedule.
+    Room,
+    /// One public room per track (sessions without a track: per schedule room).
+    Track,
+}
+
+/// What `[provision]` and the rest of the config say about the rooms to make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub per: Per,
+    /// Put before each slug to make an alias's localpart: "fosdem25-".
+    pub alias_prefix: String,
+    /// The bot's Matrix ID.
+    pub bot: String,
+    pub organizers: Vec<String>,
+    /// Each track's (or place's) own moderators.
+    pub moderators: BTreeMap<String, Vec<String>>,
+}
+
+/// What a room is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The conference space.
+    Space,
+    /// A track's subspace.
+    TrackSpace,
+    /// The conference's announcements room.
+    Announcements,
+    /// A place's public room.
+    Public,
+    /// A place's backstage: private, invite-only.
+    Backstage,
+    /// The conference's moderators room: private.
+    Moderators,
+    /// The conference's speakers room: private.
+    Speakers,
+}
+
+impl Kind {
+    /// Whether anyone may join and read it.
+    pub fn public(self) -> bool {
+        matches!(
+            self,
+            Kind::Space | Kind::TrackSpace | Kind::Announcements | Kind::Public
+        )
+    }
+}
+
+/// One room as it should be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomSpec {
+    /// Stable within the conference: "space", "announcements", "public:Pagoda room", …
+    pub key: String,
+    pub kind: Kind,
+    /// The schedule room or track it serves.
+    pub place: Option<String>,
+    /// The alias's localpart, without `#` and server.
+    pub alias: String,
+    pub name: String,
+    pub topic: Option<String>,
+    /// The key of the space it belongs to.
+    pub parent: Option<String>,
+    /// User → power level; everyone else 0.
+    pub power: BTreeMap<String, i64>,
+}
+
+/// Every room of the conference, spaces first, each parent before its children.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub rooms: Vec<RoomSpec>,
+}
+
+impl Plan {
+    pub fn room(&self, key: &str) -> Option<&RoomSpec> {
+        self.rooms.iter().find(|r| r.key == key)
+    }
+}
+
+/// The slug of a name for an alias: lower case, accents dropped, every run of anything
+/// but a letter or digit one `-`, at most [`MAX_SLUG_CHARS`]; "room" when nothing is left.
+pub fn slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in text::fold(name).chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.chars().count() >= MAX_SLUG_CHARS {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "room".to_string()
+    } else {
+        slug.to_string()
+    }
+}
+
+/// The rooms `schedule` needs under `options`.
+pub fn plan(schedule: &Schedule, options: &Options) -> Plan {
+    let conference = &schedule.conference().name;
+    let mut aliases = Aliases::default();
+    let admins = |extra: &[String]| {
+        let mut power: BTreeMap<String, i64> = BTreeMap::new();
+        power.insert(options.bot.clone(), ADMIN);
+        for organizer in &options.organizers {
+            power.insert(organizer.clone(), ADMIN);
+        }
+        for moderator in extra {
+            power.entry(moderator.clone()).or_insert(MODERATOR);
+        }
+        power
+    };
+    let mut rooms = vec![
+        RoomSpec {
+            key: "space".into(),
+            kind: Kind::Space,
+            place: None,
+            alias: aliases.take(&options.alias_prefix, "space"),
+            name: conference.clone(),
+            topic: Some(format!("The rooms of {conference}")),
+            parent: None,
+            power: admins(&[]),
+        },
+        RoomSpec {
+            key: "announcements".into(),
+            kind: Kind::Announcements,
+            place: None,
+            alias: aliases.take(&options.alias_prefix, "announcements"),
+            name: format!("{conference}: announcements"),
+            topic: None,
+            parent: Some("space".into()),
+            power: admins(&[]),
+        },
+    ];
+    let all_moderators: Vec<String> = options.moderators.values().flatten().cloned().collect();
+    for (kind, word) in [(Kind::Moderators, "moderators"), (Kind::Speakers, "speakers")] {
+        rooms.push(RoomSpec {
+            key: word.into(),
+            kind,
+            place: None,
+            alias: aliases.take(&options.alias_prefix, word),
+            name: format!("{conference}: {word}"),
+            topic: None,
+            parent: Some("space".into()),
+            power: admins(&all_moderators),
+        });
+    }
+    let places = places(schedule, options.per);
+    let tracks: Vec<&str> = {
+        let mut tracks: Vec<&str> = places.iter().filter_map(|(_, track)| *track).collect();
+        tracks.sort_unstable();
+        tracks.dedup();
+        tracks
+    };
+    for track in &tracks {
+        rooms.push(RoomSpec {
+            key: format!("track-space:{track}"),
+            kind: Kind::TrackSpace,
+            place: Some(track.to_string()),
+            alias: aliases.take(&options.alias_prefix, &format!("{}-track", slug(track))),
+            name: format!("{conference}: {track}"),
+            topic: None,
+            parent: Some("space".into()),
+            power: admins(moderators_of(options, &[track])),
+        });
+    }
+    for (place, track) in &places {
+        let parent = match track {
+            Some(track) => format!("track-space:{track}"),
+            None => "space".to_string(),
+        };
+        let keys: Vec<&str> = std::iter::once(*place).chain(*track).collect();
+        let power = admins(moderators_of(options, &keys));
+        let public = aliases.take(&options.alias_prefix, &slug(place));
+        let backstage = aliases.take(&options.alias_prefix, &format!("{}-backstage", slug(place)));
+        rooms.push(RoomSpec {
+            key: format!("public:{place}"),
+            kind: Kind::Public,
+            place: Some(place.to_string()),
+            alias: public,
+            name: place.to_string(),
+            topic: None,
+            parent: Some(parent.clone()),
+            power: power.clone(),
+        });
+        rooms.push(RoomSpec {
+            key: format!("backstage:{place}"),
+            kind: Kind::Backstage,
+            place: Some(place.to_string()),
+            alias: backstage,
+            name: format!("{place}: backstage"),
+            topic: None,
+            parent: Some(parent),
+            power,
+        });
+    }
+    Plan { rooms }
+}
+
+/// The moderators `options` lists for any of `places` (however they are cased).
+fn moderators_of<'o>(options: &'o Options, places: &[&str]) -> &'o [String] {
+    (options.moderators.iter())
+        .find(|(name, _)| places.iter().any(|p| p.eq_ignore_ascii_case(name)))
+        .map_or(&[], |(_, users)| users.as_slice())
+}
+
+/// The places that get a public room, in order, each with its track when it has one
+/// (per room: the track of most of its sessions).
+fn places(schedule: &Schedule, per: Per) -> Vec<(&str, Option<&str>)> {
+    let mut places: Vec<(&str, Option<&str>)> = Vec::new();
+    match per {
+        Per::Room => {
+            for room in schedule.rooms() {
+                let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+                let in_room = schedule.sessions().iter().filter(|s| s.room.as_deref() == Some(room));
+                for track in in_room.filter_map(|s| s.track.as_deref()) {
+                    *counts.entry(track).or_default() += 1;
+                }
+                let track = counts.into_iter().max_by_key(|(_, n)| *n).map(|(t, _)| t);
+                places.push((room, track));
+            }
+        }
+        Per::Track => {
+            for session in schedule.sessions() {
+                let place = match (&session.track, &session.room) {
+                    (Some(track), _) => (track.as_str(), Some(track.as_str())),
+                    (None, Some(room)) => (room.as_str(), None),
+                    (None, None) => continue,
+                };
+                if !places.contains(&place) {
+                    places.push(place);
+                }
+            }
+            places.sort_unstable();
+        }
+    }
+    places
+}
+
+/// The aliases handed out so far: a slug taken twice gets "-2", "-3", …
+#[derive(Default)]
+struct Aliases(Vec<String>);
+
+impl Aliases {
+    fn take(&mut self, prefix: &str, slug: &str) -> String {
+        let base = format!("{prefix}{slug}");
+        let mut alias = base.clone();
+        let mut n = 2;
+        while self.0.contains(&alias) {
+            alias = format!("{base}-{n}");
+            n += 1;
+        }
+        self.0.push(alias.clone());
+        alias
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::native;
+
+    fn two_tracks() -> Schedule {
+        native::parse(include_str!("../../../tests/fixtures/two-tracks.toml"), "two", None)
+            .unwrap()
+            .schedule
+    }
+
+    fn options(per: Per) -> Options {
+        Options {
+            per,
+            alias_prefix: "two23-".into(),
+            bot: "@bot:x".into(),
+            organizers: vec!["@org:x".into()],
+            moderators: BTreeMap::from([("kernel".into(), vec!["@kmod:x".into()])]),
+        }
+    }
+
+    #[test]
+    fn a_slug_keeps_letters_and_digits_and_folds_the_rest() {
+        assert_eq!(slug("UB2.252A (Lameere)"), "ub2-252a-lameere");
+        assert_eq!(slug("  Fernández / Mancera!! "), "fernandez-mancera");
+        assert_eq!(slug("???"), "room");
+        assert_eq!(slug(&"a".repeat(500)).len(), MAX_SLUG_CHARS);
+    }
+
+    #[test]
+    fn per_room_a_public_room_and_a_backstage_under_the_tracks_subspace() {
+        let plan = plan(&two_tracks(), &options(Per::Room));
+        let keys: Vec<&str> = plan.rooms.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "space",
+                "announcements",
+                "moderators",
+                "speakers",
+                "track-space:Kernel",
+                "track-space:Web",
+                "public:Hall A",
+                "backstage:Hall A",
+                "public:Hall B",
+                "backstage:Hall B"
+            ]
+        );
+        let hall_a = plan.room("public:Hall A").unwrap();
+        assert_eq!(
+            (hall_a.alias.as_str(), hall_a.parent.as_deref()),
+            ("two23-hall-a", Some("track-space:Kernel"))
+        );
+        assert_eq!(plan.room("backstage:Hall A").unwrap().alias, "two23-hall-a-backstage");
+        assert!(!Kind::Backstage.public() && Kind::Public.public());
+    }
+
+    #[test]
+    fn a_tracks_moderators_get_50_only_in_its_rooms_and_the_bot_and_organizers_100() {
+        let plan = plan(&two_tracks(), &options(Per::Room));
+        let power = |key: &str| plan.room(key).unwrap().power.clone();
+        assert_eq!(
+            power("backstage:Hall A"),
+            BTreeMap::from([("@bot:x".into(), 100), ("@kmod:x".into(), 50), ("@org:x".into(), 100)])
+        );
+        assert_eq!(
+            power("public:Hall B").get("@kmod:x"),
+            None,
+            "not in the web track's rooms"
+        );
+        assert_eq!(
+            power("moderators").get("@kmod:x"),
+            Some(&50),
+            "the conference's moderators room"
+        );
+        assert_eq!(power("space").get("@kmod:x"), None);
+    }
+
+    #[test]
+    fn per_track_one_public_room_per_track_and_aliases_never_repeat() {
+        let plan = plan(&two_tracks(), &options(Per::Track));
+        assert!(plan.room("public:Kernel").is_some() && plan.room("public:Web").is_some());
+        // The lunch has no track: its schedule room gets a public room of its own.
+        let lunch = plan.room("public:Hall A").expect("the room of the trackless lunch");
+        assert_eq!(lunch.parent.as_deref(), Some("space"));
+        assert!(plan.room("public:Hall B").is_none());
+        let mut aliases: Vec<&str> = plan.rooms.iter().map(|r| r.alias.as_str()).collect();
+        let count = aliases.len();
+        aliases.sort_unstable();
+        aliases.dedup();
+        assert_eq!(aliases.len(), count);
+        let mut taken = Aliases::default();
+        assert_eq!(
+            [taken.take("p-", "a"), taken.take("p-", "a"), taken.take("p-", "a")],
+            ["p-a", "p-a-2", "p-a-3"]
+        );
+    }
+}
