@@ -18,7 +18,7 @@ impl Checker {
         })
     }
 
-    fn user_id(&mut self, key: &str, value: &str) {
+    pub(super) fn user_id(&mut self, key: &str, value: &str) {
         if !is_user_id(value) {
             self.problems.push(format!(
                 "{key}: \"{value}\" is not a Matrix user id: write it as \"@name:server\""
@@ -45,6 +45,7 @@ impl Checker {
         let access = self.access(raw.access);
         let questions = self.questions(raw.questions);
         let speakers = self.speakers(raw.speakers);
+        let provision = self.provision(raw.provision);
         let commands = CommandsConfig {
             per_user: self.rate_or_off(
                 "[commands] per_user",
@@ -83,6 +84,7 @@ impl Checker {
             access,
             questions,
             speakers,
+            provision,
             commands,
             metrics,
             announcements,

@@ -20,9 +20,11 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 mod check;
+mod provision;
 mod rooms;
 pub(crate) use check::is_user_id;
 use check::Checker;
+pub use provision::ProvisionConfig;
 use raw::RawConfig;
 mod raw;
 
@@ -59,6 +61,8 @@ pub struct Config {
     pub questions: QuestionsConfig,
     /// `[speakers]`: their invitations and cues.
     pub speakers: SpeakerCues,
+    /// `[provision]`: what `confbot provision` makes.
+    pub provision: ProvisionConfig,
     pub commands: CommandsConfig,
     pub metrics: MetricsConfig,
     pub announcements: Vec<Announcement>,

@@ -22,6 +22,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) speakers: RawSpeakers,
     #[serde(default)]
+    pub(super) provision: RawProvision,
+    #[serde(default)]
     pub(super) commands: RawCommands,
     #[serde(default)]
     pub(super) metrics: RawMetrics,
@@ -77,6 +79,18 @@ pub(super) struct RawReminders {
     pub(super) notify: Option<toml::Value>,
     #[serde(default)]
     pub(super) templates: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProvision {
+    pub(super) per: Option<String>,
+    pub(super) alias_prefix: Option<String>,
+    #[serde(default)]
+    pub(super) invite: Vec<String>,
+    /// A track or schedule room → its own moderators.
+    #[serde(default)]
+    pub(super) moderators: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
