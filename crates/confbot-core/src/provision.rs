@@ -36,8 +36,28 @@ pub struct Options {
     /// The bot's Matrix ID.
     pub bot: String,
     pub organizers: Vec<String>,
+    /// The conference's moderators (`[access] moderators`): 50 in its moderators and
+    /// speakers rooms.
+    pub conference_moderators: Vec<String>,
     /// Each track's (or place's) own moderators.
     pub moderators: BTreeMap<String, Vec<String>>,
+}
+
+impl Options {
+    /// The options `config` gives for provisioning `schedule` as `bot`; the alias prefix
+    /// defaults to the conference's name as a slug, and "-".
+    pub fn from_config(config: &crate::config::Config, schedule: &Schedule, bot: &str) -> Options {
+        let provision = &config.provision;
+        Options {
+            per: provision.per,
+            alias_prefix: (provision.alias_prefix.clone())
+                .unwrap_or_else(|| format!("{}-", slug(&schedule.conference().name))),
+            bot: bot.to_string(),
+            organizers: config.access.organizers.clone(),
+            conference_moderators: config.access.moderators.clone(),
+            moderators: provision.moderators.clone(),
+        }
+    }
 }
 
 /// What a room is for.
@@ -158,7 +178,10 @@ pub fn plan(schedule: &Schedule, options: &Options) -> Plan {
             power: admins(&[]),
         },
     ];
-    let all_moderators: Vec<String> = options.moderators.values().flatten().cloned().collect();
+    let all_moderators: Vec<String> = (options.conference_moderators.iter())
+        .chain(options.moderators.values().flatten())
+        .cloned()
+        .collect();
     for (kind, word) in [(Kind::Moderators, "moderators"), (Kind::Speakers, "speakers")] {
         rooms.push(RoomSpec {
             key: word.into(),
@@ -298,6 +321,7 @@ mod tests {
             alias_prefix: "two23-".into(),
             bot: "@bot:x".into(),
             organizers: vec!["@org:x".into()],
+            conference_moderators: vec!["@mod:x".into()],
             moderators: BTreeMap::from([("kernel".into(), vec!["@kmod:x".into()])]),
         }
     }
@@ -357,6 +381,21 @@ mod tests {
             "the conference's moderators room"
         );
         assert_eq!(power("space").get("@kmod:x"), None);
+    }
+
+    #[test]
+    fn the_options_come_from_the_config_with_the_conference_as_the_default_prefix() {
+        let config = crate::config::Config::from_toml(
+            "[schedule]\nsource = \"x.toml\"\n[access]\norganizers = [\"@org:x\"]\n[provision]\nper = \"track\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        let options = Options::from_config(&config, &two_tracks(), "@bot:x");
+        assert_eq!(
+            (options.per, options.alias_prefix.as_str()),
+            (Per::Track, "two-tracks-day-2023-")
+        );
+        assert_eq!(options.organizers, ["@org:x"]);
     }
 
     #[test]
