@@ -6,7 +6,7 @@
 
 use super::{delivery, Bot, Outbox};
 use crate::infra::store::ActedBefore;
-use crate::plan::{self, PersonalReminder};
+use crate::plan;
 use tracing::{info, warn};
 
 /// The reactions that ask for a reminder.
@@ -64,18 +64,9 @@ pub async fn react(bot: &Bot, out: &impl Outbox, card: Card<'_>, key: &str, user
     if !BELLS.contains(&key) {
         return;
     }
-    let now = bot.clock.now();
-    let reminder = PersonalReminder {
-        user: user.to_string(),
-        session: card.session,
-        asked_at: now,
-    };
+    let (reminder, due) = bot.personal_reminder(user, card.session);
     let loaded = bot.loaded();
-    let lead = bot.config.reminders.personal_lead();
-    let (Some(session), Some(due)) = (
-        loaded.schedule.session(&reminder.session),
-        reminder.due(&loaded.schedule, lead),
-    ) else {
+    let (Some(session), Some(due)) = (loaded.schedule.session(&reminder.session), due) else {
         info!(session = %reminder.session, "a 🔔 on the card of a session that has started or is gone; nothing to remind of");
         return;
     };

@@ -185,18 +185,30 @@ impl Bot {
         replies::status(now, &next)
     }
 
-    /// Stores `!remind`, and says when the direct message will come.
-    fn remind(&self, from: &Sender<'_>, session_id: String) -> Message {
-        let user = from.user;
-        let loaded = self.loaded();
-        let schedule = &loaded.schedule;
+    /// `user`'s own reminder of `session_id`, asked for now, and when it falls due (at the
+    /// first `[reminders] lead`); `None` when the session has started or is gone. `!remind`
+    /// and a 🔔 on a reminder card both ask this way.
+    pub(super) fn personal_reminder(
+        &self,
+        user: &str,
+        session_id: String,
+    ) -> (crate::plan::PersonalReminder, Option<DateTime<Tz>>) {
         let reminder = crate::plan::PersonalReminder {
             user: user.to_string(),
             session: session_id,
             asked_at: self.clock.now(),
         };
-        let lead = self.config.reminders.personal_lead();
-        let (Some(session), Some(due)) = (schedule.session(&reminder.session), reminder.due(schedule, lead)) else {
+        let due = reminder.due(&self.loaded().schedule, self.config.reminders.personal_lead());
+        (reminder, due)
+    }
+
+    /// Stores `!remind`, and says when the direct message will come.
+    fn remind(&self, from: &Sender<'_>, session_id: String) -> Message {
+        let user = from.user;
+        let loaded = self.loaded();
+        let schedule = &loaded.schedule;
+        let (reminder, due) = self.personal_reminder(user, session_id);
+        let (Some(session), Some(due)) = (schedule.session(&reminder.session), due) else {
             return self.refused(&Refusal::Started {
                 session: reminder.session,
                 now: reminder.asked_at,
