@@ -8,6 +8,8 @@ use crate::plan::cues;
 #[derive(Default)]
 pub(super) struct Checker {
     pub(super) problems: Vec<String>,
+    /// The rooms file `confbot provision` writes is not there yet.
+    pub(super) rooms_pending: bool,
 }
 
 impl Checker {
@@ -62,6 +64,7 @@ impl Checker {
             .filter_map(|(i, a)| self.announcement(i + 1, a, &rooms))
             .collect();
         Config {
+            include: raw.include.iter().map(PathBuf::from).collect(),
             matrix,
             schedule: ScheduleConfig {
                 source: {
@@ -343,7 +346,7 @@ impl Checker {
         if raw.text.trim().is_empty() {
             self.problems.push(format!("{key} text: is empty"));
         }
-        if rooms.targets(&raw.room).is_empty() {
+        if rooms.targets(&raw.room).is_empty() && !self.rooms_pending {
             let names: Vec<&str> = rooms.target_names().collect();
             self.problems.push(format!(
                 "{key} room: \"{}\" is not a room configured in [rooms]; use one of: {}",

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 mod check;
+mod include;
 mod provision;
 mod rooms;
 pub(crate) use check::is_user_id;
@@ -52,6 +53,9 @@ impl std::error::Error for ConfigError {}
 /// A checked configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// Files whose tables the config takes below its own keys (the rooms file
+    /// `confbot provision` writes); relative to the config's folder once resolved.
+    pub include: Vec<PathBuf>,
     /// How to reach the homeserver; absent for offline use (`check`, `schedule`).
     pub matrix: Option<MatrixConfig>,
     pub schedule: ScheduleConfig,
@@ -160,6 +164,9 @@ impl Config {
         if let Location::File(file) = &mut self.schedule.source {
             *file = base.join(&*file);
         }
+        for file in &mut self.include {
+            *file = base.join(&*file);
+        }
         if let Some(matrix) = &mut self.matrix {
             matrix.state_dir = base.join(&matrix.state_dir);
             for file in [&mut matrix.password_file, &mut matrix.recovery_key_file]
@@ -182,6 +189,15 @@ impl Config {
 
     /// Parses and checks a config document; `source` names it in error messages.
     pub fn from_toml(text: &str, source: &str) -> Result<Config, ConfigError> {
+        let raw = Config::raw(text, source)?;
+        Config::checked(raw, false).map_err(|problems| ConfigError {
+            source: source.to_string(),
+            problems,
+        })
+    }
+
+    /// The document, parsed but not checked; a syntax or type error names its line.
+    fn raw(text: &str, source: &str) -> Result<RawConfig, ConfigError> {
         let fail = |problems: Vec<String>| ConfigError {
             source: source.to_string(),
             problems,
@@ -189,19 +205,27 @@ impl Config {
         if let Some(problem) = secret_in_file(text) {
             return Err(fail(vec![problem]));
         }
-        let raw: RawConfig = toml::from_str(text).map_err(|err| {
+        toml::from_str(text).map_err(|err| {
             let line = err
                 .span()
                 .map(|span| format!("line {}: ", text[..span.start].matches('\n').count() + 1))
                 .unwrap_or_default();
             fail(vec![format!("{line}{}", err.message().trim())])
-        })?;
-        let mut checker = Checker::default();
+        })
+    }
+
+    /// Checks `raw`; `rooms_pending`: its rooms file is not written yet, so a place an
+    /// announcement names may be missing from `[rooms]`.
+    fn checked(raw: RawConfig, rooms_pending: bool) -> Result<Config, Vec<String>> {
+        let mut checker = Checker {
+            rooms_pending,
+            ..Checker::default()
+        };
         let config = checker.config(raw);
         if checker.problems.is_empty() {
             Ok(config)
         } else {
-            Err(fail(checker.problems))
+            Err(checker.problems)
         }
     }
 
@@ -244,7 +268,7 @@ impl Config {
 }
 
 /// A password must never be written in the config file.
-fn secret_in_file(text: &str) -> Option<String> {
+pub(super) fn secret_in_file(text: &str) -> Option<String> {
     let value: toml::Table = toml::from_str(text).ok()?;
     let matrix = value.get("matrix")?.as_table()?;
     let (key, variable, file) = [

@@ -13,6 +13,9 @@ pub const MAX_ALIAS_PREFIX_CHARS: usize = 32;
 /// `[provision]`, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProvisionConfig {
+    /// What the rooms' markers call the conference; `None`: the conference's name as a
+    /// slug. Keep it from year to year to keep the rooms.
+    pub conference: Option<String>,
     pub per: Per,
     /// Before each alias's slug; `None`: the conference's name as a slug and "-".
     pub alias_prefix: Option<String>,
@@ -25,6 +28,7 @@ pub struct ProvisionConfig {
 impl Default for ProvisionConfig {
     fn default() -> ProvisionConfig {
         ProvisionConfig {
+            conference: None,
             per: Per::Room,
             alias_prefix: None,
             invite: Vec::new(),
@@ -54,6 +58,13 @@ impl Checker {
                 ));
             }
         }
+        if let Some(conference) = &raw.conference {
+            if conference.trim().is_empty() || conference.chars().count() > MAX_ALIAS_PREFIX_CHARS {
+                self.problems.push(format!(
+                    "[provision] conference: write 1 to {MAX_ALIAS_PREFIX_CHARS} characters, such as \"fosdem\""
+                ));
+            }
+        }
         for user in &raw.invite {
             self.user_id("[provision] invite", user);
         }
@@ -63,6 +74,7 @@ impl Checker {
             }
         }
         ProvisionConfig {
+            conference: raw.conference,
             per,
             alias_prefix: raw.alias_prefix.map(|p| p.trim_start_matches('#').to_string()),
             invite: raw.invite,

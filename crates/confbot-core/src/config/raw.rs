@@ -9,6 +9,8 @@ use std::path::PathBuf;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
+    #[serde(default)]
+    pub(super) include: Vec<String>,
     pub(super) matrix: Option<RawMatrix>,
     pub(super) schedule: RawSchedule,
     #[serde(default)]
@@ -84,6 +86,7 @@ pub(super) struct RawReminders {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawProvision {
+    pub(super) conference: Option<String>,
     pub(super) per: Option<String>,
     pub(super) alias_prefix: Option<String>,
     #[serde(default)]

@@ -7,6 +7,14 @@
 //! belongs to, and the power levels it should have. The adapter compares this with what
 //! the homeserver has and creates or corrects the difference.
 
+mod compare;
+mod generated;
+mod report;
+
+pub use compare::{compare, Comparison, Found, Marker, Step, Write, MARKER_TYPE};
+pub use generated::rooms_file;
+pub use report::{creation_minutes, report, CREATION_BURST};
+
 use crate::schedule::Schedule;
 use crate::text;
 use std::collections::BTreeMap;
@@ -31,6 +39,8 @@ pub enum Per {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     pub per: Per,
+    /// What the rooms' markers name the conference: a re-run adopts only its own rooms.
+    pub conference: String,
     /// Put before each slug to make an alias's localpart: "fosdem25-".
     pub alias_prefix: String,
     /// The bot's Matrix ID.
@@ -41,6 +51,8 @@ pub struct Options {
     pub conference_moderators: Vec<String>,
     /// Each track's (or place's) own moderators.
     pub moderators: BTreeMap<String, Vec<String>>,
+    /// Invited to every private room.
+    pub invite: Vec<String>,
 }
 
 impl Options {
@@ -48,14 +60,16 @@ impl Options {
     /// defaults to the conference's name as a slug, and "-".
     pub fn from_config(config: &crate::config::Config, schedule: &Schedule, bot: &str) -> Options {
         let provision = &config.provision;
+        let conference = slug(&schedule.conference().name);
         Options {
             per: provision.per,
-            alias_prefix: (provision.alias_prefix.clone())
-                .unwrap_or_else(|| format!("{}-", slug(&schedule.conference().name))),
+            conference: provision.conference.clone().unwrap_or_else(|| conference.clone()),
+            alias_prefix: (provision.alias_prefix.clone()).unwrap_or_else(|| format!("{conference}-")),
             bot: bot.to_string(),
             organizers: config.access.organizers.clone(),
             conference_moderators: config.access.moderators.clone(),
             moderators: provision.moderators.clone(),
+            invite: provision.invite.clone(),
         }
     }
 }
@@ -73,6 +87,8 @@ pub enum Kind {
     Public,
     /// A place's backstage: private, invite-only.
     Backstage,
+    /// The moderators room of a place with moderators of its own: private.
+    PlaceModerators,
     /// The conference's moderators room: private.
     Moderators,
     /// The conference's speakers room: private.
@@ -86,6 +102,34 @@ impl Kind {
             self,
             Kind::Space | Kind::TrackSpace | Kind::Announcements | Kind::Public
         )
+    }
+
+    pub fn is_space(self) -> bool {
+        matches!(self, Kind::Space | Kind::TrackSpace)
+    }
+
+    /// Who may read its history (`m.room.history_visibility`): anyone for a public room,
+    /// so a room can be previewed before joining; members for a private one.
+    pub fn history_visibility(self) -> &'static str {
+        if self.public() {
+            "world_readable"
+        } else {
+            "shared"
+        }
+    }
+
+    /// How the plan names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Space => "the conference's space",
+            Kind::TrackSpace => "a track's space",
+            Kind::Announcements => "public announcements room",
+            Kind::Public => "public room",
+            Kind::Backstage => "private backstage",
+            Kind::PlaceModerators => "private moderators room of its own",
+            Kind::Moderators => "private moderators room",
+            Kind::Speakers => "private speakers room",
+        }
     }
 }
 
@@ -105,6 +149,10 @@ pub struct RoomSpec {
     pub parent: Option<String>,
     /// User → power level; everyone else 0.
     pub power: BTreeMap<String, i64>,
+    /// The sessions it serves (kept in its marker, so a renamed place is recognised).
+    pub sessions: Vec<String>,
+    /// Invited when it is made, or later when not there yet: private rooms only.
+    pub invite: Vec<String>,
 }
 
 /// Every room of the conference, spaces first, each parent before its children.
@@ -156,27 +204,46 @@ pub fn plan(schedule: &Schedule, options: &Options) -> Plan {
         }
         power
     };
+    // Those invited to a private room: `[provision] invite` and the room's moderators.
+    let invite = |extra: &[String]| {
+        let mut users: Vec<String> = Vec::new();
+        for user in options.invite.iter().chain(extra) {
+            if *user != options.bot && !users.contains(user) {
+                users.push(user.clone());
+            }
+        }
+        users
+    };
+    let room = |key: String, kind: Kind, alias: String, name: String, parent: Option<&str>| RoomSpec {
+        key,
+        kind,
+        place: None,
+        alias,
+        name,
+        topic: None,
+        parent: parent.map(str::to_string),
+        power: admins(&[]),
+        sessions: Vec::new(),
+        invite: Vec::new(),
+    };
     let mut rooms = vec![
         RoomSpec {
-            key: "space".into(),
-            kind: Kind::Space,
-            place: None,
-            alias: aliases.take(&options.alias_prefix, "space"),
-            name: conference.clone(),
             topic: Some(format!("The rooms of {conference}")),
-            parent: None,
-            power: admins(&[]),
+            ..room(
+                "space".into(),
+                Kind::Space,
+                aliases.take(&options.alias_prefix, "space"),
+                conference.clone(),
+                None,
+            )
         },
-        RoomSpec {
-            key: "announcements".into(),
-            kind: Kind::Announcements,
-            place: None,
-            alias: aliases.take(&options.alias_prefix, "announcements"),
-            name: format!("{conference}: announcements"),
-            topic: None,
-            parent: Some("space".into()),
-            power: admins(&[]),
-        },
+        room(
+            "announcements".into(),
+            Kind::Announcements,
+            aliases.take(&options.alias_prefix, "announcements"),
+            format!("{conference}: announcements"),
+            Some("space"),
+        ),
     ];
     let all_moderators: Vec<String> = (options.conference_moderators.iter())
         .chain(options.moderators.values().flatten())
@@ -184,14 +251,15 @@ pub fn plan(schedule: &Schedule, options: &Options) -> Plan {
         .collect();
     for (kind, word) in [(Kind::Moderators, "moderators"), (Kind::Speakers, "speakers")] {
         rooms.push(RoomSpec {
-            key: word.into(),
-            kind,
-            place: None,
-            alias: aliases.take(&options.alias_prefix, word),
-            name: format!("{conference}: {word}"),
-            topic: None,
-            parent: Some("space".into()),
             power: admins(&all_moderators),
+            invite: invite(&all_moderators),
+            ..room(
+                word.into(),
+                kind,
+                aliases.take(&options.alias_prefix, word),
+                format!("{conference}: {word}"),
+                Some("space"),
+            )
         });
     }
     let places = places(schedule, options.per);
@@ -201,16 +269,26 @@ pub fn plan(schedule: &Schedule, options: &Options) -> Plan {
         tracks.dedup();
         tracks
     };
+    let sessions = |matches: &dyn Fn(&crate::schedule::Session) -> bool| -> Vec<String> {
+        schedule
+            .sessions()
+            .iter()
+            .filter(|s| matches(s))
+            .map(|s| s.id.clone())
+            .collect()
+    };
     for track in &tracks {
         rooms.push(RoomSpec {
-            key: format!("track-space:{track}"),
-            kind: Kind::TrackSpace,
             place: Some(track.to_string()),
-            alias: aliases.take(&options.alias_prefix, &format!("{}-track", slug(track))),
-            name: format!("{conference}: {track}"),
-            topic: None,
-            parent: Some("space".into()),
             power: admins(moderators_of(options, &[track])),
+            sessions: sessions(&|s| s.track.as_deref() == Some(track)),
+            ..room(
+                format!("track-space:{track}"),
+                Kind::TrackSpace,
+                aliases.take(&options.alias_prefix, &format!("{}-track", slug(track))),
+                format!("{conference}: {track}"),
+                Some("space"),
+            )
         });
     }
     for (place, track) in &places {
@@ -219,29 +297,54 @@ pub fn plan(schedule: &Schedule, options: &Options) -> Plan {
             None => "space".to_string(),
         };
         let keys: Vec<&str> = std::iter::once(*place).chain(*track).collect();
-        let power = admins(moderators_of(options, &keys));
+        let moderators = moderators_of(options, &keys);
+        let served = match options.per {
+            Per::Room => sessions(&|s| s.room.as_deref() == Some(place)),
+            Per::Track if track.is_some() => sessions(&|s| s.track.as_deref() == Some(place)),
+            Per::Track => sessions(&|s| s.track.is_none() && s.room.as_deref() == Some(place)),
+        };
         let public = aliases.take(&options.alias_prefix, &slug(place));
         let backstage = aliases.take(&options.alias_prefix, &format!("{}-backstage", slug(place)));
         rooms.push(RoomSpec {
-            key: format!("public:{place}"),
-            kind: Kind::Public,
             place: Some(place.to_string()),
-            alias: public,
-            name: place.to_string(),
-            topic: None,
-            parent: Some(parent.clone()),
-            power: power.clone(),
+            power: admins(moderators),
+            sessions: served.clone(),
+            ..room(
+                format!("public:{place}"),
+                Kind::Public,
+                public,
+                place.to_string(),
+                Some(&parent),
+            )
         });
         rooms.push(RoomSpec {
-            key: format!("backstage:{place}"),
-            kind: Kind::Backstage,
             place: Some(place.to_string()),
-            alias: backstage,
-            name: format!("{place}: backstage"),
-            topic: None,
-            parent: Some(parent),
-            power,
+            power: admins(moderators),
+            sessions: served.clone(),
+            invite: invite(moderators),
+            ..room(
+                format!("backstage:{place}"),
+                Kind::Backstage,
+                backstage,
+                format!("{place}: backstage"),
+                Some(&parent),
+            )
         });
+        if !moderators.is_empty() {
+            rooms.push(RoomSpec {
+                place: Some(place.to_string()),
+                power: admins(moderators),
+                invite: invite(moderators),
+                sessions: served,
+                ..room(
+                    format!("moderators:{place}"),
+                    Kind::PlaceModerators,
+                    aliases.take(&options.alias_prefix, &format!("{}-moderators", slug(place))),
+                    format!("{place}: moderators"),
+                    Some(&parent),
+                )
+            });
+        }
     }
     Plan { rooms }
 }
@@ -305,17 +408,17 @@ impl Aliases {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::schedule::native;
 
-    fn two_tracks() -> Schedule {
-        native::parse(include_str!("../../../tests/fixtures/two-tracks.toml"), "two", None)
+    pub(crate) fn two_tracks() -> Schedule {
+        native::parse(include_str!("../../../../tests/fixtures/two-tracks.toml"), "two", None)
             .unwrap()
             .schedule
     }
 
-    fn options(per: Per) -> Options {
+    pub(crate) fn options(per: Per) -> Options {
         Options {
             per,
             alias_prefix: "two23-".into(),
@@ -323,6 +426,8 @@ mod tests {
             organizers: vec!["@org:x".into()],
             conference_moderators: vec!["@mod:x".into()],
             moderators: BTreeMap::from([("kernel".into(), vec!["@kmod:x".into()])]),
+            conference: "two23".into(),
+            invite: vec!["@org:x".into()],
         }
     }
 
@@ -349,6 +454,7 @@ mod tests {
                 "track-space:Web",
                 "public:Hall A",
                 "backstage:Hall A",
+                "moderators:Hall A",
                 "public:Hall B",
                 "backstage:Hall B"
             ]
