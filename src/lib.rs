@@ -20,8 +20,8 @@
 //! See docs/architecture.md for where a new command, format or kind of post goes.
 
 pub use confbot_core::{
-    access, answer, changes, command, config, delay, duration, flood, plan, present, query, questions, refusal, rooms,
-    schedule, text, time, topics,
+    access, answer, changes, command, config, delay, duration, flood, plan, present, provision, query, questions,
+    refusal, rooms, schedule, text, time, topics,
 };
 
 pub mod adapters;

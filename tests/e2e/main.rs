@@ -13,6 +13,7 @@ mod changes;
 mod cues;
 mod operators;
 mod organizers;
+mod provision;
 mod questions;
 mod redactions;
 mod rooms;

@@ -130,6 +130,32 @@ impl Bot {
         command
     }
 
+    /// `confbot provision --config … ARGS` for this bot, as a command to spawn.
+    pub fn provision_command(&self, args: &[&str]) -> Command {
+        let program = std::env::var("CONFBOT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_confbot").to_string());
+        let mut command = Command::new(program);
+        command
+            .args(["provision", "--config", self.config_path().to_str().unwrap()])
+            .args(args)
+            .env("CONFBOT_PASSWORD", &self.password)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// Runs `confbot provision --config … ARGS` to its end: the exit code, stdout, stderr.
+    pub async fn provision(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let mut command = self.provision_command(args);
+        let output = tokio::task::spawn_blocking(move || command.output().expect("confbot provision runs"))
+            .await
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
+    }
+
     /// Stops the bot with SIGTERM and returns its exit code.
     pub fn stop(&mut self) -> Option<i32> {
         let mut child = self.child.take()?;

@@ -27,6 +27,15 @@ pub enum Command {
     #[cfg(feature = "matrix")]
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
+    /// Make the conference's rooms and spaces on Matrix from the schedule, and write the
+    /// rooms file the config includes.
+    ///
+    /// Prints the plan: each room, its alias and what would be done to it. Nothing changes
+    /// without --apply; then missing rooms are created and drifted ones corrected (name,
+    /// topic, power levels, space children), and a re-run carries on where one stopped.
+    #[cfg(feature = "matrix")]
+    #[command(after_help = PROVISION_HELP)]
+    Provision(ProvisionArgs),
     /// Talk to the bot in the terminal, without a homeserver.
     ///
     /// Each line you type (or pipe in) is a message from one user; the bot answers it as it
@@ -92,6 +101,28 @@ pub struct RunArgs {
     #[arg(long)]
     pub log_json: bool,
 }
+
+#[cfg(feature = "matrix")]
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// The bot's config file: the schedule, [matrix] (the bot's account) and [provision].
+    #[arg(long, value_name = "PATH", env = "CONFBOT_CONFIG", default_value = DEFAULT_CONFIG)]
+    pub config: PathBuf,
+    /// Create and correct the rooms; without it, only print what would be done.
+    #[arg(long)]
+    pub apply: bool,
+    /// Where to write the rooms file (default: rooms.generated.toml beside the config).
+    #[arg(long, value_name = "PATH")]
+    pub write_config: Option<PathBuf>,
+}
+
+#[cfg(feature = "matrix")]
+const PROVISION_HELP: &str = "Each room carries an org.confbot.room state event naming the conference and its
+place, so a re-run adopts the rooms it made; a place renamed in the schedule keeps its
+rooms, which get the new name and alias (the old alias stays). Nothing is ever deleted.
+The config reads the rooms file with include = [\"rooms.generated.toml\"] at its top.
+A homeserver's rate limits are waited out, with the time left shown; to exempt the bot
+on Synapse, see the README.";
 
 /// Where the schedule comes from: a config file or a schedule file on its own.
 #[derive(Debug, Args)]

@@ -3,6 +3,8 @@
 //! non-zero exit. The flags and their help are in `args`.
 
 mod args;
+#[cfg(feature = "matrix")]
+mod provision;
 
 pub use args::*;
 
@@ -28,6 +30,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Questions(args) => questions(&args),
         #[cfg(feature = "matrix")]
         Command::Run(args) => run_bot(&args),
+        #[cfg(feature = "matrix")]
+        Command::Provision(args) => provision::provision(&args),
         Command::Console(args) => console(&args),
     }
 }
@@ -560,7 +564,7 @@ async fn wait_for_signal() {
 
 /// Logs to standard error, human-readable or as JSON lines, at `levels` unless RUST_LOG
 /// says otherwise.
-fn init_logging(json: bool, levels: &str) {
+pub(super) fn init_logging(json: bool, levels: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(levels));
     let builder = tracing_subscriber::fmt()

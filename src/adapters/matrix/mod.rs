@@ -5,6 +5,9 @@
 mod identity;
 mod login;
 mod outbox;
+mod provision;
+
+pub use provision::{provision, Provision};
 
 use crate::access::{Access, PowerLevel};
 use crate::app::{self, Bot, SendError, Sender};
