@@ -9,7 +9,7 @@
 //!   scenario stops and starts again on the same port.
 //!
 //! The arguments name the scenarios (default: the measurements and `restarts`):
-//! `latency concurrent punctuality burst board hour memory start restarts outage ratelimit hostile`.
+//! `latency concurrent punctuality burst board hour memory start restarts fosdem outage ratelimit hostile`.
 //! Every figure is printed next to a floor taken in the same run where there is one; each
 //! scenario ends with a PASS or FAIL line, and any FAIL makes the exit status 1.
 
@@ -18,6 +18,7 @@ mod support;
 
 mod board;
 mod footprint;
+mod fosdem;
 mod hostile;
 mod hour;
 mod reliability;
@@ -25,6 +26,7 @@ mod speed;
 
 use board::*;
 use footprint::*;
+use fosdem::*;
 use hostile::*;
 use hour::*;
 use reliability::*;
@@ -78,6 +80,7 @@ fn main() {
                 "burst" => run(burst()).await,
                 "board" => run(board()).await,
                 "hour" => run(hour()).await,
+                "fosdem" => run(fosdem()).await,
                 "memory" => run(memory()).await,
                 "start" => run(start()).await,
                 "restarts" => run(restarts()).await,
@@ -85,7 +88,7 @@ fn main() {
                 "ratelimit" => run(ratelimit()).await,
                 "hostile" => run(hostile()).await,
                 other => {
-                    println!("unknown scenario {other}; known: {DEFAULT:?}, outage, ratelimit, hostile");
+                    println!("unknown scenario {other}; known: {DEFAULT:?}, fosdem, outage, ratelimit, hostile");
                     false
                 }
             }

@@ -151,55 +151,74 @@ pub(super) const CATCH_UP_PAGES: usize = 10;
 /// whatever was answered before is skipped there, and so is a command the bot's history
 /// holds a reply to (answered on another machine, whose store this one does not have).
 pub(super) async fn catch_up_commands(client: &Client, matrix: &Matrix) {
+    use futures_util::StreamExt;
     let max_age = command_max_age(&matrix.bot);
-    for room in client.joined_rooms() {
-        let mut events = Vec::new();
-        let mut replied = HashSet::new();
-        let mut from: Option<String> = None;
-        for _ in 0..CATCH_UP_PAGES {
-            let mut options = MessagesOptions::backward().from(from.as_deref());
-            options.limit = UInt::from(100u32);
-            let page = match room.messages(options).await {
-                Ok(page) => page,
-                Err(err) => {
-                    warn!(room = %room.room_id(), error = %err, "reading the history for unanswered commands");
-                    break;
-                }
-            };
-            let mut reached_old = false;
-            for event in &page.chunk {
-                // A command taken back (redacted) is not answered; an edit is no command.
-                if redactions::was_redacted(event.raw()) {
-                    continue;
-                }
-                // A reply's relation is readable even where its text is not (encrypted
-                // with a key this device never had).
-                if let Ok(reply) = event.raw().deserialize_as_unchecked::<Reply>() {
-                    if reply.sender == matrix.own_user {
-                        if let Some(to) = reply.content.relates_to.and_then(|r| r.in_reply_to) {
-                            replied.insert(to.event_id);
-                        }
-                    }
-                }
-                if let Ok(event) = event.raw().deserialize_as_unchecked::<OriginalSyncRoomMessageEvent>() {
-                    if age(event.origin_server_ts).is_some_and(|age| age > max_age) {
-                        reached_old = true;
-                        break;
-                    }
-                    events.push(event);
-                }
-            }
-            match page.end {
-                Some(end) if !reached_old && !page.chunk.is_empty() => from = Some(end),
-                _ => break,
-            }
-        }
-        for event in events.into_iter().rev() {
-            if !replied.contains(&event.event_id) && !redactions::is_edit(&event) {
-                enqueue(matrix, room.clone(), event, false);
-            }
+    // Several rooms at once: read one after another, 74 rooms took 2.8 s before the
+    // first answer of a restart.
+    let reads = client.joined_rooms().into_iter().map(|room| async move {
+        let events = unanswered(&room, matrix, max_age).await;
+        (room, events)
+    });
+    let mut reads = futures_util::stream::iter(reads).buffer_unordered(CATCH_UP_ROOMS_AT_ONCE);
+    while let Some((room, events)) = reads.next().await {
+        for event in events {
+            enqueue(matrix, room.clone(), event, false);
         }
     }
+}
+
+/// How many rooms' histories a restart reads at once.
+const CATCH_UP_ROOMS_AT_ONCE: usize = 8;
+
+/// The commands in `room`'s history back to `max_age` that no reply of the bot answers,
+/// oldest first.
+async fn unanswered(room: &Room, matrix: &Matrix, max_age: Duration) -> Vec<OriginalSyncRoomMessageEvent> {
+    let mut events = Vec::new();
+    let mut replied = HashSet::new();
+    let mut from: Option<String> = None;
+    for _ in 0..CATCH_UP_PAGES {
+        let mut options = MessagesOptions::backward().from(from.as_deref());
+        options.limit = UInt::from(100u32);
+        let page = match room.messages(options).await {
+            Ok(page) => page,
+            Err(err) => {
+                warn!(room = %room.room_id(), error = %err, "reading the history for unanswered commands");
+                break;
+            }
+        };
+        // A page that holds the room's creation reaches its beginning.
+        let mut reached_old = (page.chunk.iter())
+            .any(|e| e.raw().get_field::<String>("type").ok().flatten().as_deref() == Some("m.room.create"));
+        for event in &page.chunk {
+            // A command taken back (redacted) is not answered; an edit is no command.
+            if redactions::was_redacted(event.raw()) {
+                continue;
+            }
+            // A reply's relation is readable even where its text is not (encrypted
+            // with a key this device never had).
+            if let Ok(reply) = event.raw().deserialize_as_unchecked::<Reply>() {
+                if reply.sender == matrix.own_user {
+                    if let Some(to) = reply.content.relates_to.and_then(|r| r.in_reply_to) {
+                        replied.insert(to.event_id);
+                    }
+                }
+            }
+            if let Ok(event) = event.raw().deserialize_as_unchecked::<OriginalSyncRoomMessageEvent>() {
+                if age(event.origin_server_ts).is_some_and(|age| age > max_age) {
+                    reached_old = true;
+                    break;
+                }
+                events.push(event);
+            }
+        }
+        match page.end {
+            Some(end) if !reached_old && !page.chunk.is_empty() => from = Some(end),
+            _ => break,
+        }
+    }
+    events.reverse();
+    events.retain(|event| !replied.contains(&event.event_id) && !redactions::is_edit(event));
+    events
 }
 
 /// What [`catch_up_commands`] reads of every event: who sent it, and what it replies to.

@@ -273,9 +273,13 @@ async fn serve(
     join_configured_rooms(client, &bot.config, &out).await;
     forget_wrong_direct_rooms(client, &matrix).await;
     answer_pending_invites(client, &matrix).await;
-    if !login.first_start {
-        catch_up_commands(client, &matrix).await;
-    }
+    // The history is read beside the sync, not before it: a hundred rooms' took a second
+    // before a restarted bot could answer anyone. A command both read back and delivered
+    // live is answered once.
+    let catch_up = (!login.first_start).then(|| {
+        let (client, matrix) = (client.clone(), matrix.clone());
+        tokio::spawn(async move { catch_up_commands(&client, &matrix).await })
+    });
     // The first sync's responses are parsed and stored by now.
     crate::infra::memory::release_freed();
 
@@ -315,6 +319,9 @@ async fn serve(
     forward.abort();
     verification.abort();
     unreadable.abort();
+    if let Some(catch_up) = catch_up {
+        catch_up.abort();
+    }
     match synced {
         Ok(Ended::Shutdown) => {
             info!("shutting down: finishing the replies under way");

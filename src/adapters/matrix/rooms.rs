@@ -6,10 +6,23 @@ use super::*;
 /// Joins the rooms named in `[rooms]`, so the bot needs no invite to the rooms it serves.
 pub(super) async fn join_configured_rooms(client: &Client, config: &Config, out: &MatrixOutbox) {
     let via = out.via();
+    let joined = client.joined_rooms();
     for room in configured_rooms(config) {
         let Ok(id) = matrix_sdk::ruma::OwnedRoomOrAliasId::try_from(room) else {
             continue;
         };
+        // A room the bot is in already needs no request: a provisioned event's hundred
+        // rooms, joined one after another, held up the first answer of every start.
+        let known = joined.iter().find(|r| {
+            r.room_id().as_str() == id.as_str()
+                || r.canonical_alias().is_some_and(|a| a.as_str() == id.as_str())
+                || r.alt_aliases().iter().any(|a| a.as_str() == id.as_str())
+        });
+        if let Some(known) = known {
+            debug!(%room, "in the configured room already");
+            out.remember(room, known.room_id().to_owned());
+            continue;
+        }
         // An alias names its server; a room id of version 12 names none, so the join asks
         // the servers the bot and its organizers are on.
         let via: &[OwnedServerName] = if id.server_name().is_none() { &via } else { &[] };
