@@ -182,14 +182,37 @@ impl Writer<'_> {
         request.invite = (room.invite.iter())
             .filter_map(|user| OwnedUserId::try_from(user.as_str()).ok())
             .collect();
-        let response = self
+        let created = self
             .send("creating the room", || {
                 self.client.send(request.clone()).with_request_config(once())
             })
-            .await?;
-        self.ids.insert(room.key.clone(), response.room_id.to_string());
+            .await;
+        let id = match created {
+            Ok(response) => response.room_id,
+            // The alias is taken: by this very room when a run killed while creating it
+            // reached the homeserver, which made it after this run looked.
+            Err(err) if format!("{err:#}").contains("M_ROOM_IN_USE") => self.made_before(room).await.context(err)?,
+            Err(err) => return Err(err),
+        };
+        self.ids.insert(room.key.clone(), id.to_string());
         self.created.insert(room.key.clone());
         Ok(())
+    }
+
+    /// The room holding `room`'s alias, if its marker says it is that room of this
+    /// conference (made whole, in one request, by an earlier run).
+    async fn made_before(&mut self, room: &RoomSpec) -> anyhow::Result<OwnedRoomId> {
+        let alias: OwnedRoomAliasId = format!("#{}:{}", room.alias, self.server).try_into()?;
+        let held = self.client.resolve_room_alias(&alias).await?.room_id;
+        let marker = self.get_state(&held, MARKER_TYPE).await?;
+        let marker: Option<Marker> = marker.and_then(|m| serde_json::from_value(m).ok());
+        match marker {
+            Some(m) if m.conference == self.options.conference && m.key == room.key => {
+                eprintln!("  made by an earlier run that was stopped: {held}");
+                Ok(held)
+            }
+            _ => anyhow::bail!("{alias} belongs to {held}, which is not this conference's {}", room.key),
+        }
     }
 
     /// The power levels a new room starts with: the plan's users, everyone else 0, state

@@ -59,7 +59,7 @@ pub async fn provision(config: &Config, schedule: &Schedule, how: &Provision) ->
         .filter(|s| s.write == Write::Create)
         .map(|s| s.key.clone())
         .collect();
-    let mut adopting = false;
+    let mut adopted: Vec<(String, OwnedRoomAliasId, OwnedRoomId)> = Vec::new();
     for key in creating {
         let room = plan.room(&key).expect("a planned room");
         let alias: OwnedRoomAliasId = format!("#{}:{server}", room.alias)
@@ -68,35 +68,40 @@ pub async fn provision(config: &Config, schedule: &Schedule, how: &Provision) ->
         let Ok(held) = client.resolve_room_alias(&alias).await else {
             continue;
         };
-        let joined = match client
+        let joined = client
             .get_room(&held.room_id)
-            .filter(|r| r.state() == matrix_sdk::RoomState::Joined)
-        {
-            Some(room) => Ok(room),
-            None => client.join_room_by_id(&held.room_id).await,
-        };
-        match joined {
-            Ok(joined) => {
-                let marker = marker(&joined).await;
-                if marker.as_ref().is_some_and(|m| m.conference != options.conference) {
-                    blocked.insert(
-                        key,
-                        format!("{alias} belongs to another conference's room ({})", held.room_id),
-                    );
-                    continue;
-                }
-                found.push(read_room(&joined, &plan, marker).await);
-                adopting = true;
-            }
-            Err(err) => {
-                blocked.insert(
-                    key,
-                    format!("{alias} is taken by {}, which the bot cannot join: {err}", held.room_id),
-                );
+            .filter(|r| r.state() == matrix_sdk::RoomState::Joined);
+        if joined.is_none() {
+            if let Err(err) = client.join_room_by_id(&held.room_id).await {
+                let why = format!("{alias} is taken by {}, which the bot cannot join: {err}", held.room_id);
+                blocked.insert(key, why);
+                continue;
             }
         }
+        adopted.push((key, alias, held.room_id));
     }
-    if adopting {
+    if !adopted.is_empty() {
+        // The rooms just joined, or made by a run stopped after this one's sync, have
+        // their state in the next sync.
+        client
+            .sync_once(
+                SyncSettings::default()
+                    .filter(Filter::FilterDefinition(filter()))
+                    .timeout(Duration::ZERO),
+            )
+            .await
+            .context("syncing with the homeserver")?;
+        for (key, alias, id) in adopted {
+            let Some(joined) = client.get_room(&id) else { continue };
+            let marker = marker(&joined).await;
+            if marker.as_ref().is_some_and(|m| m.conference != options.conference) {
+                blocked.insert(key, format!("{alias} belongs to another conference's room ({id})"));
+                continue;
+            }
+            if !found.iter().any(|f| f.id == id.as_str()) {
+                found.push(read_room(&joined, &plan, marker).await);
+            }
+        }
         comparison = provision::compare(&plan, &options.conference, &server, &found);
     }
     comparison.steps.retain(|s| !blocked.contains_key(&s.key));
