@@ -40,14 +40,7 @@ pub async fn provision(config: &Config, schedule: &Schedule, how: &Provision) ->
     let own = client.user_id().context("logged in without a user id")?.to_owned();
     let server = own.server_name().to_string();
     eprintln!("reading the rooms {own} is in on {}", matrix.homeserver);
-    client
-        .sync_once(
-            SyncSettings::default()
-                .filter(Filter::FilterDefinition(filter()))
-                .timeout(Duration::ZERO),
-        )
-        .await
-        .context("syncing with the homeserver")?;
+    sync(&client).await?;
     let options = Options::from_config(config, schedule, own.as_str());
     let plan = provision::plan(schedule, &options);
     let mut found = read_marked(&client, &plan, &options.conference).await;
@@ -83,14 +76,7 @@ pub async fn provision(config: &Config, schedule: &Schedule, how: &Provision) ->
     if !adopted.is_empty() {
         // The rooms just joined, or made by a run stopped after this one's sync, have
         // their state in the next sync.
-        client
-            .sync_once(
-                SyncSettings::default()
-                    .filter(Filter::FilterDefinition(filter()))
-                    .timeout(Duration::ZERO),
-            )
-            .await
-            .context("syncing with the homeserver")?;
+        sync(&client).await?;
         for (key, alias, id) in adopted {
             let Some(joined) = client.get_room(&id) else { continue };
             let marker = marker(&joined).await;
@@ -171,6 +157,18 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
+}
+
+/// One sync that returns at once: the rooms' state lands in the client's store.
+async fn sync(client: &Client) -> anyhow::Result<()> {
+    let settings = SyncSettings::default()
+        .filter(Filter::FilterDefinition(filter()))
+        .timeout(Duration::ZERO);
+    client
+        .sync_once(settings)
+        .await
+        .context("syncing with the homeserver")?;
+    Ok(())
 }
 
 /// What provisioning syncs: the bot's own filter (every joined room's state, members
