@@ -280,6 +280,26 @@ async fn e2e_provision_killed_half_way_carries_on_and_a_renamed_room_keeps_its_r
     let (_, again, _) = bot.provision(&[]).await;
     assert!(again.contains("; 0 writes"), "{again}");
 
+    // The invited accept: the organizer joins Hall A's backstage, the Kernel moderator its
+    // moderators room. A rename must not invite them again (the homeserver refuses to
+    // invite a member).
+    let backstage = room_of(&organizer, &prefix, "hall-a-backstage")
+        .await
+        .expect("the backstage");
+    let moderators = room_of(&moderator, &prefix, "hall-a-moderators")
+        .await
+        .expect("the moderators room");
+    organizer
+        .client
+        .join_room_by_id(&backstage)
+        .await
+        .expect("the organizer joins");
+    moderator
+        .client
+        .join_room_by_id(&moderators)
+        .await
+        .expect("the moderator joins");
+
     // Hall A is renamed in the schedule: its room is renamed and gets the new alias, and
     // the old alias still leads to it.
     let schedule = bot.dir.path().join("two-tracks.toml");
@@ -291,6 +311,7 @@ async fn e2e_provision_killed_half_way_carries_on_and_a_renamed_room_keeps_its_r
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(out.contains("renamed in the schedule (was public:Hall A)"), "{out}");
     assert!(out.contains("0 to create"), "{out}");
+    assert!(!err.contains(" invite "), "no one is invited again\n{err}");
     assert_eq!(room_of(&organizer, &prefix, "hall-alpha").await.as_ref(), Some(&hall_a));
     assert_eq!(
         room_of(&organizer, &prefix, "hall-a").await.as_ref(),

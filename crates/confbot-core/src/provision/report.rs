@@ -23,7 +23,8 @@ pub fn report(plan: &Plan, comparison: &Comparison, options: &Options, server: &
     let (mut creating, mut correcting) = (0, 0);
     for room in &plan.rooms {
         let writes: Vec<&Write> = comparison.writes(&room.key).collect();
-        let status = if writes.contains(&&Write::Create) {
+        let created = writes.contains(&&Write::Create);
+        let status = if created {
             creating += 1;
             "create "
         } else if writes.is_empty() {
@@ -62,7 +63,7 @@ pub fn report(plan: &Plan, comparison: &Comparison, options: &Options, server: &
                     let users: Vec<String> = users.iter().map(|(u, l)| format!("{u} {l}")).collect();
                     changes.push(format!("power levels ({})", users.join(", ")));
                 }
-                Write::Child if writes_create(comparison, &room.key) => {}
+                Write::Child if created => {}
                 Write::Child => changes.push("list in its space".into()),
                 Write::Invite(users) => changes.push(format!("invite {}", users.join(", "))),
             }
@@ -104,10 +105,6 @@ pub fn report(plan: &Plan, comparison: &Comparison, options: &Options, server: &
         comparison.steps.len()
     ));
     out
-}
-
-fn writes_create(comparison: &Comparison, key: &str) -> bool {
-    comparison.writes(key).any(|w| *w == Write::Create)
 }
 
 /// How long creating `rooms` rooms may take under Synapse's default limit, in minutes.

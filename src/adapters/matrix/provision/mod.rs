@@ -119,7 +119,7 @@ pub async fn provision(config: &Config, schedule: &Schedule, how: &Provision) ->
         return Ok(blocked.is_empty());
     }
     let made = apply::apply(&client, &plan, &options, &server, &comparison).await;
-    write_rooms_file(config, &plan, &made.ids, &server, how)?;
+    write_rooms_file(config, schedule, &plan, &made.ids, &server, how)?;
     drop(state);
     Ok(made.failures == 0 && blocked.is_empty())
 }
@@ -127,13 +127,13 @@ pub async fn provision(config: &Config, schedule: &Schedule, how: &Provision) ->
 /// Writes the rooms file, and says how the config reads it.
 fn write_rooms_file(
     config: &Config,
+    schedule: &Schedule,
     plan: &Plan,
     ids: &BTreeMap<String, String>,
     server: &str,
     how: &Provision,
 ) -> anyhow::Result<()> {
-    let name = &plan.rooms.first().map(|r| r.name.clone()).unwrap_or_default();
-    let text = provision::rooms_file(plan, ids, server, name);
+    let text = provision::rooms_file(plan, ids, server, &schedule.conference().name);
     if std::fs::read_to_string(&how.rooms_file).is_ok_and(|old| old == text) {
         eprintln!("{} is up to date", how.rooms_file.display());
     } else {
@@ -204,7 +204,6 @@ async fn marker(room: &Room) -> Option<Marker> {
 
 /// A room as the homeserver has it, for the users the plan names.
 async fn read_room(room: &Room, plan: &Plan, marker: Option<Marker>) -> Found {
-    let spec = marker.as_ref().and_then(|m| plan.room(&m.key));
     let users: BTreeSet<&String> = plan.rooms.iter().flat_map(|r| r.power.keys()).collect();
     let mut power = BTreeMap::new();
     let mut users_default = 0;
@@ -249,14 +248,15 @@ async fn read_room(room: &Room, plan: &Plan, marker: Option<Marker>) -> Found {
         }
     }
     let mut known = BTreeSet::new();
-    // Whom the room has seen: those to invite who are in it, invited, or left.
-    let invitees = spec.map(|s| s.invite.clone()).unwrap_or_default();
+    // Whom the room has seen, of all the plan invites anywhere: the comparison picks those
+    // of the room the plan matches it to, which a rename or an adoption leaves unknown here.
+    let invitees: BTreeSet<&String> = plan.rooms.iter().flat_map(|r| &r.invite).collect();
     for user in invitees {
         let Ok(id) = <&UserId>::try_from(user.as_str()) else {
             continue;
         };
         if let Ok(Some(_)) = room.get_member(id).await {
-            known.insert(user);
+            known.insert(user.clone());
         }
     }
     let mut aliases: Vec<String> = room.canonical_alias().into_iter().map(|a| a.to_string()).collect();
