@@ -273,12 +273,19 @@ async fn serve(
     join_configured_rooms(client, &bot.config, &out).await;
     forget_wrong_direct_rooms(client, &matrix).await;
     answer_pending_invites(client, &matrix).await;
-    // The history is read beside the sync, not before it: a hundred rooms' took a second
-    // before a restarted bot could answer anyone. A command both read back and delivered
-    // live is answered once.
+    // The history is read once the first sync is in, beside the later ones: read before
+    // it, a hundred rooms' took a second before a restarted bot could answer anyone, and
+    // read beside it, the reads held up the homeserver's answer to that sync (1 s in
+    // FOSDEM's rooms with 2,000 members). A command both read back and delivered live is
+    // answered once.
+    let (first_synced, synced) = tokio::sync::oneshot::channel();
     let catch_up = (!login.first_start).then(|| {
         let (client, matrix) = (client.clone(), matrix.clone());
-        tokio::spawn(async move { catch_up_commands(&client, &matrix).await })
+        tokio::spawn(async move {
+            if synced.await.is_ok() {
+                catch_up_commands(&client, &matrix).await;
+            }
+        })
     });
     // The first sync's responses are parsed and stored by now.
     crate::infra::memory::release_freed();
@@ -315,7 +322,7 @@ async fn serve(
     let verification = tokio::spawn(follow_verification(client.clone(), bot.metrics.clone()));
     let unreadable = tokio::spawn(retry_unreadable(client.clone(), matrix.clone(), stopping.clone()));
     let tasks = bot.spawn_tasks(out.clone(), login.first_start, stopping);
-    let synced = sync_until(client, bot, settings, shutdown.clone()).await;
+    let synced = sync_until(client, bot, settings, first_synced, shutdown.clone()).await;
     forward.abort();
     verification.abort();
     unreadable.abort();
@@ -361,13 +368,16 @@ async fn follow_verification(client: Client, metrics: Arc<crate::infra::metrics:
 
 /// Long-polls the homeserver: the next sync starts as soon as the last one returns, so a
 /// command is handled as soon as it is delivered; only errors wait, with backoff. Fails
-/// when the homeserver logged the bot out: syncing on would fail forever.
+/// when the homeserver logged the bot out: syncing on would fail forever. `first_synced`
+/// hears when the first sync's events have been handled.
 async fn sync_until(
     client: &Client,
     bot: &Bot,
     settings: SyncSettings,
+    first_synced: tokio::sync::oneshot::Sender<()>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<Ended> {
+    let mut first_synced = Some(first_synced);
     let mut backoff = BACKOFF_START;
     let mut failing = false;
     // The first sync returns at once (with whatever is new), so /healthz turns healthy as
@@ -381,6 +391,10 @@ async fn sync_until(
             result = sync => match result {
                 Ok(response) => {
                     bot.metrics.sync_ok(Instant::now());
+                    // Its events are handled (their commands queued) by now.
+                    if let Some(first) = first_synced.take() {
+                        let _ = first.send(());
+                    }
                     // A homeserver (or proxy) that answers a long poll at once with
                     // nothing would have the bot spin: wait a moment before the next.
                     if timeout > Duration::ZERO && started.elapsed() < EMPTY_SYNC_TOO_FAST && is_empty(&response) {
