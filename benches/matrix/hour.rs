@@ -38,7 +38,7 @@ fn schedule_text(speakers: &[matrix_sdk::ruma::OwnedUserId]) -> String {
 
 /// The homeserver's own time to accept one event in each room, all sent at once: from
 /// the send to `origin_server_ts`, in ms; `topics`: room topics instead of messages.
-async fn floor(rooms: &[matrix_sdk::Room], topics: bool, round: usize) -> Vec<f64> {
+pub(super) async fn floor(rooms: &[matrix_sdk::Room], topics: bool, round: usize) -> Vec<f64> {
     let sends = rooms.iter().enumerate().map(|(n, room)| async move {
         let sent = wall_ms();
         let event_id = if topics {

@@ -9,7 +9,8 @@
 //!   scenario stops and starts again on the same port.
 //!
 //! The arguments name the scenarios (default: the measurements and `restarts`):
-//! `latency concurrent punctuality burst board hour memory start restarts fosdem outage ratelimit hostile`.
+//! `latency concurrent punctuality burst board hour memory start restarts fosdem outage ratelimit
+//! provision-limits hostile`.
 //! Every figure is printed next to a floor taken in the same run where there is one; each
 //! scenario ends with a PASS or FAIL line, and any FAIL makes the exit status 1.
 
@@ -17,11 +18,13 @@
 mod support;
 
 mod board;
+mod crowd;
 mod footprint;
 mod fosdem;
 mod hostile;
 mod hour;
 mod reliability;
+mod saturday;
 mod speed;
 
 use board::*;
@@ -86,9 +89,12 @@ fn main() {
                 "restarts" => run(restarts()).await,
                 "outage" => run(outage()).await,
                 "ratelimit" => run(ratelimit()).await,
+                "provision-limits" => run(provision_limited()).await,
                 "hostile" => run(hostile()).await,
                 other => {
-                    println!("unknown scenario {other}; known: {DEFAULT:?}, fosdem, outage, ratelimit, hostile");
+                    println!(
+                        "unknown scenario {other}; known: {DEFAULT:?}, fosdem, outage, ratelimit, provision-limits, hostile"
+                    );
                     false
                 }
             }

@@ -31,12 +31,7 @@ async fn provisioning_bot(organizer: &Peer, moderator: &Peer) -> (Bot, String) {
     )
     .unwrap();
     bot.use_schedule(&schedule);
-    let config = std::fs::read_to_string(bot.config_path()).unwrap();
-    std::fs::write(
-        bot.config_path(),
-        format!("include = [\"rooms.generated.toml\"]\n{config}"),
-    )
-    .unwrap();
+    bot.include_rooms_file();
     (bot, prefix)
 }
 

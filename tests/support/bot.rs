@@ -143,6 +143,16 @@ impl Bot {
         command
     }
 
+    /// Makes the config include the rooms file `confbot provision` writes beside it.
+    pub fn include_rooms_file(&self) {
+        let config = std::fs::read_to_string(self.config_path()).unwrap();
+        std::fs::write(
+            self.config_path(),
+            format!("include = [\"rooms.generated.toml\"]\n{config}"),
+        )
+        .unwrap();
+    }
+
     /// Runs `confbot provision --config … ARGS` to its end: the exit code, stdout, stderr.
     pub async fn provision(&self, args: &[&str]) -> (Option<i32>, String, String) {
         let mut command = self.provision_command(args);

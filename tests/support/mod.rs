@@ -321,25 +321,33 @@ impl Peer {
     /// Makes this client a plain echo bot: every text message from someone else gets a
     /// notice reply at once. The floor for latency: the homeserver's own two-hop delivery.
     pub fn echo_replies(&self) {
-        self.echo(None);
+        self.echo(|_, _| true);
     }
 
     /// Like [`Peer::echo_replies`], for `sender`'s messages only: a floor in a room where
     /// others talk too.
     pub fn echo_replies_to(&self, sender: &UserId) {
-        self.echo(Some(sender.to_owned()));
+        let sender = sender.to_owned();
+        self.echo(move |from, _| *from == sender);
     }
 
-    fn echo(&self, only: Option<OwnedUserId>) {
+    /// Like [`Peer::echo_replies`], for commands ("!…") from anyone but `bot`: the floor
+    /// beside the bot's own replies, in rooms where it posts too.
+    pub fn echo_commands(&self, bot: &UserId) {
+        let bot = bot.to_owned();
+        self.echo(move |from, body| *from != bot && body.starts_with('!'));
+    }
+
+    fn echo(&self, wanted: impl Fn(&UserId, &str) -> bool + Clone + Send + Sync + 'static) {
         let own = self.user.clone();
         self.client
             .add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
-                let (own, only) = (own.clone(), only.clone());
+                let (own, wanted) = (own.clone(), wanted.clone());
                 async move {
                     let MessageType::Text(text) = &event.content.msgtype else {
                         return;
                     };
-                    if event.sender == own || only.is_some_and(|only| event.sender != only) {
+                    if event.sender == own || !wanted(&event.sender, &text.body) {
                         return;
                     }
                     let content = RoomMessageEventContent::notice_plain(format!("echo: {}", text.body))
