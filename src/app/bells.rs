@@ -90,7 +90,7 @@ pub async fn react(bot: &Bot, out: &impl Outbox, card: Card<'_>, key: &str, user
             let message = crate::present::personal::bell_first_use(session, due, added, bot.zone_of(user))
                 .with_prefix(&bot.config.commands.prefix);
             let key = format!("bell:{user}");
-            delivery::direct_now(bot, out, &key, user, message, "what 🔔 on a reminder card does");
+            delivery::direct_now(bot, out, &key, user, message, false, "what 🔔 on a reminder card does");
         }
         _ => {
             if let Err(err) = out.react(card.room, card.event, ACKNOWLEDGED).await {

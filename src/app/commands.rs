@@ -299,4 +299,30 @@ mod tests {
         let (room, second) = posted(&mut run.inbox).await;
         assert_eq!((room.as_str(), second.as_str()), ("#speakers:x", first.as_str()));
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn telling_the_asker_of_a_decision_holds_up_no_command() {
+        use crate::app::testing::{bot, next, start, Room};
+        // The asker's direct room never answers, as one whose encryption is still being
+        // set up: the approval is answered all the same, and so is the next command.
+        let rooms = "moderators = \"#mods:x\"\n[questions]\nnotify_asker = true\n";
+        let bot = bot(rooms, (9, 10, 0), 1.0);
+        let mut run = start(&bot, &[("@ann:x", Room::Hangs)], true);
+        let out = run.out.clone();
+        say(&bot, &out, "@ann:x", Role::Attendee, "$ask", "!ask How is RHEL built?").await;
+        assert_eq!(next(&mut run.inbox).await.0, "#mods:x");
+        let within = |text: &'static str, event: &'static str| {
+            let (bot, out) = (bot.clone(), out.clone());
+            async move {
+                let answer = say(&bot, &out, "@mod:x", Role::Moderator, event, text);
+                tokio::time::timeout(Duration::from_secs(2), answer)
+                    .await
+                    .unwrap_or_else(|_| panic!("{text} was held up by the asker's direct room"))
+            }
+        };
+        let approved = within("!approve 1", "$approve").await;
+        assert!(approved.starts_with("Q1 approved"), "{approved}");
+        let next_command = within("!next", "$next").await;
+        assert!(next_command.starts_with("Next"), "{next_command}");
+    }
 }

@@ -413,15 +413,17 @@ pub fn post_now(
     );
 }
 
-/// Sends `message` once to `user` in the direct room with them, as [`post_now`] posts.
-pub fn direct_now(bot: &Bot, out: &impl Outbox, key: &str, user: &str, message: Message, summary: &str) {
+/// Sends `message` once to `user` in the direct room with them, as [`post_now`] posts:
+/// by the attendee's courier, so that a direct room that is slow to open (its encryption
+/// set up first) holds up nothing else.
+pub fn direct_now(bot: &Bot, out: &impl Outbox, key: &str, user: &str, message: Message, notice: bool, summary: &str) {
     send_now(
         bot,
         out,
         key,
         vec![Address::Direct(user.to_string())],
         message,
-        false,
+        notice,
         summary,
     );
 }

@@ -418,7 +418,7 @@ impl Bot {
             for holder in holders.iter().filter(|h| h.session == session.id) {
                 let key = format!("change:{}:{}:{what}", holder.user, session.id);
                 let summary = format!("the change of {} told to {}", session.id, holder.user);
-                delivery::direct_now(self, out, &key, &holder.user, message.clone(), &summary);
+                delivery::direct_now(self, out, &key, &holder.user, message.clone(), false, &summary);
                 if matches!(change, Change::Cancelled(_)) {
                     let dropped = self.store.forget_personal_reminder(&holder.user, &session.id);
                     self.stored(dropped, "dropping a cancelled session's reminder");

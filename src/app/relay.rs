@@ -201,9 +201,17 @@ async fn moderate(
                 transition.to.as_str(),
                 bot.store.moderations(number)?
             );
-            if let Err(err) = out.direct(&question.asker, &transition.to_asker, true, &key).await {
-                warn!(question = number, error = %err, "could not tell the asker");
-            }
+            // By the asker's courier: opening a direct room (its encryption first of all)
+            // can take seconds, which held up every command queued behind this one.
+            super::delivery::direct_now(
+                bot,
+                out,
+                &key,
+                &question.asker,
+                transition.to_asker.clone(),
+                true,
+                "telling an asker of a decision on their question",
+            );
         }
         return Ok(Ok(transition.reply));
     }
