@@ -4,6 +4,8 @@
 //! permission, too large, gone) gets it recorded as failed, reported once in the moderators
 //! room, and the courier moves on. Personal reminders go by a courier per attendee, with a
 //! timeout, apart from the public rooms. A post is done once every one of its rooms is.
+//! The posts handed over together that are due at one instant in one room go out there as
+//! one message (`digest`).
 
 use super::{Bot, Outbox, SendError};
 use crate::infra::metrics::{PostKind, PostOutcome};
@@ -45,27 +47,48 @@ impl Address {
     }
 }
 
-/// One post for one room.
+/// One message for one room: one post, or the posts of a digest.
 #[derive(Debug, Clone)]
 pub struct Parcel {
-    /// The post's key; the transaction id adds the room.
-    pub key: String,
     pub to: Address,
     pub message: Message,
-    /// What goes out instead once the post is late.
+    /// What goes out instead once the posts are late.
     pub late: Message,
     pub notice: bool,
     pub due: DateTime<Tz>,
     pub kind: PostKind,
+    /// The posts it carries, in the order of the message: each is recorded as delivered
+    /// in this room when the message is.
+    pub parts: Vec<Part>,
+    /// Whether it is skipped once overdue beyond the grace period: the schedule's posts
+    /// are; the bot's own notices to the moderators are tried until they get through.
+    pub expires: bool,
+}
+
+/// One post's share of a parcel.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// The post's key; the transaction id adds the room.
+    pub key: String,
     /// Every room of the post: it is done once each is.
     pub rooms: Arc<[Address]>,
     /// How the post was recorded when it was handed over (on time, or late already).
     pub outcome: Outcome,
     /// The post in a few words, for the moderators when a room refuses it.
     pub summary: String,
-    /// Whether it is skipped once overdue beyond the grace period: the schedule's posts
-    /// are; the bot's own notices to the moderators are tried until they get through.
-    pub expires: bool,
+}
+
+impl Parcel {
+    /// Its posts' keys, for the logs and the transaction id: a single post's key alone.
+    pub fn keys(&self) -> String {
+        let keys: Vec<&str> = self.parts.iter().map(|part| part.key.as_str()).collect();
+        keys.join("+")
+    }
+
+    /// Whether its posts were late already when they were handed over.
+    pub fn late_already(&self) -> bool {
+        self.parts.iter().any(|part| part.outcome == Outcome::Late)
+    }
 }
 
 /// Posts a courier skipped (overdue beyond the grace period in its room), gathered for
@@ -118,14 +141,23 @@ impl Couriers {
     }
 }
 
-/// Hands each parcel to its room's courier; a room that has it already is left out.
+/// Hands each parcel (of one post each) to its room's courier, those due at one instant
+/// in one room as one digest; a room that has a post already is left out.
 pub fn dispatch(bot: &Bot, out: &impl Outbox, parcels: Vec<Parcel>) {
+    let mut waiting = Vec::with_capacity(parcels.len());
     for parcel in parcels {
         let to = parcel.to.name();
-        if bot.store.delivered(&parcel.key, &to).unwrap_or(false) {
-            complete(bot, &parcel);
-            continue;
+        let delivered = |part: &Part| bot.store.delivered(&part.key, &to).unwrap_or(false);
+        if parcel.parts.iter().all(delivered) {
+            for part in &parcel.parts {
+                complete(bot, &parcel, part);
+            }
+        } else {
+            waiting.push(parcel);
         }
+    }
+    for parcel in super::digest::merge(waiting) {
+        let to = parcel.to.name();
         let queue = bot.couriers.queue(bot, out, &parcel.to);
         if let Err(err) = queue.send(parcel) {
             warn!(room = %to, "a courier stopped; the post is tried again at the next start");
@@ -149,20 +181,22 @@ pub fn parcels(
 ) -> Vec<Parcel> {
     let message = message.fit(crate::present::message::MAX_BYTES);
     let late = late.fit(crate::present::message::MAX_BYTES);
-    let all: Arc<[Address]> = rooms.clone().into();
+    let part = Part {
+        key: key.to_string(),
+        rooms: rooms.clone().into(),
+        outcome,
+        summary,
+    };
     rooms
         .into_iter()
         .map(|to| Parcel {
-            key: key.to_string(),
             to,
             message: message.clone(),
             late: late.clone(),
             notice,
             due,
             kind,
-            rooms: all.clone(),
-            outcome,
-            summary: summary.clone(),
+            parts: vec![part.clone()],
             expires: true,
         })
         .collect()
@@ -178,7 +212,8 @@ async fn carry(bot: Bot, out: impl Outbox, mut parcels: mpsc::UnboundedReceiver<
 /// Sends one parcel, retrying what may pass later, until it is sent, refused or overdue.
 async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
     let to = parcel.to.name();
-    let transaction = format!("{}|{to}", parcel.key);
+    let keys = parcel.keys();
+    let transaction = format!("{keys}|{to}");
     let mut backoff = BACKOFF_START;
     loop {
         let now = bot.clock.now();
@@ -190,14 +225,16 @@ async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
         let late = match plan::catch_up(parcel.due, now, grace, on_time) {
             _ if !parcel.expires => false,
             CatchUp::Skip => {
-                warn!(room = %to, key = %parcel.key, "could not post there before it was overdue beyond the grace period; skipped");
+                for part in &parcel.parts {
+                    warn!(room = %to, key = %part.key, "could not post there before it was overdue beyond the grace period; skipped");
+                    bot.metrics.post(parcel.kind, PostOutcome::Skipped);
+                }
                 record(bot, parcel, Delivery::Skipped, None);
-                bot.metrics.post(parcel.kind, PostOutcome::Skipped);
                 list_skipped(bot, out, parcel);
                 return;
             }
             CatchUp::Late => true,
-            CatchUp::OnTime | CatchUp::Wait => parcel.outcome == Outcome::Late,
+            CatchUp::OnTime | CatchUp::Wait => parcel.late_already(),
         };
         let message = if late { &parcel.late } else { &parcel.message };
         let sent = match &parcel.to {
@@ -211,8 +248,7 @@ async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
                 }
             }
             Address::Direct(user) => {
-                match tokio::time::timeout(DIRECT_TIMEOUT, out.direct(user, message, parcel.notice, &parcel.key)).await
-                {
+                match tokio::time::timeout(DIRECT_TIMEOUT, out.direct(user, message, parcel.notice, &keys)).await {
                     Ok(result) => result.map(|()| None),
                     Err(_) => Err(SendError::Failed(anyhow::anyhow!(
                         "no answer within {DIRECT_TIMEOUT:?}"
@@ -232,8 +268,10 @@ async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
                 return;
             }
             Err(err) if err.is_final() => {
-                warn!(room = %to, key = %parcel.key, error = %err, "the homeserver refused the post there; not retrying");
-                bot.metrics.post(parcel.kind, PostOutcome::Failed);
+                warn!(room = %to, key = %keys, error = %err, "the homeserver refused the post there; not retrying");
+                for _ in &parcel.parts {
+                    bot.metrics.post(parcel.kind, PostOutcome::Failed);
+                }
                 record(bot, parcel, Delivery::Failed, None);
                 report(bot, out, parcel, &err);
                 return;
@@ -241,11 +279,11 @@ async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
             Err(SendError::Busy { error, retry_after }) => {
                 // Rate-limited: the homeserver says when; waiting longer would only lose
                 // the next free slot to the bot's own replies.
-                info!(room = %to, key = %parcel.key, error = %format!("{error:#}"), retry_in = ?retry_after, "rate-limited; trying again when the homeserver allows");
+                info!(room = %to, key = %keys, error = %format!("{error:#}"), retry_in = ?retry_after, "rate-limited; trying again when the homeserver allows");
                 tokio::time::sleep(retry_after).await;
             }
             Err(err) => {
-                warn!(room = %to, key = %parcel.key, error = %err, retry_in = ?backoff, "posting failed; retrying in this room");
+                warn!(room = %to, key = %keys, error = %err, retry_in = ?backoff, "posting failed; retrying in this room");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(BACKOFF_MAX);
             }
@@ -253,52 +291,54 @@ async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
     }
 }
 
-/// Records a parcel's fate and, when it was the post's last room, the post.
+/// Records a parcel's fate for each of its posts and, in a post's last room, the post.
 fn record(bot: &Bot, parcel: &Parcel, delivery: Delivery, event: Option<&str>) {
-    let recorded = bot.store.record_delivery(
-        &parcel.key,
-        &parcel.to.name(),
-        delivery,
-        event,
-        crate::infra::clock::now_ms(),
-    );
-    // Not recorded (a full disk): the post stays handed over in this run, so it is not
-    // sent again in a loop; a restart tries it again, with the same transaction id.
-    if bot.stored(recorded, "recording a delivery").is_some() {
-        complete(bot, parcel);
+    for part in &parcel.parts {
+        let recorded = bot.store.record_delivery(
+            &part.key,
+            &parcel.to.name(),
+            delivery,
+            event,
+            crate::infra::clock::now_ms(),
+        );
+        // Not recorded (a full disk): the post stays handed over in this run, so it is not
+        // sent again in a loop; a restart tries it again, with the same transaction id.
+        if bot.stored(recorded, "recording a delivery").is_some() {
+            complete(bot, parcel, part);
+        }
     }
 }
 
-/// Records the post as done once every one of its rooms is dealt with.
-fn complete(bot: &Bot, parcel: &Parcel) {
-    let all_done = parcel
+/// Records a post as done once every one of its rooms is dealt with.
+fn complete(bot: &Bot, parcel: &Parcel, part: &Part) {
+    let all_done = part
         .rooms
         .iter()
-        .all(|room| bot.store.delivered(&parcel.key, &room.name()).unwrap_or(false));
+        .all(|room| bot.store.delivered(&part.key, &room.name()).unwrap_or(false));
     if !all_done {
         return;
     }
     // A post that reached no room (each refused it or it fell past the grace period there)
     // is recorded as skipped, and counted per room where it failed.
-    let reached = bot.store.deliveries(&parcel.key).map_or(true, |rooms| {
+    let reached = bot.store.deliveries(&part.key).map_or(true, |rooms| {
         rooms.iter().any(|(_, outcome)| outcome == "sent" || outcome == "late")
     });
     if !reached {
         let recorded = bot
             .store
-            .record_post(&parcel.key, Outcome::Skipped, crate::infra::clock::now_ms());
+            .record_post(&part.key, Outcome::Skipped, crate::infra::clock::now_ms());
         bot.stored(recorded, "recording a post");
         return;
     }
     let recorded = bot
         .store
-        .record_post(&parcel.key, parcel.outcome, crate::infra::clock::now_ms());
+        .record_post(&part.key, part.outcome, crate::infra::clock::now_ms());
     if bot.stored(recorded, "recording a post") == Some(true) {
-        let late = parcel.outcome == Outcome::Late;
+        let late = part.outcome == Outcome::Late;
         bot.metrics
             .post(parcel.kind, if late { PostOutcome::Late } else { PostOutcome::Sent });
         let lateness_ms = (bot.clock.now() - parcel.due).num_milliseconds();
-        info!(key = %parcel.key, late, lateness_ms, rooms = parcel.rooms.len(), "posted");
+        info!(key = %part.key, late, lateness_ms, rooms = part.rooms.len(), "posted");
     }
 }
 
@@ -313,9 +353,9 @@ fn list_skipped(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
     }
     {
         let mut skipped = bot.couriers.skipped.lock().unwrap_or_else(|p| p.into_inner());
-        skipped
-            .posts
-            .push((parcel.due, parcel.summary.clone(), parcel.to.name(), parcel.key.clone()));
+        for part in &parcel.parts {
+            (skipped.posts).push((parcel.due, part.summary.clone(), parcel.to.name(), part.key.clone()));
+        }
         if skipped.listing {
             return;
         }
@@ -374,6 +414,7 @@ fn report(bot: &Bot, out: &impl Outbox, parcel: &Parcel, err: &SendError) {
     if !first {
         return;
     }
+    let summaries: Vec<&str> = parcel.parts.iter().map(|part| part.summary.as_str()).collect();
     let why = match err {
         SendError::NoRoom(_) => "I am not in that room".to_string(),
         other => crate::present::message::isolate(&other.to_string()).into_owned(),
@@ -383,11 +424,11 @@ fn report(bot: &Bot, out: &impl Outbox, parcel: &Parcel, err: &SendError) {
         .text(&format!("I could not post to {room}: "))
         .text(&why)
         .text(". It did not get ")
-        .text(&parcel.summary)
+        .text(&summaries.join("; "))
         .text(
             ". Other rooms are not held up; I will keep posting there and say nothing more until a post gets through.",
         );
-    let key = format!("undeliverable:{}:{room}", parcel.key);
+    let key = format!("undeliverable:{}:{room}", parcel.parts[0].key);
     post_now(bot, out, &key, &[moderators], message, true, "a report");
 }
 

@@ -10,6 +10,7 @@ pub mod broadcasts;
 mod commands;
 mod cues;
 pub mod delivery;
+mod digest;
 pub mod posting;
 pub mod redactions;
 pub mod relay;

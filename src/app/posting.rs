@@ -4,7 +4,8 @@
 //! never a second post) and record it in the store. It never waits for a send: a room
 //! that fails holds up no other room and no later post. After downtime, posts overdue by
 //! less than `[reminders] grace` go out marked late; older ones are skipped and listed once
-//! in the moderators room.
+//! in the moderators room. The posts due at one instant are handed over together, so that
+//! each room gets them as one message (`digest`).
 
 use super::delivery::{self, Address, Parcel};
 use super::{cues, Bot, Outbox};
@@ -30,7 +31,6 @@ const STORE_RETRY: Duration = Duration::from_secs(1);
 /// recorded as skipped without telling the moderators.
 pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutdown: watch::Receiver<bool>) {
     catch_up(&bot, &out, first_start);
-    let mut last_due: Option<String> = None;
     // Posts handed to the couriers and not yet done in every room: not handed over again.
     let mut handed = std::collections::HashSet::new();
     // Every post due since the start that is not done yet: one whose rooms could not all
@@ -46,15 +46,14 @@ pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutd
         let not_done = |post: &Post| !handed.contains(&post.key) && bot.post_done(&post.key) == Some(false);
         // The next post not known to be done: one whose record cannot be read is waited for.
         let pending = |post: &Post| !handed.contains(&post.key) && bot.post_done(&post.key) != Some(true);
-        let next = plan::posts(
+        let upcoming = plan::posts(
             &bot.loaded().schedule,
             bot.config.rules(),
             &from_chat,
             since,
             now + LOOK_AHEAD,
-        )
-        .into_iter()
-        .find(pending);
+        );
+        let next = upcoming.iter().find(|post| pending(post)).cloned();
         let wait = next
             .as_ref()
             .map_or(Duration::from_secs(3600), |post| bot.clock.real_until(post.due));
@@ -75,15 +74,12 @@ pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutd
                 }
             }
         }
-        if last_due.as_deref() != Some(post.key.as_str()) {
-            bot.metrics.post(kind(&post), PostOutcome::Due);
-            last_due = Some(post.key.clone());
-        }
         let outcome = match plan::catch_up(post.due, bot.clock.now(), bot.config.reminders.grace, on_time(&bot)) {
             CatchUp::Wait => continue,
             CatchUp::OnTime => Outcome::Sent,
             CatchUp::Late => Outcome::Late,
             CatchUp::Skip => {
+                bot.metrics.post(kind(&post), PostOutcome::Due);
                 // Everything overdue beyond the grace period by now, in one list.
                 let now = bot.clock.now();
                 let grace = bot.config.reminders.grace;
@@ -96,8 +92,16 @@ pub async fn post_until(bot: Bot, out: impl Outbox, first_start: bool, mut shutd
                 continue;
             }
         };
-        hand_over(&bot, &out, &post, outcome);
-        handed.insert(post.key);
+        // Every post due at this instant, at once: one message for each room.
+        let together: Vec<Post> = upcoming
+            .into_iter()
+            .filter(|other| other.due == post.due && not_done(other))
+            .collect();
+        for post in &together {
+            bot.metrics.post(kind(post), PostOutcome::Due);
+        }
+        hand_over(&bot, &out, together.iter().map(|post| (post, outcome)));
+        handed.extend(together.into_iter().map(|post| post.key));
     }
 }
 
@@ -139,6 +143,7 @@ fn catch_up(bot: &Bot, out: &impl Outbox, first_start: bool) {
     .filter(|post| bot.post_done(&post.key) == Some(false))
     .collect();
     let mut skipped = Vec::new();
+    let mut posting = Vec::new();
     for post in overdue {
         let decision = plan::catch_up(post.due, now, bot.config.reminders.grace, on_time(bot));
         if !(first_start && decision == CatchUp::Skip) {
@@ -146,10 +151,11 @@ fn catch_up(bot: &Bot, out: &impl Outbox, first_start: bool) {
         }
         match decision {
             CatchUp::Skip => skipped.push(post),
-            CatchUp::Late => hand_over(bot, out, &post, Outcome::Late),
-            CatchUp::OnTime | CatchUp::Wait => hand_over(bot, out, &post, Outcome::Sent),
+            CatchUp::Late => posting.push((post, Outcome::Late)),
+            CatchUp::OnTime | CatchUp::Wait => posting.push((post, Outcome::Sent)),
         }
     }
+    hand_over(bot, out, posting.iter().map(|(post, outcome)| (post, *outcome)));
     if first_start {
         info!(count = skipped.len(), "first start: posts due before it are not posted");
         record_skipped(bot, &skipped, false);
@@ -283,14 +289,26 @@ fn notifying_room(bot: &Bot, schedule: &Schedule, post: &Post, mut parcels: Vec<
     parcels
 }
 
-/// Hands one post to the couriers of its rooms; they record it once every room has it.
-fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
+/// Hands posts to the couriers of their rooms, all at once so that those due at one
+/// instant in one room go out there as one message; the couriers record each post once
+/// every room of it has it.
+fn hand_over<'a>(bot: &Bot, out: &impl Outbox, posts: impl IntoIterator<Item = (&'a Post, Outcome)>) {
+    let parcels = posts
+        .into_iter()
+        .flat_map(|(post, outcome)| parcels_of(bot, out, post, outcome))
+        .collect();
+    delivery::dispatch(bot, out, parcels);
+}
+
+/// The parcels of one post, one for each of its rooms. A post with nothing to send
+/// (an invitation, a check-in everyone did, no room for it) is dealt with here and has none.
+fn parcels_of(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) -> Vec<Parcel> {
     let late = outcome == Outcome::Late;
     let loaded = bot.loaded();
     let (message, late_message, rooms) = match &post.what {
         What::Reminder { session, lead } => {
             let Some(session) = loaded.schedule.session(session) else {
-                return; // gone from a reloaded schedule: nothing to remind of
+                return Vec::new(); // gone from a reloaded schedule: nothing to remind of
             };
             let templates = &bot.config.reminders.templates;
             let message = posts::reminder_message(&loaded.schedule, session, *lead, templates, late);
@@ -320,7 +338,7 @@ fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
         }
         What::Personal { user, session } => {
             let Some(session) = loaded.schedule.session(session) else {
-                return; // gone from a reloaded schedule
+                return Vec::new(); // gone from a reloaded schedule
             };
             let zone = bot.zone_of(user);
             let now = bot.clock.now();
@@ -330,13 +348,16 @@ fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
                 vec![Address::Direct(user.clone())],
             )
         }
-        What::Invite { session, user } => return cues::invite(bot, out, post, session, user),
+        What::Invite { session, user } => {
+            cues::invite(bot, out, post, session, user);
+            return Vec::new();
+        }
         What::Cue { session, cue } => {
             let Some(session) = loaded.schedule.session(session) else {
-                return;
+                return Vec::new();
             };
             if cues::silenced(bot, post, &session.id) {
-                return;
+                return Vec::new();
             }
             let speakers = bot.config.speakers.speakers(&loaded.schedule, session);
             let rooms = bot.question_rooms(&session.id).speakers.map(str::to_string);
@@ -348,13 +369,14 @@ fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
         }
         What::CheckIn { session } => {
             let Some(session) = loaded.schedule.session(session) else {
-                return;
+                return Vec::new();
             };
             if cues::silenced(bot, post, &session.id) {
-                return;
+                return Vec::new();
             }
             let Some(missing) = cues::not_checked_in(bot, &loaded.schedule, session) else {
-                return cues::nothing_to_say(bot, post, "every speaker has checked in");
+                cues::nothing_to_say(bot, post, "every speaker has checked in");
+                return Vec::new();
             };
             let rooms = bot.question_rooms(&session.id).moderators.map(str::to_string);
             (missing.clone(), missing, rooms.into_iter().map(Address::Room).collect())
@@ -387,15 +409,54 @@ fn hand_over(bot: &Bot, out: &impl Outbox, post: &Post, outcome: Outcome) {
                 .post(kind(post), if late { PostOutcome::Late } else { PostOutcome::Sent });
             info!(key = %post.key, late, rooms = 0, "posted");
         }
-        return;
     }
-    delivery::dispatch(bot, out, parcels);
+    parcels
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{bot, next, start};
+    use super::super::testing::{bot, bot_reading, next, start};
+    use crate::infra::store::Store;
     use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn sessions_starting_together_are_one_message_in_the_announcements_room() {
+        // Two tracks side by side: at 08:50 both 09:00 sessions are 10 minutes away.
+        let schedule = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/two-tracks.toml");
+        let rooms = "announcements = [\"#open:x\"]\n[rooms.map]\n\"Hall A\" = \"#a:x\"\n\"Hall B\" = \"#b:x\"\n";
+        let bot = bot_reading(schedule, Store::in_memory().unwrap(), rooms, (8, 49, 59), 1.0);
+        let mut run = start(&bot, &[], true);
+        let mut posts = Vec::new();
+        while posts.len() < 3 {
+            posts.push(next(&mut run.inbox).await);
+        }
+        posts.sort();
+        let kernel = "In 10 minutes: The kernel for the curious — Ana Lima · Hall A · 09:00–09:45 CET";
+        let web = "In 10 minutes: Web servers without tears — Chen Wei · Hall B · 09:00–09:45 CET";
+        let expected = [
+            ("#a:x", kernel.to_string()),
+            ("#b:x", web.to_string()),
+            ("#open:x", format!("{kernel}\n{web}")),
+        ];
+        let posts: Vec<(&str, &str)> = posts
+            .iter()
+            .map(|(room, body)| (room.as_str(), body.as_str()))
+            .collect();
+        let expected: Vec<(&str, &str)> = expected.iter().map(|(room, body)| (*room, body.as_str())).collect();
+        assert_eq!(posts, expected);
+        // Nothing more until 09:00, and each reminder is recorded as posted in both its rooms.
+        let more = tokio::time::timeout(Duration::from_secs(9 * 60), run.inbox.recv()).await;
+        assert!(more.is_err(), "{more:?}");
+        for (session, room) in [("kernel-intro", "#a:x"), ("web-intro", "#b:x")] {
+            let key = format!("reminder:{session}:600:2023-02-03T09:00:00+01:00");
+            assert_eq!(bot.post_done(&key), Some(true), "{key}");
+            let mut rooms = bot.store.deliveries(&key).unwrap();
+            rooms.sort();
+            let sent = |room: &str| (room.to_string(), "sent".to_string());
+            assert_eq!(rooms, [sent(room), sent("#open:x")]);
+        }
+        assert_eq!(run.out.attempts.lock().unwrap()["#open:x"], 1, "one send");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_post_whose_record_cannot_be_read_waits_and_goes_out_once_it_can() {
