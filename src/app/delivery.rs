@@ -218,11 +218,7 @@ async fn deliver(bot: &Bot, out: &impl Outbox, parcel: &Parcel) {
     loop {
         let now = bot.clock.now();
         let grace = bot.config.reminders.grace;
-        let on_time = bot
-            .clock
-            .span(Duration::from_secs(1))
-            .max(chrono::TimeDelta::seconds(1));
-        let late = match plan::catch_up(parcel.due, now, grace, on_time) {
+        let late = match plan::catch_up(parcel.due, now, grace, super::posting::on_time(bot)) {
             _ if !parcel.expires => false,
             CatchUp::Skip => {
                 for part in &parcel.parts {

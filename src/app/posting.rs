@@ -124,7 +124,7 @@ pub(super) fn forget_overdue(bot: &Bot) {
 }
 
 /// How overdue a post may be and still count as on time: one real second on the bot's clock.
-fn on_time(bot: &Bot) -> TimeDelta {
+pub(super) fn on_time(bot: &Bot) -> TimeDelta {
     bot.clock.span(Duration::from_secs(1)).max(TimeDelta::seconds(1))
 }
 
